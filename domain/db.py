@@ -1,0 +1,116 @@
+"""Declarative base, shared column mixins and engine/session factories.
+
+Nothing here runs at import time: callers build engines with :func:`make_engine` and hand sessions in.
+Domain services only ``flush``; the boundary (a request, an agent step, a worker job) commits.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, ForeignKey, MetaData, Numeric, String, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(14, 2)
+Quantity = Numeric(12, 4)
+Percent = Numeric(7, 3)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {Decimal: Money, dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TenantScoped:
+    """Every business row belongs to exactly one tenant; every query filters on it."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[str]:  # noqa: N805 - SQLAlchemy declared_attr convention
+        return mapped_column(String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+
+class SyncStatus(enum.StrEnum):
+    NEVER = "never"
+    PENDING = "pending"
+    SYNCED = "synced"
+    ERROR = "error"
+    CONFLICT = "conflict"
+
+
+class SourceSystem(enum.StrEnum):
+    PLATFORM = "platform"
+    QUICKBOOKS = "quickbooks"
+
+
+class QboSynced:
+    """Columns every entity mirrored in QuickBooks carries."""
+
+    qbo_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    sync_token: Mapped[str | None] = mapped_column(String(16), default=None)
+    sync_status: Mapped[SyncStatus] = mapped_column(
+        String(16), default=SyncStatus.NEVER
+    )
+    last_synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    source_system: Mapped[SourceSystem] = mapped_column(String(16), default=SourceSystem.PLATFORM)
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Build an engine; SQLite gets foreign keys, WAL and a busy timeout so concurrent writers wait."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session, commit on success, roll back on any error."""
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,44 @@
+"""All mapped tables; importing this package registers them on ``Base.metadata``."""
+
+from domain.models.audit import AuditLog
+from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Term, Vendor
+from domain.models.connection import ConnectionStatus, QboConnection
+from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
+from domain.models.sales import (
+    Estimate,
+    EstimateLine,
+    EstimateStatus,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineType,
+)
+from domain.models.tenancy import ApiKey, Role, Tenant, User
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "AuditLog",
+    "Bill",
+    "ConnectionStatus",
+    "Customer",
+    "Estimate",
+    "EstimateLine",
+    "EstimateStatus",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "Item",
+    "ItemType",
+    "LineType",
+    "Payment",
+    "PaymentApplication",
+    "QboConnection",
+    "Role",
+    "TaxRate",
+    "Tenant",
+    "Term",
+    "User",
+    "Vendor",
+    "WriteOff",
+]
