@@ -1,5 +1,6 @@
 """All mapped tables; importing this package registers them on ``Base.metadata``."""
 
+from domain.models.approvals import Approval, ApprovalStatus
 from domain.models.audit import AuditLog
 from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Term, Vendor
 from domain.models.connection import ConnectionStatus, QboConnection
@@ -18,6 +19,8 @@ from domain.models.tenancy import ApiKey, Role, Tenant, User
 __all__ = [
     "Account",
     "ApiKey",
+    "Approval",
+    "ApprovalStatus",
     "AuditLog",
     "Bill",
     "ConnectionStatus",
