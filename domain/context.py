@@ -13,6 +13,7 @@ class Actor:
     user_id: str | None
     role: Role
     name: str
+    is_customer: bool = False
 
     @property
     def label(self) -> str:
@@ -27,4 +28,6 @@ class Actor:
     @classmethod
     def customer(cls, tenant_id: str, signed_by: str) -> Actor:
         """A customer acting through a signed public link (approve / reject an estimate)."""
-        return cls(tenant_id=tenant_id, user_id=None, role=Role.TECHNICIAN, name=f"customer:{signed_by}")
+        return cls(
+            tenant_id=tenant_id, user_id=None, role=Role.TECHNICIAN, name=f"customer:{signed_by}", is_customer=True
+        )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, ForeignKey, MetaData, Numeric, String, create_engine, event
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -40,7 +41,13 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {Decimal: Money, dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    # Enums are stored by value as plain strings (portable, readable) and loaded back as enum members.
+    type_annotation_map = {
+        Decimal: Money,
+        dict[str, Any]: JSON,
+        datetime: DateTime(timezone=True),
+        enum.Enum: SAEnum(enum.Enum, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20),
+    }
 
 
 class IdMixin:
@@ -78,11 +85,9 @@ class QboSynced:
 
     qbo_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     sync_token: Mapped[str | None] = mapped_column(String(16), default=None)
-    sync_status: Mapped[SyncStatus] = mapped_column(
-        String(16), default=SyncStatus.NEVER
-    )
+    sync_status: Mapped[SyncStatus] = mapped_column(default=SyncStatus.NEVER)
     last_synced_at: Mapped[datetime | None] = mapped_column(default=None)
-    source_system: Mapped[SourceSystem] = mapped_column(String(16), default=SourceSystem.PLATFORM)
+    source_system: Mapped[SourceSystem] = mapped_column(default=SourceSystem.PLATFORM)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:

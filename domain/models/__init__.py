@@ -14,6 +14,7 @@ from domain.models.sales import (
     InvoiceStatus,
     LineType,
 )
+from domain.models.sync import SyncJob, SyncJobStatus
 from domain.models.tenancy import ApiKey, Role, Tenant, User
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "PaymentApplication",
     "QboConnection",
     "Role",
+    "SyncJob",
+    "SyncJobStatus",
     "TaxRate",
     "Tenant",
     "Term",

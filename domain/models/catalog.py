@@ -56,7 +56,7 @@ class Item(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
 
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text, default=None)
-    type: Mapped[ItemType] = mapped_column(String(16))
+    type: Mapped[ItemType] = mapped_column()
     unit_of_measure: Mapped[str | None] = mapped_column(String(20), default=None)
     rate: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     cost: Mapped[Decimal | None] = mapped_column(default=None)

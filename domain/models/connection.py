@@ -23,7 +23,7 @@ class QboConnection(IdMixin, TimestampMixin, TenantScoped, Base):
 
     realm_id: Mapped[str] = mapped_column(String(32))
     environment: Mapped[str] = mapped_column(String(16), default="sandbox")
-    status: Mapped[ConnectionStatus] = mapped_column(String(16), default=ConnectionStatus.CONNECTED)
+    status: Mapped[ConnectionStatus] = mapped_column(default=ConnectionStatus.CONNECTED)
     # Fernet ciphertexts: tokens are never stored in the clear.
     access_token_enc: Mapped[str] = mapped_column(Text)
     refresh_token_enc: Mapped[str] = mapped_column(Text)

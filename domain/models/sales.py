@@ -58,7 +58,7 @@ class _Line:
     item_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("items.id", ondelete="SET NULL"), default=None
     )
-    type: Mapped[LineType] = mapped_column(String(16))
+    type: Mapped[LineType] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 4))
@@ -75,7 +75,7 @@ class Estimate(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals
 
     doc_number: Mapped[str | None] = mapped_column(String(21), default=None)
     customer_id: Mapped[str] = mapped_column(String(36), ForeignKey("customers.id"), index=True)
-    status: Mapped[EstimateStatus] = mapped_column(String(16), default=EstimateStatus.DRAFT)
+    status: Mapped[EstimateStatus] = mapped_column(default=EstimateStatus.DRAFT)
     title: Mapped[str | None] = mapped_column(String(200), default=None)
     description: Mapped[str | None] = mapped_column(Text, default=None)
     txn_date: Mapped[date] = mapped_column()
@@ -115,7 +115,7 @@ class Invoice(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals,
     doc_number: Mapped[str | None] = mapped_column(String(21), default=None)
     estimate_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("estimates.id"), default=None)
     customer_id: Mapped[str] = mapped_column(String(36), ForeignKey("customers.id"), index=True)
-    status: Mapped[InvoiceStatus] = mapped_column(String(16), default=InvoiceStatus.OPEN)
+    status: Mapped[InvoiceStatus] = mapped_column(default=InvoiceStatus.OPEN)
     issue_date: Mapped[date] = mapped_column()
     due_date: Mapped[date | None] = mapped_column(default=None)
     term_id: Mapped[str | None] = mapped_column(String(36), default=None)

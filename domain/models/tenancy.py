@@ -41,7 +41,7 @@ class User(IdMixin, TimestampMixin, TenantScoped, Base):
 
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column()
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     tenant: Mapped[Tenant] = relationship(back_populates="users")

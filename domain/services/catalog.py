@@ -1,0 +1,91 @@
+"""Customers and items."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.context import Actor
+from domain.errors import Conflict
+from domain.models.catalog import Customer, Item
+from domain.permissions import Permission, require
+from domain.schemas import CustomerCreate, CustomerUpdate, ItemCreate
+from domain.services.audit import record_audit
+from domain.services.common import get_scoped
+from domain.services.outbox import enqueue_sync
+from domain.services.snapshots import snapshot
+
+
+def _display_name_taken(session: Session, tenant_id: str, name: str, exclude_id: str | None = None) -> bool:
+    query = select(Customer.id).where(
+        Customer.tenant_id == tenant_id, func.lower(Customer.display_name) == name.lower()
+    )
+    if exclude_id:
+        query = query.where(Customer.id != exclude_id)
+    return session.scalars(query).first() is not None
+
+
+def create_customer(session: Session, actor: Actor, data: CustomerCreate) -> Customer:
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    if _display_name_taken(session, actor.tenant_id, data.display_name):
+        raise Conflict(f"A customer named '{data.display_name}' already exists", display_name=data.display_name)
+    customer = Customer(
+        tenant_id=actor.tenant_id,
+        **data.model_dump(exclude={"billing_address", "shipping_address"}),
+        billing_address=data.billing_address.model_dump(),
+        shipping_address=data.shipping_address.model_dump(),
+    )
+    session.add(customer)
+    session.flush()
+    record_audit(session, actor, "customer.created", "customer", customer.id, after=snapshot(customer))
+    enqueue_sync(session, actor.tenant_id, "customer", customer.id)
+    return customer
+
+
+def update_customer(session: Session, actor: Actor, customer_id: str, data: CustomerUpdate) -> Customer:
+    require(actor, Permission.MANAGE_CUSTOMERS)
+    customer = get_scoped(session, Customer, actor.tenant_id, customer_id, lock=True)
+    before = snapshot(customer)
+    changes = data.model_dump(exclude_unset=True)
+    name = changes.get("display_name")
+    if name and _display_name_taken(session, actor.tenant_id, name, exclude_id=customer.id):
+        raise Conflict(f"A customer named '{name}' already exists", display_name=name)
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    session.flush()
+    record_audit(session, actor, "customer.updated", "customer", customer.id, before=before, after=snapshot(customer))
+    enqueue_sync(session, actor.tenant_id, "customer", customer.id)
+    return customer
+
+
+def get_customer(session: Session, tenant_id: str, customer_id: str) -> Customer:
+    return get_scoped(session, Customer, tenant_id, customer_id)
+
+
+def list_customers(session: Session, tenant_id: str, *, active_only: bool = True) -> list[Customer]:
+    query = select(Customer).where(Customer.tenant_id == tenant_id)
+    if active_only:
+        query = query.where(Customer.active.is_(True))
+    return list(session.scalars(query.order_by(Customer.display_name)))
+
+
+def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
+    require(actor, Permission.CHANGE_PRICES)
+    taken = session.scalars(
+        select(Item.id).where(Item.tenant_id == actor.tenant_id, func.lower(Item.name) == data.name.lower())
+    ).first()
+    if taken:
+        raise Conflict(f"An item named '{data.name}' already exists", name=data.name)
+    item = Item(tenant_id=actor.tenant_id, **data.model_dump())
+    session.add(item)
+    session.flush()
+    record_audit(session, actor, "item.created", "item", item.id, after=snapshot(item))
+    enqueue_sync(session, actor.tenant_id, "item", item.id)
+    return item
+
+
+def list_items(session: Session, tenant_id: str, *, active_only: bool = True) -> list[Item]:
+    query = select(Item).where(Item.tenant_id == tenant_id)
+    if active_only:
+        query = query.where(Item.active.is_(True))
+    return list(session.scalars(query.order_by(Item.name)))
