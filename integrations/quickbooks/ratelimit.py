@@ -1,0 +1,141 @@
+"""Per-realm client-side limiter so QBO's own throttles (reference §9) are never hit.
+
+QBO counts per realm and app: 500 requests per minute, 10 per second, 10 in flight, and 40 batch requests
+per minute. Every client talking to one realm must share one :class:`RealmLimiter`, which is why they come
+from a :class:`RateLimiterRegistry` the application builds once (no module-level state).
+
+Sliding windows remember the time each request was admitted. A request is stamped just before it is sent,
+so QBO sees it no earlier than we counted it; ``margin_seconds`` widens the windows a little to absorb
+differences in network delay between requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    per_minute: int = 500
+    per_second: int = 10
+    concurrent: int = 10
+    batch_per_minute: int = 40
+    # >1 compresses time (an emulator running its minute in 60/time_scale seconds); 1 for real QBO.
+    time_scale: float = 1.0
+    margin_seconds: float = 0.25
+
+    @property
+    def minute(self) -> float:
+        return 60.0 / self.time_scale + self.margin_seconds / self.time_scale
+
+    @property
+    def second(self) -> float:
+        return 1.0 / self.time_scale + self.margin_seconds / (4 * self.time_scale)
+
+
+class _Window:
+    """Timestamps of admitted requests within the last ``span`` seconds."""
+
+    def __init__(self, capacity: int, span: float) -> None:
+        self.capacity = capacity
+        self.span = span
+        self.stamps: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        while self.stamps and self.stamps[0] <= now - self.span:
+            self.stamps.popleft()
+        if len(self.stamps) < self.capacity:
+            return 0.0
+        return self.stamps[0] + self.span - now
+
+    def add(self, now: float) -> None:
+        self.stamps.append(now)
+
+
+@dataclass
+class LimiterStats:
+    admitted: int = 0
+    batches: int = 0
+    waited_seconds: float = 0.0
+    throttled: int = 0
+    max_in_flight: int = 0
+
+
+class RealmLimiter:
+    """Admission control for one realm; ``async with limiter.slot(): send()``."""
+
+    def __init__(
+        self, limits: RateLimits | None = None, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ):
+        self.limits = limits or RateLimits()
+        self._clock = clock
+        self._sleep = sleep
+        self._minute = _Window(self.limits.per_minute, self.limits.minute)
+        self._second = _Window(self.limits.per_second, self.limits.second)
+        self._batch = _Window(self.limits.batch_per_minute, self.limits.minute)
+        self._admission = asyncio.Lock()
+        self._in_flight = asyncio.Semaphore(self.limits.concurrent)
+        self._paused_until = 0.0
+        self._current = 0
+        self.stats = LimiterStats()
+
+    @asynccontextmanager
+    async def slot(self, *, batch: bool = False) -> AsyncIterator[None]:
+        # Concurrency first, then the windows: the stamp is taken right before the request goes out.
+        async with self._in_flight:
+            await self._admit(batch)
+            self._current += 1
+            self.stats.max_in_flight = max(self.stats.max_in_flight, self._current)
+            try:
+                yield
+            finally:
+                self._current -= 1
+
+    async def _admit(self, batch: bool) -> None:
+        # One admission at a time keeps the order fair (FIFO on the lock) and the windows consistent.
+        async with self._admission:
+            while True:
+                now = self._clock()
+                windows = [self._minute, self._second] + ([self._batch] if batch else [])
+                wait = max([self._paused_until - now] + [w.wait_time(now) for w in windows])
+                if wait <= 0:
+                    for w in windows:
+                        w.add(now)
+                    self.stats.admitted += 1
+                    self.stats.batches += int(batch)
+                    return
+                self.stats.waited_seconds += wait
+                await self._sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """QBO throttled us anyway (another app instance, clock skew): hold every caller of this realm."""
+        self.stats.throttled += 1
+        self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+
+@dataclass
+class RateLimiterRegistry:
+    """One limiter per realm, shared by every client of that realm inside this process."""
+
+    limits: RateLimits = field(default_factory=RateLimits)
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
+    _limiters: dict[str, RealmLimiter] = field(default_factory=dict)
+
+    def for_realm(self, realm_id: str) -> RealmLimiter:
+        limiter = self._limiters.get(realm_id)
+        if limiter is None:
+            limiter = RealmLimiter(self.limits, clock=self.clock, sleep=self.sleep)
+            self._limiters[realm_id] = limiter
+        return limiter
+
+
+__all__ = ["LimiterStats", "RateLimiterRegistry", "RateLimits", "RealmLimiter"]
