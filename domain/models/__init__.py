@@ -4,6 +4,7 @@ from domain.models.approvals import Approval, ApprovalStatus
 from domain.models.audit import AuditLog
 from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Term, Vendor
 from domain.models.connection import ConnectionStatus, QboConnection
+from domain.models.identity_extra import IdempotencyRecord
 from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
 from domain.models.sales import (
     Estimate,
@@ -29,6 +30,7 @@ __all__ = [
     "Estimate",
     "EstimateLine",
     "EstimateStatus",
+    "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",

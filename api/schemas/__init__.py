@@ -1,0 +1,1 @@
+"""Response shapes of the API (``…Public``); inputs reuse ``domain.schemas`` (``…Create``/``…Update``)."""

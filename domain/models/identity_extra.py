@@ -1,0 +1,29 @@
+"""Records the service keeps about callers: idempotency keys of POST requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.db import Base, IdMixin, utcnow
+
+
+class IdempotencyRecord(IdMixin, Base):
+    """One POST made with an ``Idempotency-Key``; the response is kept so a retry gets the same answer.
+
+    Keyed by a hash of the caller's credential rather than a tenant: the record is claimed before the
+    credential is checked, and a key is per-user anyway.
+    """
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("owner_hash", "key"),)
+
+    owner_hash: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    status_code: Mapped[int | None] = mapped_column(default=None)
+    content_type: Mapped[str | None] = mapped_column(String(100), default=None)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
