@@ -5,6 +5,7 @@ from domain.models.audit import AuditLog
 from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Term, Vendor
 from domain.models.connection import ConnectionStatus, QboConnection
 from domain.models.identity_extra import IdempotencyRecord
+from domain.models.oauth_state import OAuthState
 from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
 from domain.models.sales import (
     Estimate,
@@ -37,6 +38,7 @@ __all__ = [
     "Item",
     "ItemType",
     "LineType",
+    "OAuthState",
     "Payment",
     "PaymentApplication",
     "QboConnection",

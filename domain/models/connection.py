@@ -29,6 +29,8 @@ class QboConnection(IdMixin, TimestampMixin, TenantScoped, Base):
     refresh_token_enc: Mapped[str] = mapped_column(Text)
     access_expires_at: Mapped[datetime] = mapped_column()
     refresh_expires_at: Mapped[datetime] = mapped_column()
+    # Intuit caps a consent at 5 years however often it is refreshed; None when QBO did not say.
+    refresh_hard_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     token_version: Mapped[int] = mapped_column(default=0)
     connected_by_user_id: Mapped[str | None] = mapped_column(String(36), default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
