@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, ForeignKey, MetaData, Numeric, String, create_engine, event
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm.decl_base import _declarative_constructor
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -49,6 +50,19 @@ class Base(DeclarativeBase):
         enum.Enum: SAEnum(enum.Enum, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20),
     }
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Column defaults apply at construction, not only at INSERT: services compute with fresh objects before
+        # they are flushed (a new invoice's amount_paid is 0, not None; its id exists at once).
+        for column in self.__table__.columns:  # type: ignore[attr-defined]
+            default = column.default
+            if default is None or column.key in kwargs:
+                continue
+            if default.is_scalar:
+                kwargs[column.key] = default.arg
+            elif default.is_callable:
+                kwargs[column.key] = default.arg(None)
+        _declarative_constructor(self, **kwargs)
+
 
 class IdMixin:
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -63,7 +77,7 @@ class TenantScoped:
     """Every business row belongs to exactly one tenant; every query filters on it."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[str]:  # noqa: N805 - SQLAlchemy declared_attr convention
+    def tenant_id(cls) -> Mapped[str]:
         return mapped_column(String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
 
 
@@ -119,3 +133,4 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+

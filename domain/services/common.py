@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from domain.db import Base
 from domain.errors import NotFound
+from domain.models.tenancy import Tenant
 
 T = TypeVar("T", bound=Base)
 
@@ -32,3 +33,10 @@ def find_by_doc_number(session: Session, model: type[T], tenant_id: str, doc_num
     if row is None:
         raise NotFound(model.__name__, doc_number, f"{model.__name__} number {doc_number} was not found")
     return row
+
+
+def get_tenant(session: Session, tenant_id: str) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("Tenant", tenant_id)
+    return tenant

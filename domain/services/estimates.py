@@ -20,7 +20,7 @@ from domain.models.tenancy import Tenant
 from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
 from domain.services.audit import record_audit
-from domain.services.common import find_by_doc_number, get_scoped
+from domain.services.common import find_by_doc_number, get_scoped, get_tenant
 from domain.services.lines import PricedDocument, price_requested_lines
 from domain.services.numbering import next_doc_number
 from domain.services.outbox import enqueue_sync
@@ -85,7 +85,7 @@ def create_estimate(session: Session, actor: Actor, data: EstimateCreate, *, tod
     customer = get_scoped(session, Customer, actor.tenant_id, data.customer_id)
     if not customer.active:
         raise ValidationFailed(f"customer '{customer.display_name}' is inactive", customer_id=customer.id)
-    tenant = get_scoped(session, Tenant, actor.tenant_id, actor.tenant_id)
+    tenant = get_tenant(session, actor.tenant_id)
     txn_date = data.txn_date or today or utcnow().date()
     valid_until = data.valid_until or txn_date + timedelta(days=tenant.estimate_valid_days)
     if valid_until < txn_date:

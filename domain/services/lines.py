@@ -17,7 +17,7 @@ from domain.models.tenancy import Tenant
 from domain.permissions import Permission, can
 from domain.pricing import LineInput, PricedLine, Totals, price_document
 from domain.schemas import LineCreate
-from domain.services.common import get_scoped
+from domain.services.common import get_scoped, get_tenant
 
 _ITEM_TO_LINE = {
     ItemType.LABOR: LineType.LABOR,
@@ -59,7 +59,7 @@ def price_requested_lines(
     tax_rate_id: str | None = None,
 ) -> PricedDocument:
     """Price lines at catalog prices; overriding a price or markup needs the change-prices permission."""
-    tenant = get_scoped(session, Tenant, actor.tenant_id, actor.tenant_id)
+    tenant = get_tenant(session, actor.tenant_id)
     may_change_prices = can(actor.role, Permission.CHANGE_PRICES)
     inputs: list[LineInput] = []
     for req in requested:
