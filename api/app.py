@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 import domain.models  # noqa: F401 - registers every table before create_all
@@ -24,6 +25,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.settings import Settings
 from api.state import AppState
+from api.templating import STATIC_DIR, make_templates
 from domain.db import Base, make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,8 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # Outermost last: request id wraps everything, then the size limit, then idempotency.
     app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

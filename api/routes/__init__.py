@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, customers, estimates, health, invoices, payments
+from api.routes import audit, customers, estimates, health, invoices, payments, public
 
 
 def all_routers() -> list[APIRouter]:
@@ -16,4 +16,5 @@ def all_routers() -> list[APIRouter]:
         invoices.router,
         payments.router,
         audit.router,
+        public.router,
     ]
