@@ -28,6 +28,18 @@ from domain.services.snapshots import jsonable
 DECISIONS = ("approve", "edit", "reject")
 
 
+class StaleDecision(Conflict):
+    """The decision carried the hash of a different action than the one pending: review it again."""
+
+    code = "stale_decision"
+
+
+class AlreadyDecided(Conflict):
+    """Someone else decided first; their decision stands."""
+
+    code = "already_decided"
+
+
 def action_hash(name: str, args: dict[str, Any]) -> str:
     """SHA-256 over the action name and its canonical JSON args (Decimals and dates as strings)."""
     encoded = json.dumps({"name": name, "args": jsonable(args)}, sort_keys=True, separators=(",", ":"))
@@ -138,7 +150,7 @@ def decide(
     approval = get_approval(session, actor.tenant_id, approval_id)
     check_decider(actor, approval, decision)
     if seen_hash is not None and not hmac.compare_digest(seen_hash, approval.action_hash):
-        raise Conflict(
+        raise StaleDecision(
             "The decision was made on a different version of this action; review it again",
             approval_id=approval_id,
         )
@@ -165,7 +177,7 @@ def decide(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(approval)
-        raise Conflict(
+        raise AlreadyDecided(
             f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
             approval_id=approval_id,
             status=str(approval.status),

@@ -1,0 +1,35 @@
+"""Per-run context: who is talking to the agent, in which company, and what "today" is.
+
+Passed to the graph as ``context=`` on every invoke (``context_schema``); nodes read ``runtime.context``. It is
+not checkpointed, so a resumed run carries the *resuming* user's context — which is who decides an approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from domain.context import Actor
+from domain.models.tenancy import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    tenant_id: str
+    user_id: str | None
+    role: Role
+    user_name: str
+    today: date | None = None
+    timezone: str = "America/Los_Angeles"
+    company_name: str = ""
+    # Extra facts for the system prompt (catalog summary); filled by the runtime, optional in tests.
+    catalog_summary: str = field(default="")
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(tenant_id=self.tenant_id, user_id=self.user_id, role=Role(self.role), name=self.user_name)
+
+    def resolved_today(self) -> date:
+        """The pinned date, else the current date in the company's timezone."""
+        return self.today or datetime.now(ZoneInfo(self.timezone)).date()

@@ -1,0 +1,43 @@
+"""Renders the prompt templates in ``prompts/`` (Jinja2), found relative to the installed package."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from agent.context import Context
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # Plain text prompts: no HTML escaping, but undefined variables fail loudly instead of vanishing.
+    return Environment(
+        loader=FileSystemLoader(str(PROMPTS_DIR)), autoescape=False, undefined=StrictUndefined,
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def render(template: str, **values: Any) -> str:
+    return _environment().get_template(template).render(**values)
+
+
+def render_system_prompt(ctx: Context) -> str:
+    return render(
+        "system.md.j2",
+        company_name=ctx.company_name or "the company",
+        today=ctx.resolved_today().isoformat(),
+        timezone=ctx.timezone,
+        user_name=ctx.user_name,
+        role=str(ctx.role),
+        catalog_summary=ctx.catalog_summary,
+        estimate_guidelines=render_estimate_guidelines(markup_percent="20"),
+    )
+
+
+def render_estimate_guidelines(*, markup_percent: str) -> str:
+    return render("estimate_guidelines.md.j2", markup_percent=markup_percent)

@@ -1,0 +1,114 @@
+"""The tool step: run read tools, turn write calls into pending proposals, hand expected errors back.
+
+Argument errors and expected domain / QuickBooks errors become tool messages so the model can correct itself;
+anything else is a bug and propagates. Each call runs in its own transaction and leaves an audit row.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+
+from agent.audit import audit_thread
+from agent.context import Context
+from agent.errors import EXPECTED_ERRORS, describe_error, error_code
+from agent.state import PendingAction, State
+from domain.db import transaction
+from tools.base import BooksTool, Toolbox, ToolEnv, dump_args
+
+
+def thread_id_of(config: RunnableConfig) -> str:
+    return str(config.get("configurable", {}).get("thread_id") or "no-thread")
+
+
+def tool_message(call_id: str, name: str, payload: dict[str, Any], *, error: bool = False) -> ToolMessage:
+    return ToolMessage(
+        content=json.dumps(payload, default=str),
+        tool_call_id=call_id,
+        name=name,
+        status="error" if error else "success",
+        artifact=payload,
+    )
+
+
+def make_env(toolbox: Toolbox, session: Any, ctx: Context, thread_id: str) -> ToolEnv:
+    actor = ctx.actor
+    books = toolbox.deps.books_for(session, actor) if toolbox.deps.books_for else None
+    return ToolEnv(
+        session=session, actor=actor, today=ctx.resolved_today(), timezone=ctx.timezone,
+        thread_id=thread_id, books=books,
+    )
+
+
+def _audit_detail(name: str, call_id: str, args: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    detail: dict[str, Any] = {"tool": name, "tool_call_id": call_id, "args": args}
+    for key in ("intent", "query"):
+        if key in out:
+            detail[key] = out[key]
+    if isinstance(out.get("results"), list):
+        detail["result_count"] = len(out["results"])
+    return detail
+
+
+def make_tool_node(toolbox: Toolbox):
+    async def run_tools(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
+        ctx = runtime.context
+        thread_id = thread_id_of(config)
+        last = state["messages"][-1]
+        assert isinstance(last, AIMessage), "the tool step follows a model message with tool calls"
+        messages: list[ToolMessage] = []
+        pending: list[PendingAction] = list(state.get("pending") or [])
+        failures = 0
+        for call in last.tool_calls:
+            call_id, name, raw = call["id"] or "", call["name"], call.get("args") or {}
+            tool = toolbox.get(name)
+            if tool is None:
+                known = ", ".join(t.name for t in toolbox)
+                messages.append(tool_message(call_id, name, {"error": f"Unknown tool '{name}'. Tools: {known}"},
+                                             error=True))
+                failures += 1
+                continue
+            outcome = await _run_one(toolbox, tool, call_id, raw, ctx, thread_id)
+            if isinstance(outcome, ToolMessage):
+                messages.append(outcome)
+                failures += outcome.status == "error"
+            else:
+                pending.append(outcome)
+        count = (state.get("tool_failures") or 0) + failures if failures else 0
+        return {"messages": messages, "pending": pending, "tool_failures": count}
+
+    return run_tools
+
+
+async def _run_one(
+    toolbox: Toolbox, tool: BooksTool, call_id: str, raw: dict[str, Any], ctx: Context, thread_id: str
+) -> ToolMessage | PendingAction:
+    sm = toolbox.deps.sessionmaker
+    try:
+        with transaction(sm) as session:
+            env = make_env(toolbox, session, ctx, thread_id)
+            tool.check_proposer(env)
+            args = tool.validate_args(raw)
+            if tool.writes:
+                # Propose only: validation and a preview, no change; the approval step decides.
+                proposal = await tool.propose(args, env)
+                return PendingAction(
+                    tool_call_id=call_id, name=tool.name, args=dump_args(args),
+                    description=proposal.description, preview=proposal.preview,
+                    permission=proposal.permission.value,
+                )
+            out = await tool.answer(args, env)
+            audit_thread(session, env.actor, "agent.tool_call", thread_id,
+                         _audit_detail(tool.name, call_id, dump_args(args), out))
+            return tool_message(call_id, tool.name, out)
+    except EXPECTED_ERRORS as exc:
+        message = describe_error(exc)
+        with transaction(sm) as session:
+            audit_thread(session, ctx.actor, "agent.tool_failed", thread_id,
+                         {"tool": tool.name, "tool_call_id": call_id, "args": raw, "error": message,
+                          "code": error_code(exc)})
+        return tool_message(call_id, tool.name, {"error": message, "code": error_code(exc)}, error=True)
