@@ -64,10 +64,11 @@ def record_audit(
 ) -> AuditLog:
     """Append one audit row for ``actor``'s tenant.
 
-    The tenant row is locked (``FOR UPDATE`` on PostgreSQL) so concurrent writers take sequence numbers one at
+    The tenant row is locked (``FOR NO KEY UPDATE`` on PostgreSQL: it must not conflict with the key-share locks
+    that inserts referencing the tenant take) so concurrent writers take sequence numbers one at
     a time; the unique (tenant, seq) constraint is the backstop everywhere else.
     """
-    session.execute(select(Tenant.id).where(Tenant.id == actor.tenant_id).with_for_update())
+    session.execute(select(Tenant.id).where(Tenant.id == actor.tenant_id).with_for_update(key_share=True))
     last = session.execute(
         select(AuditLog.seq, AuditLog.hash)
         .where(AuditLog.tenant_id == actor.tenant_id)
