@@ -4,7 +4,7 @@ from domain.models.approvals import Approval, ApprovalStatus
 from domain.models.audit import AuditLog
 from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Term, Vendor
 from domain.models.connection import ConnectionStatus, QboConnection
-from domain.models.identity_extra import IdempotencyRecord
+from domain.models.identity_extra import ChatThread, IdempotencyRecord
 from domain.models.oauth_state import OAuthState
 from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
 from domain.models.sales import (
@@ -16,16 +16,32 @@ from domain.models.sales import (
     InvoiceStatus,
     LineType,
 )
-from domain.models.sync import SyncJob, SyncJobStatus
+from domain.models.sync import (
+    AccountMapping,
+    ConflictStatus,
+    MappingReview,
+    SyncAlert,
+    SyncConflict,
+    SyncDirection,
+    SyncJob,
+    SyncJobStatus,
+    SyncRecord,
+    SyncRun,
+    SyncState,
+    WebhookEvent,
+)
 from domain.models.tenancy import ApiKey, Role, Tenant, User
 
 __all__ = [
     "Account",
+    "AccountMapping",
     "ApiKey",
     "Approval",
     "ApprovalStatus",
     "AuditLog",
     "Bill",
+    "ChatThread",
+    "ConflictStatus",
     "ConnectionStatus",
     "Customer",
     "Estimate",
@@ -38,17 +54,25 @@ __all__ = [
     "Item",
     "ItemType",
     "LineType",
+    "MappingReview",
     "OAuthState",
     "Payment",
     "PaymentApplication",
     "QboConnection",
     "Role",
+    "SyncAlert",
+    "SyncConflict",
+    "SyncDirection",
     "SyncJob",
     "SyncJobStatus",
+    "SyncRecord",
+    "SyncRun",
+    "SyncState",
     "TaxRate",
     "Tenant",
     "Term",
     "User",
     "Vendor",
+    "WebhookEvent",
     "WriteOff",
 ]
