@@ -33,7 +33,8 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_database:
     try:
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-            assert diff == [], f"models and migrations differ; add a revision: {diff}"
+            summary = [f"{d[0]} {getattr(d[1], 'name', d[1]) if len(d) > 1 else ''}" for d in diff]
+            assert diff == [], f"models and migrations differ; add a revision: {summary}"
             assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
         migrate.downgrade(empty_database, "base")
         with engine.connect() as conn:
