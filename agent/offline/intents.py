@@ -1,0 +1,181 @@
+"""The offline model's reader: an English question about the books → a QboIntent, or an honest "not understood".
+
+Order matters and is the design: document numbers, then date phrases, then money bounds are cut out of the
+sentence first, so what remains holds only the name, the record kind, the status and the aggregate.
+Names are returned as written; :func:`resolve_names` turns them into the company's canonical names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.offline import lang_vocab
+from agent.offline.lang_amounts import find_amounts
+from agent.offline.lang_names import find_name
+from domain.intent import (
+    GET_OPERATIONS,
+    TRANSACTION_OPERATIONS,
+    Operation,
+    QboIntent,
+    explain_validation_error,
+)
+from domain.names import NameCandidate, resolve_name
+from domain.periods import find_period
+
+_CUT = " ; "
+_DOC_NUMBER = re.compile(
+    r"\b(?P<noun>invoice|inv|estimate|quote|bid|proposal|bill)\s*(?:number|num\.?|no\.?|#)?\s*#?\s*"
+    r"(?P<num>[A-Za-z]{0,3}\d[\w-]*)(?![\w/])(?!\s*(?:dollars|bucks|k\b|%))",
+    re.IGNORECASE,
+)
+_HASH_NUMBER = re.compile(
+    r"(?<![\w$])(?:#|(?:number|no\.)\s)\s?(?P<num>[A-Za-z]{0,3}\d[\w-]*)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentParse:
+    """Either an intent or a message saying what was not understood (with examples of what works)."""
+
+    intent: QboIntent | None
+    message: str | None = None
+
+    @property
+    def understood(self) -> bool:
+        return self.intent is not None
+
+
+def not_understood(reason: str) -> IntentParse:
+    examples = "; ".join(f'"{e}"' for e in lang_vocab.OPERATION_EXAMPLES)
+    return IntentParse(
+        None,
+        f"{reason} I can answer questions about invoices, estimates, payments, bills, customers and the price "
+        f"list, e.g. {examples}.",
+    )
+
+
+def _cut(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Replace the spans with a separator that also stops a name from running across them."""
+    out, last = [], 0
+    for start, end in sorted(spans):
+        out.append(text[last:start])
+        out.append(_CUT)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _find_doc_number(text: str) -> tuple[str | None, str | None, tuple[int, int] | None]:
+    """("1042", "invoice", span) for "invoice 1042", "invoice #1042", "#1042", "estimate no. 5012"."""
+    m = _DOC_NUMBER.search(text)
+    if m:
+        return m.group("num"), m.group("noun").lower(), (m.start(), m.end())
+    m2 = _HASH_NUMBER.search(text)
+    if m2:
+        return m2.group("num"), None, (m2.start(), m2.end())
+    return None, None, None
+
+
+def parse_intent(utterance: str, today: date) -> IntentParse:
+    """Read one question; *today* anchors relative dates ("last month")."""
+    text = " ".join(utterance.replace("’", "'").replace("‘", "'").split())
+    if not text:
+        return not_understood("The question was empty.")
+
+    doc_number, doc_noun, doc_span = _find_doc_number(text)
+    if doc_span:
+        text = _cut(text, [doc_span])
+    period = find_period(text, today)
+    if period:
+        text = _cut(text, period.spans)
+    amounts = find_amounts(text)
+    if amounts:
+        text = _cut(text, amounts.spans)
+    name = find_name(text)
+    rest = _cut(text, [(name.start, name.end)]) if name else text
+    if doc_noun:
+        rest = f"{doc_noun} {rest}"  # the noun went with the number; it still says what kind of record
+
+    vendor_hint = name is not None and name.role == "vendor"
+    operation = lang_vocab.detect_operation(
+        rest, has_doc_number=doc_number is not None, vendor_hint=vendor_hint
+    )
+    if operation is None and name is not None:
+        # "what about ACME?" names someone but no record kind; their invoices are the usual meaning.
+        operation = Operation.LIST_INVOICES if lang_vocab.SUM_WORDS.search(rest) else None
+    if operation is None:
+        return not_understood(f"I could not tell what kind of records '{utterance.strip()}' is about.")
+    if operation is Operation.LIST_CUSTOMERS and name is not None:
+        operation = Operation.GET_CUSTOMER
+
+    filters: dict[str, Any] = {}
+    if name is not None:
+        key = "vendorName" if operation is Operation.LIST_BILLS else "customerName"
+        filters[key] = name.name
+    status = lang_vocab.detect_status(rest, operation)
+    if status is not None:
+        filters["status"] = status.value
+    if operation in TRANSACTION_OPERATIONS and operation not in GET_OPERATIONS:
+        if period:
+            filters["dateFrom"] = period.period.date_from
+            filters["dateTo"] = period.period.date_to
+        if amounts:
+            filters["minAmount"] = amounts.min_amount
+            filters["maxAmount"] = amounts.max_amount
+    if doc_number and operation in {
+        Operation.GET_INVOICE,
+        Operation.GET_ESTIMATE,
+        Operation.LIST_BILLS,
+    }:
+        filters["docNumber"] = doc_number
+    aggregate = lang_vocab.detect_aggregate(rest)
+    if operation in GET_OPERATIONS or (aggregate == "sum" and operation not in TRANSACTION_OPERATIONS):
+        aggregate = None
+    try:
+        intent = QboIntent.model_validate(
+            {"operation": operation, "filters": filters, "aggregate": aggregate}
+        )
+    except ValidationError as exc:
+        return not_understood(f"That question does not make a valid query ({explain_validation_error(exc)}).")
+    return IntentParse(intent)
+
+
+def resolve_names(
+    intent: QboIntent,
+    customers: Sequence[NameCandidate],
+    vendors: Sequence[NameCandidate],
+) -> QboIntent:
+    """The same intent with names replaced by the company's canonical ones; raises UnknownName/AmbiguousName."""
+    updates: dict[str, str] = {}
+    if intent.filters.customer_name:
+        updates["customer_name"] = resolve_name(intent.filters.customer_name, customers, kind="customer").name
+    if intent.filters.vendor_name:
+        updates["vendor_name"] = resolve_name(intent.filters.vendor_name, vendors, kind="vendor").name
+    if not updates:
+        return intent
+    return intent.model_copy(update={"filters": intent.filters.model_copy(update=updates)})
+
+
+def candidates_from_qbo(records: Sequence[dict[str, Any]]) -> list[NameCandidate]:
+    """NameCandidates from QBO Customer/Vendor JSON (DisplayName plus CompanyName / FullyQualifiedName)."""
+    out = []
+    for record in records:
+        aliases = tuple(
+            {record[k] for k in ("CompanyName", "FullyQualifiedName", "PrintOnCheckName") if record.get(k)}
+            - {record["DisplayName"]}
+        )
+        out.append(
+            NameCandidate(
+                id=str(record["Id"]),
+                name=record["DisplayName"],
+                aliases=tuple(sorted(aliases)),
+                active=bool(record.get("Active", True)),
+            )
+        )
+    return out

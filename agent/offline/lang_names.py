@@ -1,0 +1,256 @@
+"""Finding the customer or vendor a question names, exactly as written.
+
+"for X", "from X", "X's invoices", "did X pay", "customer X", or a run of capitalised words that are not question
+words ("Harbor Cafe & Grill", "Dr. Amelia Watson", "O'Brien Construction"). Which record it means is decided
+later against the company's list (domain.names); here we only cut the phrase out of the sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from agent.offline.lang_vocab import is_vocabulary
+
+_TOKEN = re.compile(r"[A-Za-z0-9](?:[\w'’.\-/]*[\w'’])?\.?|&|\+")
+_ABBREVIATIONS = frozenset(
+    {
+        "dr",
+        "co",
+        "inc",
+        "corp",
+        "ltd",
+        "jr",
+        "sr",
+        "st",
+        "mr",
+        "mrs",
+        "ms",
+        "bros",
+        "assn",
+        "intl",
+        "mt",
+        "ft",
+        "no",
+    }
+)
+_ANCHOR_BEFORE = frozenset(
+    {
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "to",
+        "customer",
+        "client",
+        "vendor",
+        "supplier",
+        "subcontractor",
+        "did",
+        "does",
+        "has",
+        "had",
+        "named",
+        "called",
+        "regarding",
+        "against",
+        "billed",
+        "invoiced",
+        "quoted",
+        "of",
+        "is",
+    }
+)
+_ANCHOR_AFTER = frozenset(
+    {
+        "pay",
+        "paid",
+        "pays",
+        "owe",
+        "owes",
+        "owed",
+        "has",
+        "have",
+        "had",
+        "sent",
+        "invoice",
+        "invoices",
+        "estimate",
+        "estimates",
+        "quote",
+        "quotes",
+        "bid",
+        "bids",
+        "bill",
+        "bills",
+        "payment",
+        "payments",
+        "account",
+        "balance",
+        "still",
+    }
+)
+# Capitalised question words that never continue a name ("ACME Invoices" is ACME's invoices).
+_NEVER_EXTEND = frozenset(
+    {
+        "invoice",
+        "invoices",
+        "estimate",
+        "estimates",
+        "quote",
+        "quotes",
+        "bid",
+        "bids",
+        "bill",
+        "bills",
+        "payment",
+        "payments",
+        "paid",
+        "unpaid",
+        "open",
+        "overdue",
+        "pending",
+        "accepted",
+        "rejected",
+        "closed",
+        "owe",
+        "owes",
+        "pay",
+        "pays",
+        "total",
+        "how",
+        "what",
+        "show",
+        "list",
+        "find",
+        "did",
+        "does",
+        "has",
+        "have",
+        "is",
+        "are",
+    }
+)
+_CONNECTORS = frozenset({"&", "+", "and", "of", "the", "de", "la", "del", "van", "von", "der", "n", "'n'"})
+_VENDOR_MARKERS = frozenset({"vendor", "supplier", "subcontractor", "sub"})
+_CUSTOMER_MARKERS = frozenset({"customer", "client", "homeowner"})
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    name: str
+    start: int
+    end: int
+    role: Literal["customer", "vendor"] | None  # what the sentence itself says it is, if anything
+
+
+@dataclass(slots=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def bare(self) -> str:
+        return self.text.lower().rstrip(".")
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+    @property
+    def has_digit(self) -> bool:
+        return any(ch.isdigit() for ch in self.text)
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _gap_is_space(text: str, left: _Token, right: _Token) -> bool:
+    """A name never runs across punctuation (a comma, a question mark, a cut-out phrase)."""
+    gap = text[left.end : right.start]
+    if left.text.endswith(".") and left.bare not in _ABBREVIATIONS and len(left.bare) > 1:
+        return False  # a sentence ended
+    return gap.strip() == ""
+
+
+def _is_name_word(token: _Token) -> bool:
+    return not token.has_digit and not is_vocabulary(token.text) and token.text not in {"&", "+"}
+
+
+def _runs(text: str, tokens: list[_Token]) -> list[tuple[int, int]]:
+    """Index ranges [i, j) of tokens that could form a name."""
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        if not _is_name_word(tokens[i]):
+            i += 1
+            continue
+        capital = tokens[i].capitalised
+        j = i + 1
+        while j < len(tokens) and _gap_is_space(text, tokens[j - 1], tokens[j]):
+            token = tokens[j]
+            if _is_name_word(token) and (token.capitalised or not capital):
+                j += 1
+                continue
+            if capital and token.capitalised and not token.has_digit and token.bare not in _NEVER_EXTEND:
+                j += 1  # "Valley Fleet Services": a capitalised word inside a capitalised name
+                continue
+            nxt = tokens[j + 1] if j + 1 < len(tokens) else None
+            if (
+                token.bare in _CONNECTORS
+                and nxt is not None
+                and _gap_is_space(text, token, nxt)
+                and not nxt.has_digit
+                and (nxt.capitalised if capital else _is_name_word(nxt))
+                and nxt.bare not in _NEVER_EXTEND
+            ):
+                j += 2
+                continue
+            break
+        runs.append((i, j))
+        i = j
+    return runs
+
+
+def _strip_possessive(name: str) -> tuple[str, bool]:
+    match = re.search(r"(?:['’]s|s['’])$", name)
+    if not match:
+        return name, False
+    return name[: match.start()] + ("s" if match.group(0).startswith("s") else ""), True
+
+
+def find_name(text: str) -> NameMatch | None:
+    """The most likely customer/vendor phrase in *text*, as written; None when there is none."""
+    tokens = _tokens(text)
+    best: tuple[float, NameMatch] | None = None
+    for i, j in _runs(text, tokens):
+        first, last = tokens[i], tokens[j - 1]
+        before = tokens[i - 1] if i > 0 and _gap_is_space(text, tokens[i - 1], first) else None
+        after = tokens[j] if j < len(tokens) and _gap_is_space(text, last, tokens[j]) else None
+        raw = text[first.start : last.end]
+        if raw.endswith(".") and last.bare not in _ABBREVIATIONS and len(last.bare) > 1:
+            raw = raw[:-1]
+        raw = raw.rstrip(",;:")
+        name, possessive = _strip_possessive(raw)
+        anchored_before = before is not None and before.bare in _ANCHOR_BEFORE
+        anchored_after = after is not None and after.bare in _ANCHOR_AFTER
+        capital = first.capitalised
+        evidence = anchored_before or anchored_after or possessive
+        if not evidence and (not capital or (i == 0 and j - i < 2)):
+            continue  # an unknown lower-case word, or a capitalised first word: not evidence of a name
+        score = (
+            3.0 * anchored_before + 2.0 * anchored_after + 2.0 * possessive + 1.0 * capital + 0.1 * (j - i)
+        )
+        role: Literal["customer", "vendor"] | None = None
+        if before is not None and before.bare in _VENDOR_MARKERS:
+            role = "vendor"
+        elif before is not None and before.bare in _CUSTOMER_MARKERS:
+            role = "customer"
+        match = NameMatch(name=name.strip(), start=first.start, end=last.end, role=role)
+        if name.strip() and (best is None or score > best[0]):
+            best = (score, match)
+    return best[1] if best else None
