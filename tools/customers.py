@@ -1,0 +1,50 @@
+"""Adding a customer — a proposal the office approves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from domain.errors import Conflict
+from domain.models import Customer
+from domain.permissions import Permission
+from domain.schemas import Address, CustomerCreate
+from domain.services import catalog as catalog_svc
+from tools.base import BooksTool, ProposedAction, ToolEnv
+
+
+class CustomerArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(min_length=1, max_length=200)
+    company_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=40)
+    address: Address | None = None
+
+
+class CreateCustomer(BooksTool):
+    name: str = "create_customer"
+    description: str = "Propose adding a new customer (needs approval)."
+    args_schema: type[BaseModel] = CustomerArgs
+    writes: bool = True
+    permission: Permission = Permission.MANAGE_CUSTOMERS
+
+    async def propose(self, args: CustomerArgs, env: ToolEnv) -> ProposedAction:
+        taken = env.session.scalars(select(Customer.id).where(
+            Customer.tenant_id == env.actor.tenant_id,
+            func.lower(Customer.display_name) == args.display_name.strip().lower())).first()
+        if taken is not None:
+            raise Conflict(f"A customer named '{args.display_name}' already exists")
+        fields = {k: v for k, v in args.model_dump(exclude_none=True).items()}
+        return self.proposal(args, f"Add customer {args.display_name}",
+                             {"target": "Customer (new)", "changes": fields})
+
+    async def execute(self, args: CustomerArgs, env: ToolEnv) -> dict[str, Any]:
+        address = args.address or Address()
+        customer = catalog_svc.create_customer(env.session, env.actor, CustomerCreate(
+            display_name=args.display_name, company_name=args.company_name, email=args.email, phone=args.phone,
+            billing_address=address, shipping_address=address))
+        return {"customer_id": customer.id, "display_name": customer.display_name}

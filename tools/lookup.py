@@ -1,0 +1,72 @@
+"""Finding the records a tool's arguments name, and formatting what a preview shows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.drafting import CatalogEntry
+from domain.models import Customer, Estimate, Invoice, Item
+from domain.money import cents
+from domain.names import NameCandidate, resolve_name
+from domain.services.common import get_scoped
+from domain.services.estimates import get_estimate_by_number
+from domain.services.invoices import get_invoice_by_number
+
+
+def money(value: Decimal | str | int) -> str:
+    amount = cents(value)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.2f}"
+
+
+def find_customer(session: Session, tenant_id: str, name: str) -> Customer:
+    """The one active customer ``name`` means (fuzzy), or AmbiguousName / UnknownName."""
+    rows = list(session.scalars(select(Customer).where(Customer.tenant_id == tenant_id)))
+    candidates = [
+        NameCandidate(id=c.id, name=c.display_name, aliases=tuple(a for a in (c.company_name,) if a),
+                      active=bool(c.active))
+        for c in rows
+    ]
+    chosen = resolve_name(name, candidates, kind="customer")
+    return get_scoped(session, Customer, tenant_id, chosen.id)
+
+
+def find_invoice(session: Session, tenant_id: str, doc_number: str) -> Invoice:
+    return get_invoice_by_number(session, tenant_id, doc_number.strip().lstrip("#"))
+
+
+def find_estimate(session: Session, tenant_id: str, doc_number: str) -> Estimate:
+    return get_estimate_by_number(session, tenant_id, doc_number.strip().lstrip("#"))
+
+
+def customer_name(session: Session, tenant_id: str, customer_id: str) -> str:
+    return get_scoped(session, Customer, tenant_id, customer_id).display_name
+
+
+def catalog(session: Session, tenant_id: str) -> list[CatalogEntry]:
+    items = session.scalars(select(Item).where(Item.tenant_id == tenant_id).order_by(Item.name))
+    return [CatalogEntry.from_item(i) for i in items]
+
+
+def invoice_summary(session: Session, invoice: Invoice) -> dict[str, Any]:
+    return {
+        "DocNumber": invoice.doc_number,
+        "Customer": customer_name(session, invoice.tenant_id, invoice.customer_id),
+        "Status": str(invoice.status),
+        "TotalAmt": money(invoice.total),
+        "Balance": money(invoice.balance_due),
+        "DueDate": invoice.due_date.isoformat() if invoice.due_date else None,
+    }
+
+
+def estimate_summary(session: Session, estimate: Estimate) -> dict[str, Any]:
+    return {
+        "DocNumber": estimate.doc_number,
+        "Customer": customer_name(session, estimate.tenant_id, estimate.customer_id),
+        "Status": str(estimate.status),
+        "TotalAmt": money(estimate.total),
+    }
