@@ -1,0 +1,340 @@
+"""Finding catalog items in a job description: phrases per item, mentions in the text, the best variant.
+
+Every item is described by phrases derived from its own name, keywords and description, so a catalog this
+code has never seen still works. Sizes ("50 gal", "3/4 in"), fuels and rooms disambiguate variants, and a
+mention that contradicts every candidate (a 1/2 inch copper pipe when only 3/4 inch is sold) is reported, not
+forced onto the nearest item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+
+from agent.offline.estimating_text import normalize, singular, tokenize
+from domain.drafting import CatalogEntry
+
+# Words too common in trade talk to name an item on their own; they still help pick between variants.
+GENERIC = frozenset({
+    "pipe", "line", "tank", "pump", "kit", "heater", "water", "gas", "electric", "fee", "service", "cleaning",
+    "inspection", "repair", "install", "installation", "labor", "hour", "kitchen", "bathroom", "removal",
+    "heating", "cooling", "ac", "flex", "vent", "main", "new", "old", "standard", "unit", "system", "part",
+    "material", "fitting", "valve", "drain", "sewer", "call", "trip", "up", "away", "and", "the", "of", "for",
+    "with", "a", "an", "plumber", "helper", "furnace", "weekend", "emergency", "equipment", "charge", "job",
+})  # fmt: skip
+SIZE_UNITS = frozenset({"gal", "in", "hp", "btu", "ton", "amp", "volt", "v", "watt", "psi"})
+VARIANT_WORDS = frozenset({"gas", "electric", "propane", "standard", "basic", "premium", "deluxe"})
+LOCATIONS = frozenset({"kitchen", "bathroom", "bath", "lavatory", "lav", "vanity", "laundry", "utility", "bar",
+                       "tub", "shower", "outdoor", "garden", "hose", "wall"})  # fmt: skip
+CONNECTORS = frozenset({"and", "plus", "with", "also", "then", "but", "or"})
+BOUNDARIES = frozenset({",", ";", ".", ":", "!", "?", "(", ")", "|"})
+ARTICLES = frozenset(
+    {"a", "an", "another", "the", "this", "that", "their", "her", "his", "its", "our", "my", "your"}
+)
+# Core words too vague to show that a clause is about some other item ("water", "line").
+_WEAK_OBJECTS = frozenset({
+    "water", "line", "main", "service", "call", "fee", "kit", "up", "away", "and", "of", "the", "new", "standard",
+    "cleaning", "inspection", "repair", "install", "labor", "hour", "charge", "job", "equipment", "part",
+    "material", "unit", "system", "fitting",
+})  # fmt: skip
+_STOP_DESC = frozenset({"and", "the", "of", "with", "per", "for", "a", "an", "to", "up", "or", "in"})
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_FRACTION = re.compile(r"^\d+/\d+$")
+
+
+@dataclass
+class Profile:
+    entry: CatalogEntry
+    order: int
+    tokens: frozenset[str]
+    core: tuple[str, ...]
+    phrases: dict[tuple[str, ...], int]
+    sizes: frozenset[tuple[str, str]]
+    variants: frozenset[str]
+    support: frozenset[str]
+
+
+@dataclass
+class Mention:
+    profile: Profile
+    start: int
+    end: int
+    clause: int
+    quantity: Decimal | None
+    explicit: bool
+    plural: bool
+    phrase: str
+    clause_text: str
+
+
+@dataclass
+class Reading:
+    mentions: list[Mention] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unmatched_clauses: list[str] = field(default_factory=list)
+
+
+def _sizes(tokens: Sequence[str]) -> tuple[set[tuple[str, str]], set[int]]:
+    """(value, unit) pairs such as ('50', 'gal') and the token positions they occupy."""
+    found: set[tuple[str, str]] = set()
+    used: set[int] = set()
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if tok.endswith("k") and _NUMBER.match(tok[:-1]):
+            found.add((tok, "btu"))
+            used.update({i, i + 1} if nxt == "btu" else {i})
+        elif (_NUMBER.match(tok) or _FRACTION.match(tok)) and nxt in SIZE_UNITS:
+            found.add((tok, nxt))
+            used.update({i, i + 1})
+        elif _FRACTION.match(tok) and nxt != "ft":
+            found.add((tok, "in"))  # "3/4 copper": a bare fraction in the trades is inches
+            used.add(i)
+    return found, used
+
+
+def _words(text: str) -> list[str]:
+    return tokenize(normalize(text))
+
+
+def _add_phrase(phrases: dict[tuple[str, ...], int], phrase: Sequence[str], strength: int) -> None:
+    """Keep a phrase that can name an item: not bare numbers, not one generic word."""
+    key = tuple(phrase)
+    if key and not all(_NUMBER.match(t) for t in key) and not (len(key) == 1 and key[0] in GENERIC):
+        phrases[key] = max(phrases.get(key, 0), strength)
+
+
+def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
+    profiles: list[Profile] = []
+    for order, entry in enumerate(catalog):
+        left, _, variant = entry.name.partition(" - ")
+        left_toks = _words(left)
+        variant_toks = _words(variant)
+        sizes, used = _sizes(left_toks + variant_toks)
+        core = tuple(
+            t
+            for i, t in enumerate(left_toks)
+            if i not in used and t not in VARIANT_WORDS and t not in _STOP_DESC
+        ) or tuple(left_toks)
+        phrases: dict[tuple[str, ...], int] = {}
+        add = partial(_add_phrase, phrases)
+        add(left_toks + variant_toks, 4)
+        add(core, 4 if len(core) > 1 or core[0] not in GENERIC else 0)
+        for i in range(1, len(core)):
+            if core[-1] not in GENERIC:
+                add(core[i:], 2)
+        if len(core) > 1 and core[-1] in GENERIC:
+            head = core[:-1]
+            for i in range(len(head)):
+                if head[-1] not in GENERIC:
+                    add(head[i:], 2)
+        if len([t for t in variant_toks if t not in GENERIC]) and len(variant_toks) > 1:
+            add(variant_toks, 2)
+        support = set(variant_toks) | set(core)
+        for kw in entry.keywords:
+            kw_toks = _words(kw)
+            kw_sizes, kw_used = _sizes(kw_toks)
+            sizes |= kw_sizes
+            rest = [t for i, t in enumerate(kw_toks) if i not in kw_used]
+            if not rest:
+                continue
+            if len(rest) == 1 and (rest[0] in GENERIC or rest[0] in VARIANT_WORDS):
+                support.add(rest[0])
+            else:
+                add(rest, 3)
+        support |= {
+            t for t in _words(entry.description or "") if t not in _STOP_DESC and not _NUMBER.match(t)
+        }
+        tokens = frozenset(left_toks + variant_toks)
+        profiles.append(
+            Profile(
+                entry=entry,
+                order=order,
+                tokens=tokens,
+                core=core,
+                phrases=phrases,
+                sizes=frozenset(sizes),
+                variants=frozenset(t for t in tokens if t in VARIANT_WORDS),
+                support=frozenset(support),
+            )
+        )
+    return profiles
+
+
+def _find_spans(tokens: list[str], profiles: Sequence[Profile]) -> list[tuple[int, int, dict[int, int]]]:
+    """Non-overlapping spans, longest first, each with {profile index: phrase strength}."""
+    hits: dict[tuple[int, int], dict[int, int]] = {}
+    for idx, prof in enumerate(profiles):
+        for phrase, strength in prof.phrases.items():
+            n = len(phrase)
+            for start in range(len(tokens) - n + 1):
+                if tuple(tokens[start : start + n]) == phrase:
+                    slot = hits.setdefault((start, start + n), {})
+                    slot[idx] = max(slot.get(idx, 0), strength)
+    chosen: list[tuple[int, int, dict[int, int]]] = []
+    taken: set[int] = set()
+    for (start, end), cands in sorted(hits.items(), key=lambda kv: (kv[0][0] - kv[0][1], kv[0][0])):
+        if taken.isdisjoint(range(start, end)):
+            chosen.append((start, end, cands))
+            taken.update(range(start, end))
+    return sorted(chosen, key=lambda c: c[0])
+
+
+def _clauses(tokens: list[str], spans: Sequence[tuple[int, int, object]]) -> list[int]:
+    inside = {i for s, e, _ in spans for i in range(s, e)}
+    ids, current = [], 0
+    for i, tok in enumerate(tokens):
+        if i not in inside and (tok in BOUNDARIES or tok in CONNECTORS):
+            current += 1
+            ids.append(-1)
+        else:
+            ids.append(current)
+    return ids
+
+
+def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
+    """All catalog mentions in normalised, labor-free text, with the variant and quantity each implies."""
+    raw = re.findall(
+        r"\d+(?:\.\d+)?(?:/\d+)?k?|[a-z]+(?:'[a-z]+)?|[,;.:!?()|]",
+        text.replace("&", " and ").replace("-", " "),
+    )
+    tokens = [singular(t) for t in raw]
+    spans = _find_spans(tokens, profiles)
+    clause_of = _clauses(tokens, spans)
+    reading = Reading()
+    span_tokens = {i for s, e, _ in spans for i in range(s, e)}
+    objects = {t for p in profiles for t in p.core if t not in _WEAK_OBJECTS}
+    for start, end, cands in spans:
+        clause = clause_of[start]
+        members = [i for i, c in enumerate(clause_of) if c == clause]
+        words = {tokens[i] for i in members}
+        free = {tokens[i] for i in members if i not in span_tokens}
+        sizes, _ = _sizes([tokens[i] for i in members])
+        phrase = " ".join(tokens[start:end])
+        clause_text = " ".join(raw[i] for i in members)
+        best = _choose([profiles[i] for i in cands], cands, profiles, words, free, sizes, objects)
+        if isinstance(best, str):
+            reading.warnings.append(f"'{clause_text}': {best}")
+            continue
+        prof, ambiguous = best
+        follower = tokens[end] if end < len(tokens) and clause_of[end] == clause else ""
+        if _is_content(follower) and follower not in prof.tokens | prof.support:
+            # "toilet flapper", "faucet cartridge": the item names a part of something the catalog sells.
+            reading.warnings.append(f"'{phrase} {raw[end]}' is not in the catalog, so it was not priced.")
+            continue
+        if ambiguous:
+            options = ", ".join(p.entry.name for p in ambiguous)
+            reading.warnings.append(
+                f"'{clause_text}' does not say which one ({options}); drafted {prof.entry.name}, please confirm."
+            )
+        qty, explicit = _quantity(tokens, members, start, end, prof)
+        reading.mentions.append(
+            Mention(
+                prof, start, end, clause, qty, explicit, raw[end - 1] != tokens[end - 1], phrase, clause_text
+            )
+        )
+    matched = {clause_of[s] for s, _, _ in spans}
+    for clause in sorted(set(clause_of) - {-1} - matched):
+        members = [i for i, c in enumerate(clause_of) if c == clause]
+        if any(_is_content(tokens[i]) for i in members):
+            reading.unmatched_clauses.append(" ".join(raw[i] for i in members))
+    return reading
+
+
+def _choose(
+    cands: list[Profile],
+    strengths: dict[int, int],
+    profiles: Sequence[Profile],
+    words: set[str],
+    free: set[str],
+    sizes: set[tuple[str, str]],
+    objects: set[str],
+) -> tuple[Profile, list[Profile]] | str:
+    """The candidate the clause fits best, the ones it ties with, or why none fits."""
+    scored: list[tuple[int, Profile]] = []
+    rejected: list[str] = []
+    sibling_variants = {v for p in cands for v in p.variants}
+    for prof in cands:
+        score = strengths[profiles.index(prof)]
+        conflict = ""
+        for value, unit in prof.sizes:
+            said = {v for v, u in sizes if u == unit}
+            if value in said:
+                score += 2
+            elif said:
+                conflict = f"{' or '.join(sorted(said))} {unit} asked, the catalog has {prof.entry.name}"
+        score += len(prof.variants & words) - len((sibling_variants - prof.variants) & words)
+        missing = set(prof.core) - words
+        if missing and not conflict:
+            rooms = (free & LOCATIONS) - prof.tokens
+            others = (free & objects) - prof.tokens - prof.support
+            if (missing & LOCATIONS and rooms) or others:
+                said_word = sorted(rooms or others)[0]
+                conflict = f"'{said_word}' does not fit {prof.entry.name}"
+        if conflict:
+            rejected.append(conflict)
+        else:
+            scored.append((score, prof))
+    if not scored:
+        return "not in the catalog (" + "; ".join(dict.fromkeys(rejected)) + "), so it was not priced."
+    scored.sort(key=lambda sp: (-sp[0], sp[1].order))
+    top = scored[0][0]
+    ties = [p for s, p in scored if s == top]
+    return ties[0], (ties if len(ties) > 1 else [])
+
+
+def _quantity(
+    tokens: list[str], members: list[int], start: int, end: int, prof: Profile
+) -> tuple[Decimal | None, bool]:
+    """Count or length stated next to a mention: '2 new toilets', '150 ft of 1/2 in pex', 'toilet x2'."""
+    lo = members[0]
+    by_length = not prof.entry.counted
+    i, seen_words = start - 1, 0
+    while i >= lo and seen_words < 5:
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if _NUMBER.match(tok):
+            if nxt == "ft":
+                if by_length:
+                    return Decimal(tok), True
+            elif nxt not in SIZE_UNITS:
+                return Decimal(tok), True
+        elif tok in ARTICLES:
+            return (None if by_length else Decimal(1)), False
+        elif not (_FRACTION.match(tok) or tok in SIZE_UNITS or tok in {"ft", "of", "x"} or tok.endswith("k")):
+            seen_words += 1
+        i -= 1
+    after = tokens[end : end + 4]
+    if len(after) >= 2 and after[0] == "x" and _NUMBER.match(after[1]):
+        return Decimal(after[1]), True
+    if len(after) >= 3 and after[0] == "(" and _NUMBER.match(after[1]) and after[2] == ")":
+        return Decimal(after[1]), True
+    if by_length:
+        rest = [t for t in after if t not in {",", ":", "of"}]
+        if len(rest) >= 2 and _NUMBER.match(rest[0]) and rest[1] == "ft":
+            return Decimal(rest[0]), True
+    return None, False
+
+
+_NOT_CONTENT_WORDS = """
+a an the this that these those some any all each every both per about around approx roughly maybe just only
+and or but so as is are was be been has have had will would should can could need needs want wants please
+i we you he she it they them their his her my your our its me us customer client quote estimate job work
+install installed installing replace replaced replacing swap swapped put add run do fix fixing repair repairing
+check look come go get take make set hook connect reconnect disconnect remove removing new old existing broken
+leak leaking leaky bad dead failed failing worn out noisy slow damaged cracked one unit system also plus then
+same day today tomorrow asap labor labour hour time on site at in for to of from with by into up down off over
+under near behind next inside outside house home garage basement attic crawlspace crawl space upstairs
+downstairs office store shop restaurant building apartment suite room bathroom bath hallway yard backyard
+front back side area there here again too very more extra additional replacement standard regular normal
+morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
+"""
+_NOT_CONTENT = frozenset(_NOT_CONTENT_WORDS.split())
+
+
+def _is_content(tok: str) -> bool:
+    return (
+        bool(re.match(r"^[a-z]", tok)) and tok not in _NOT_CONTENT and tok not in SIZE_UNITS and tok != "ft"
+    )
