@@ -20,6 +20,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 import domain.models  # noqa: F401 - registers every table before create_all
+from api.chat.runner import ThreadLocks
+from api.cors import OriginRegistry, TenantCorsMiddleware
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
@@ -54,6 +56,8 @@ def create_app(
         own_http = http_client is None
         http = http_client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
         state = AppState(settings=settings, engine=eng, sessionmaker=make_sessionmaker(eng), http=http)
+        state.extras["thread_locks"] = ThreadLocks()
+        state.extras["origins"] = OriginRegistry(lambda: state.sessionmaker, settings.allowed_origins)
         app.state.services = state
         worker_task: asyncio.Task[None] | None = None
         try:
@@ -85,9 +89,10 @@ def create_app(
     install_error_handlers(app)
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    # Outermost last: request id wraps everything, then the size limit, then idempotency.
+    # Outermost last: request id, CORS (so refusals carry its headers), size limit, idempotency.
     app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(TenantCorsMiddleware, registry=lambda: app.state.services.extras["origins"])
     app.add_middleware(RequestIdMiddleware)
     _include_routes(app)
     return app

@@ -69,7 +69,9 @@ def resolve_actor(request: Request, session: Session, settings: Settings, token:
     claims = verify_embed_token(settings.secret, token)
     # A browser always sends Origin on cross-origin calls; an embed token is bound to the page it was minted for.
     origin = request.headers.get("origin")
-    if origin is not None and origin != claims.origin:
+    own_origin = f"{request.url.scheme}://{request.url.netloc}"
+    # The widget's own frame talks to us same-origin; anything else must be the page the token names.
+    if origin is not None and origin not in (claims.origin, own_origin):
         raise PermissionDenied("This embed token was issued for another origin", origin=origin)
     request.state.credential = "embed"
     return load_user_actor(session, tenant_id=claims.tenant_id, user_id=claims.user_id)

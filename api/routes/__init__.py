@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import audit, customers, estimates, health, invoices, payments, public
+from api.routes import (
+    approvals,
+    audit,
+    chat,
+    customers,
+    estimates,
+    health,
+    identity,
+    invoices,
+    payments,
+    public,
+)
 
 
 def all_routers() -> list[APIRouter]:
     return [
         health.router,
+        identity.router,
         customers.router,
         customers.items_router,
         estimates.router,
         invoices.router,
         payments.router,
+        chat.router,
+        approvals.router,
         audit.router,
         public.router,
     ]

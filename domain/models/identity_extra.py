@@ -1,4 +1,4 @@
-"""Records the service keeps about callers: idempotency keys of POST requests."""
+"""Records the service keeps about callers: idempotency keys of POST requests, chat threads."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.db import Base, IdMixin, utcnow
+from domain.db import Base, IdMixin, TenantScoped, utcnow
 
 
 class IdempotencyRecord(IdMixin, Base):
@@ -27,3 +27,14 @@ class IdempotencyRecord(IdMixin, Base):
     status_code: Mapped[int | None] = mapped_column(default=None)
     content_type: Mapped[str | None] = mapped_column(String(100), default=None)
     body: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class ChatThread(IdMixin, TenantScoped, Base):
+    """A conversation with the assistant; its messages live in the agent's checkpointer under this id."""
+
+    __tablename__ = "chat_threads"
+
+    user_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,146 @@
+"""The approvals inbox and decisions (DESIGN §3.3): a decision resumes the thread that proposed the write.
+
+Checks made here before the graph resumes — the approval is the tenant's, still pending, the decider's role
+suffices, the decision names the action hash it saw — turn the common refusals into clean 4xx answers; the
+domain's conditional update remains the guard that lets exactly one of two concurrent deciders win.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from api.chat.events import ChatEvent
+from api.chat.runner import collect, stream_turn
+from api.deps import ActorDep, ReaderDep, SessionDep, StateDep
+from api.errors import problem_response
+from api.pagination import CursorQuery, LimitQuery, Page, paginate
+from api.routes.chat import TurnPublic, agent_of, sse_response, turn_public
+from domain.errors import Conflict
+from domain.models import Approval, ApprovalStatus
+from domain.services import approvals as approvals_svc
+
+router = APIRouter(prefix="/api/approvals", tags=["approvals"])
+
+
+class ApprovalPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    thread_id: str
+    action_name: str
+    args: dict[str, Any]
+    action_hash: str
+    description: str
+    preview: dict[str, Any]
+    required_role: str
+    proposed_by: str
+    status: str
+    decision: str | None
+    decision_message: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+
+
+class EditedActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=100)
+    args: dict[str, Any]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["approve", "edit", "reject"]
+    edited_action: EditedActionIn | None = None
+    message: str | None = Field(default=None, max_length=2000)
+    action_hash: str | None = Field(default=None, max_length=64, description="The hash shown on the card")
+    stream: bool = Field(default=False, description="Answer with Server-Sent Events instead of JSON")
+
+
+class DecisionOutcome(BaseModel):
+    approval: ApprovalPublic
+    turn: TurnPublic
+
+
+@router.get("", response_model=Page[ApprovalPublic])
+def inbox(
+    actor: ReaderDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
+    status: Annotated[ApprovalStatus | None, Query()] = None,
+) -> Page[ApprovalPublic]:
+    query = select(Approval).where(Approval.tenant_id == actor.tenant_id)
+    if status is not None:
+        query = query.where(Approval.status == status.value)
+    rows, next_cursor = paginate(session, query, Approval, cursor=cursor, limit=limit)
+    return Page(items=[ApprovalPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{approval_id}")
+def get_approval(approval_id: str, actor: ReaderDep, session: SessionDep) -> ApprovalPublic:
+    return ApprovalPublic.model_validate(approvals_svc.get_approval(session, actor.tenant_id, approval_id))
+
+
+def _check_pending(approval: Approval) -> None:
+    if approval.status != ApprovalStatus.PENDING:
+        raise Conflict(
+            f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
+            approval_id=approval.id, status=str(approval.status),
+        )
+
+
+@router.post("/{approval_id}/decision", response_model=DecisionOutcome,
+             responses={200: {"content": {"text/event-stream": {}}}})
+async def decide(
+    approval_id: str, data: DecisionIn, actor: ActorDep, session: SessionDep, state: StateDep, request: Request
+) -> Any:
+    agent = agent_of(state)
+    approval = approvals_svc.get_approval(session, actor.tenant_id, approval_id)
+    _check_pending(approval)
+    approvals_svc.check_decider(actor, approval, data.type)
+    if data.action_hash is not None and not hmac.compare_digest(data.action_hash, approval.action_hash):
+        raise Conflict("The action changed since you saw it; review it again", approval_id=approval.id)
+    if data.type == "edit" and data.edited_action is None:
+        raise Conflict("An edit needs the edited action", approval_id=approval.id)
+    decision: dict[str, Any] = {"type": data.type, "approval_id": approval.id,
+                                "action_hash": data.action_hash or approval.action_hash}
+    if data.edited_action is not None:
+        decision["edited_action"] = data.edited_action.model_dump()
+    if data.message:
+        decision["message"] = data.message
+    resume = {"decisions": [decision], "approval_id": approval.id}
+    context = agent.context_for(session, actor)
+    thread_id = approval.thread_id
+    session.commit()
+    lock = state.extras["thread_locks"].get(thread_id)
+
+    async def events() -> Any:
+        # Re-check under the lock: a decision that waited behind the winner must lose with a 409, not resume.
+        async with lock:
+            with state.sessionmaker() as check:
+                current = approvals_svc.get_approval(check, actor.tenant_id, approval_id)
+            try:
+                _check_pending(current)
+            except Conflict as exc:
+                if not data.stream:
+                    raise
+                yield ChatEvent("error", exc.to_problem())
+                yield ChatEvent("done", {"thread_id": thread_id, "status": "error"})
+                return
+            async for event in stream_turn(agent.graph, thread_id=thread_id, context=context, resume=resume):
+                yield event
+
+    if data.stream:
+        return sse_response(events())
+    result = await collect(events(), thread_id)
+    if result.error is not None:
+        # e.g. another process decided first (409): the loser gets the problem, not a 200 with a note.
+        return problem_response(int(result.error.get("status", 500)), dict(result.error), request)
+    with state.sessionmaker() as fresh:
+        outcome = ApprovalPublic.model_validate(approvals_svc.get_approval(fresh, actor.tenant_id, approval_id))
+    return DecisionOutcome(approval=outcome, turn=turn_public(result))

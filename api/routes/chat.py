@@ -1,0 +1,141 @@
+"""Chat with the assistant: one turn as JSON or as Server-Sent Events; threads and their history."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from api.chat.events import ChatEvent
+from api.chat.runner import TurnResult, collect, serialize_history, stream_turn
+from api.chat.threads import get_thread, list_threads, open_thread
+from api.deps import ReaderDep, SessionDep, StateDep
+from api.state import AppState
+from domain.context import Actor
+from domain.errors import AppError
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+ChatText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: ChatText
+    thread_id: str | None = Field(default=None, max_length=36)
+
+
+class TurnPublic(BaseModel):
+    thread_id: str
+    status: str = Field(description="complete | awaiting_approval | error")
+    reply: str
+    tools: list[dict[str, Any]]
+    approvals: list[dict[str, Any]]
+    error: dict[str, Any] | None = None
+
+
+class ThreadPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class HistoryPublic(BaseModel):
+    thread_id: str
+    messages: list[dict[str, Any]]
+    pending_approvals: list[dict[str, Any]]
+
+
+def turn_public(result: TurnResult) -> TurnPublic:
+    return TurnPublic(
+        thread_id=result.thread_id, status=result.status, reply=result.reply, tools=result.tools,
+        approvals=result.approvals, error=result.error,
+    )
+
+
+def agent_of(state: AppState) -> Any:
+    if state.agent is None:
+        raise AppError("The assistant is not available on this server")
+    return state.agent
+
+
+async def locked_events(
+    state: AppState, thread_id: str, events: AsyncIterator[ChatEvent]
+) -> AsyncIterator[ChatEvent]:
+    """Hold the thread's lock for the whole turn, including while a stream is being read."""
+    async with state.extras["thread_locks"].get(thread_id):
+        async for event in events:
+            yield event
+
+
+async def sse_body(events: AsyncIterator[ChatEvent]) -> AsyncIterator[bytes]:
+    n = 0
+    async for event in events:
+        n += 1
+        yield event.sse(n)
+
+
+def sse_response(events: AsyncIterator[ChatEvent]) -> StreamingResponse:
+    return StreamingResponse(
+        sse_body(events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _start_turn(state: AppState, session: Any, actor: Actor, data: ChatIn) -> tuple[str, AsyncIterator[ChatEvent]]:
+    agent = agent_of(state)
+    thread = open_thread(session, actor, data.thread_id, data.message)
+    context = agent.context_for(session, actor)
+    # The thread row must exist for the agent's own transactions (other sessions) before the graph runs.
+    session.commit()
+    events = stream_turn(agent.graph, thread_id=thread.id, context=context, message=data.message)
+    return thread.id, locked_events(state, thread.id, events)
+
+
+@router.post("/chat")
+async def chat(data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep) -> TurnPublic:
+    thread_id, events = _start_turn(state, session, actor, data)
+    return turn_public(await collect(events, thread_id))
+
+
+@router.post(
+    "/chat/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "token, tool_start, tool_end, "
+                     "approval_required, message, error and done events"}},
+)
+async def chat_stream(data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep) -> StreamingResponse:
+    _thread_id, events = _start_turn(state, session, actor, data)
+    return sse_response(events)
+
+
+@router.get("/threads")
+def threads(actor: ReaderDep, session: SessionDep) -> list[ThreadPublic]:
+    return [ThreadPublic.model_validate(t) for t in list_threads(session, actor)]
+
+
+async def pending_interrupts(graph: Any, thread_id: str) -> tuple[list[Any], list[dict[str, Any]]]:
+    snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+    messages = list((snapshot.values or {}).get("messages", []))
+    pending = [
+        dict(i.value) for task in (snapshot.tasks or ()) for i in (task.interrupts or ()) if isinstance(i.value, dict)
+    ]
+    return messages, pending
+
+
+@router.get("/threads/{thread_id}/messages")
+async def history(
+    thread_id: str, actor: ReaderDep, session: SessionDep, state: StateDep
+) -> HistoryPublic:
+    thread = get_thread(session, actor, thread_id)
+    messages, pending = await pending_interrupts(agent_of(state).graph, thread.id)
+    return HistoryPublic(thread_id=thread.id, messages=serialize_history(messages), pending_approvals=pending)
+
+
