@@ -12,7 +12,8 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
@@ -56,6 +57,24 @@ def new_request_id() -> str:
 def derived_request_id(request_id: str, part: int) -> str:
     """A stable id per chunk of a split request: a retried job sends exactly the same ids again."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-request:{request_id}:{part}"))
+
+
+def _wire_value(value: Any) -> Any:
+    """Payloads carry ``Decimal`` money; QBO wants JSON numbers. A float's repr is the shortest text that
+    round-trips, so any amount of up to 15 significant digits goes on the wire exactly as written."""
+    if isinstance(value, Decimal):
+        return (
+            int(value)
+            if value == value.to_integral_value() and value.as_tuple().exponent == 0
+            else float(value)
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} to QuickBooks")
+
+
+def encode_payload(body: Any) -> bytes:
+    return json.dumps(body, default=_wire_value, separators=(",", ":")).encode()
 
 
 def _entity_key(data: dict[str, Any], entity: str) -> Any:
@@ -299,7 +318,7 @@ class QboClient:
         request_id: str | None = None,
         batch: bool = False,
     ) -> dict[str, Any]:
-        content = json.dumps(body, default=str).encode() if body is not None else None
+        content = encode_payload(body) if body is not None else None
         response = await self._request(
             method,
             path,
@@ -375,5 +394,6 @@ __all__ = [
     "TokenProvider",
     "api_base",
     "derived_request_id",
+    "encode_payload",
     "new_request_id",
 ]
