@@ -13,8 +13,10 @@ from api.routes import (
     health,
     identity,
     invoices,
+    pages,
     payments,
     public,
+    qbo,
 )
 
 
@@ -31,4 +33,6 @@ def all_routers() -> list[APIRouter]:
         approvals.router,
         audit.router,
         public.router,
+        qbo.router,
+        pages.router,
     ]

@@ -1,0 +1,50 @@
+"""The QuickBooks connection services the API uses: the OAuth consent flow and the encrypted token store."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from api.security.keys import derive_key
+from api.settings import Settings
+from api.state import AppState
+from integrations.quickbooks.crypto import TokenCipher
+from integrations.quickbooks.oauth import OAuthSettings, OAuthTokenEndpoint, QboEnvironment, QboOAuthFlow
+from integrations.quickbooks.tokens import TokenStore
+
+
+@dataclass(frozen=True)
+class QboServices:
+    environment: QboEnvironment
+    oauth: QboOAuthFlow
+    tokens: TokenStore
+
+
+def callback_url(settings: Settings) -> str:
+    return f"{settings.base_url.rstrip('/')}/api/integrations/quickbooks/callback"
+
+
+def token_cipher(settings: Settings) -> TokenCipher:
+    if settings.token_encryption_key is not None:
+        return TokenCipher.from_setting(settings.token_encryption_key.get_secret_value())
+    # Derived so a single secret runs the embedded default; production sets its own (rotatable) key list.
+    return TokenCipher(base64.urlsafe_b64encode(derive_key(settings.secret, "fernet")).decode())
+
+
+def build_qbo(state: AppState) -> QboServices:
+    settings = state.settings
+    environment = QboEnvironment.named(settings.qbo_environment, settings.qbo_oauth_base)
+    oauth_settings = OAuthSettings(
+        client_id=settings.qbo_client_id,
+        client_secret=settings.qbo_client_secret,
+        redirect_uri=callback_url(settings),
+        environment=environment,
+        state_secret=base64.urlsafe_b64encode(derive_key(settings.secret, "oauth-state")).decode(),
+    )
+    endpoint = OAuthTokenEndpoint(state.http, oauth_settings)
+    tokens = TokenStore(state.sessionmaker, token_cipher(settings), endpoint)
+    return QboServices(
+        environment=environment,
+        oauth=QboOAuthFlow(oauth_settings, endpoint, state.sessionmaker, tokens),
+        tokens=tokens,
+    )
