@@ -1,0 +1,559 @@
+"""QBO's server-side rules for writes: ids, SyncToken, MetaData, references, names, totals and linked balances.
+
+:class:`Books` runs one request's writes against one realm and records every change (for CDC and webhooks).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from domain.money import ZERO, cents
+from integrations.quickbooks.sandbox import faults
+from integrations.quickbooks.sandbox.parties import prepare_list_entity
+from integrations.quickbooks.sandbox.store import TRANSACTIONS, Entity, RealmStore
+from integrations.quickbooks.sandbox.txn_math import number, price_bill, price_sales_txn
+from integrations.quickbooks.sandbox.wire import SandboxClock, format_qbo_datetime
+
+_READ_ONLY = frozenset({"TaxCode", "TaxRate"})
+_SERVER_FIELDS = ("domain", "sparse", "status", "MetaData", "SyncToken")
+_ESTIMATE_STATUSES = {"Pending", "Accepted", "Closed", "Rejected", "Converted"}
+_LINKABLE_ESTIMATE = {"Pending", "Accepted"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entity change as CDC and webhooks report it."""
+
+    entity: str
+    entity_id: str
+    operation: str  # Create | Update | Delete | Void | Emailed | Merge
+    last_updated: str
+    deleted_id: str | None = None
+
+
+class Books:
+    """The write rules for one realm; callers hold the sandbox lock for the duration of one request."""
+
+    def __init__(
+        self, store: RealmStore, clock: SandboxClock, *, allow_duplicate_doc_number: bool = False
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.allow_duplicate_doc_number = allow_duplicate_doc_number
+        self.changes: list[Change] = []
+        self._dirty_customers: set[str] = set()
+
+    # ---- helpers -----------------------------------------------------------------------------------------
+    def _now(self) -> str:
+        return format_qbo_datetime(self.clock.now())
+
+    def _record(self, entity: str, obj: Entity, operation: str, deleted_id: str | None = None) -> None:
+        last = obj.get("MetaData", {}).get("LastUpdatedTime") or self._now()
+        self.changes.append(Change(entity, str(obj["Id"]), operation, last, deleted_id))
+
+    def _bump(self, obj: Entity, previous: Entity | None) -> None:
+        now = self._now()
+        if previous is None:
+            obj["SyncToken"] = "0"
+            obj["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
+        else:
+            obj["SyncToken"] = str(int(previous.get("SyncToken", "0")) + 1)
+            created = previous.get("MetaData", {}).get("CreateTime", now)
+            obj["MetaData"] = {"CreateTime": created, "LastUpdatedTime": now}
+
+    def read(self, entity: str, entity_id: str) -> Entity:
+        obj = self.store.get(entity, entity_id)
+        if obj is None:
+            raise faults.object_not_found(entity, entity_id)
+        return obj
+
+    def _current(self, entity: str, body: Entity) -> Entity:
+        if body.get("Id") in (None, ""):
+            raise faults.required_param("Id")
+        if body.get("SyncToken") in (None, ""):
+            raise faults.required_param("SyncToken")
+        current = self.read(entity, str(body["Id"]))
+        if str(body["SyncToken"]) != str(current.get("SyncToken", "0")):
+            raise faults.stale_object()
+        return current
+
+    def _ref(self, obj: Entity, field: str, entity: str, *, required: bool) -> Entity | None:
+        ref = obj.get(field)
+        if not isinstance(ref, dict) or ref.get("value") in (None, ""):
+            if required:
+                raise faults.required_param(field)
+            return None
+        target = self.store.get(entity, str(ref["value"]))
+        if target is None:
+            raise faults.invalid_reference(field)
+        if target.get("Active") is False:
+            raise faults.validation(
+                "2500",
+                "Invalid Reference Id",
+                "Invalid Reference Id : Something you're trying to use has been made inactive. Check the fields "
+                "with accounts, customers, items, vendors or employees.",
+            )
+        name = target.get("DisplayName") or target.get("Name")
+        obj[field] = {"value": target["Id"], "name": name} if name else {"value": target["Id"]}
+        return target
+
+    # ---- create / update ---------------------------------------------------------------------------------
+    def create(self, entity: str, body: Entity) -> Entity:
+        if entity in _READ_ONLY or entity == "CompanyInfo":
+            raise faults.unsupported_operation(f"Create for {entity}")
+        obj = {k: copy.deepcopy(v) for k, v in body.items() if k not in (*_SERVER_FIELDS, "Id")}
+        obj["Id"] = self.store.next_id(entity)
+        self._prepare(entity, obj, None)
+        self._bump(obj, None)
+        self._store(entity, obj, None)
+        self._record(entity, obj, "Create")
+        return obj
+
+    def update(self, entity: str, body: Entity) -> Entity:
+        if entity in _READ_ONLY:
+            raise faults.unsupported_operation(f"Update for {entity}")
+        current = self._current(entity, body)
+        if (entity, str(current["Id"])) in self.store.voided:
+            raise faults.business("A voided transaction cannot be changed.")
+        incoming = {k: copy.deepcopy(v) for k, v in body.items() if k not in _SERVER_FIELDS}
+        if body.get("sparse") is True:
+            obj = copy.deepcopy(current)
+            obj.update(incoming)
+        else:
+            obj = incoming
+        obj["Id"] = current["Id"]
+        self._prepare(entity, obj, current)
+        self._bump(obj, current)
+        self._store(entity, obj, current)
+        self._record(entity, obj, "Update")
+        return obj
+
+    def touch(self, entity: str, entity_id: str) -> Entity:
+        """A user saves the record in QBO without changing it: only SyncToken and LastUpdatedTime move."""
+        current = self.read(entity, entity_id)
+        obj = copy.deepcopy(current)
+        self._bump(obj, current)
+        self.store.put(entity, obj)
+        self._record(entity, obj, "Update")
+        return obj
+
+    def _prepare(self, entity: str, obj: Entity, previous: Entity | None) -> None:
+        if entity in ("Invoice", "Estimate"):
+            self._prepare_sales(entity, obj, previous)
+        elif entity == "Payment":
+            self._prepare_payment(obj, previous)
+        elif entity == "Bill":
+            self._prepare_bill(obj, previous)
+        elif entity != "CompanyInfo":
+            prepare_list_entity(self.store, entity, obj, previous)
+
+    def _store(self, entity: str, obj: Entity, previous: Entity | None) -> None:
+        self.store.put(entity, obj)
+        entity_id = str(obj["Id"])
+        if entity == "Invoice":
+            self._sync_estimate_link(entity_id, previous, obj)
+            self._refresh_invoice(entity_id, bump=False)
+            self._mark_customer(obj, previous)
+        elif entity == "Payment":
+            old = self._linked_invoices(previous) if previous else set()
+            for invoice_id in sorted(old | self._linked_invoices(obj)):
+                self._refresh_invoice(invoice_id, bump=True)
+            self._mark_customer(obj, previous)
+        elif entity == "Customer":
+            self._dirty_customers.add(entity_id)
+
+    # ---- sales transactions ------------------------------------------------------------------------------
+    def _txn_dates(self, obj: Entity) -> None:
+        txn_date = obj.get("TxnDate") or self.clock.today().isoformat()
+        try:
+            day = date.fromisoformat(str(txn_date))
+        except ValueError as exc:
+            raise faults.validation("2090", "Invalid Date", f"Invalid date : {txn_date}", "TxnDate") from exc
+        obj["TxnDate"] = day.isoformat()
+
+    def _doc_number(self, entity: str, obj: Entity) -> None:
+        doc = obj.get("DocNumber")
+        if doc in (None, "", "AUTO_GENERATE"):
+            obj["DocNumber"] = self.store.next_doc_number(entity)
+            return
+        doc = str(doc)
+        if len(doc) > 21:
+            raise faults.validation(
+                "2050", "Length exceeds limit", "Length of the field exceeds 21 chars", "DocNumber"
+            )
+        holder = self.store.find_by_doc_number(entity, doc)
+        if holder is not None and holder != str(obj["Id"]) and not self.allow_duplicate_doc_number:
+            raise faults.duplicate_doc_number(doc, entity, holder)
+
+    def _prepare_sales(self, entity: str, obj: Entity, previous: Entity | None) -> None:
+        customer = self._ref(obj, "CustomerRef", "Customer", required=True)
+        assert customer is not None  # required=True raised otherwise
+        price_sales_txn(self.store, obj, previous)
+        self._txn_dates(obj)
+        self._doc_number(entity, obj)
+        for field in ("BillAddr", "ShipAddr"):
+            if not obj.get(field) and customer.get(field if field == "BillAddr" else "ShipAddr"):
+                obj[field] = copy.deepcopy(customer[field])
+        if not obj.get("ShipAddr") and customer.get("BillAddr"):
+            obj["ShipAddr"] = copy.deepcopy(customer["BillAddr"])
+        if not obj.get("BillEmail") and customer.get("PrimaryEmailAddr"):
+            obj["BillEmail"] = copy.deepcopy(customer["PrimaryEmailAddr"])
+        obj.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
+        obj.setdefault("EmailStatus", "NotSet")
+        obj.setdefault("PrintStatus", "NotSet")
+        obj.setdefault("ApplyTaxAfterDiscount", False)
+        if obj.get("SalesTermRef") is None and customer.get("SalesTermRef"):
+            obj["SalesTermRef"] = copy.deepcopy(customer["SalesTermRef"])
+        term = self._ref(obj, "SalesTermRef", "Term", required=False)
+        if entity == "Estimate":
+            status = obj.setdefault("TxnStatus", "Pending")
+            if status not in _ESTIMATE_STATUSES:
+                raise faults.validation(
+                    "2170", "Invalid Enumeration", f"Invalid Enumeration: {status}", "TxnStatus"
+                )
+            obj["LinkedTxn"] = [
+                link for link in obj.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"
+            ]
+            return
+        if not obj.get("DueDate"):
+            days = int(term.get("DueDays", 0)) if term else 0
+            obj["DueDate"] = (date.fromisoformat(obj["TxnDate"]) + timedelta(days=days)).isoformat()
+        obj["Deposit"] = cents(number(obj.get("Deposit") or 0, "Deposit"))
+        obj["LinkedTxn"] = self._estimate_links(obj, previous)
+        obj["Balance"] = obj["TotalAmt"]  # settled against payments once stored
+
+    def _estimate_links(self, invoice: Entity, previous: Entity | None) -> list[Entity]:
+        wanted = [
+            link
+            for link in invoice.get("LinkedTxn") or []
+            if isinstance(link, dict) and link.get("TxnType") == "Estimate"
+        ]
+        if len(wanted) > 1:
+            raise faults.business("Only one link can be made to an Estimate.")
+        before = {
+            str(link["TxnId"])
+            for link in (previous or {}).get("LinkedTxn") or []
+            if link.get("TxnType") == "Estimate"
+        }
+        kept: list[Entity] = []
+        for link in wanted:
+            estimate = self.store.get("Estimate", str(link.get("TxnId")))
+            if estimate is None:
+                raise faults.invalid_reference("LinkedTxn.TxnId")
+            if str(estimate["Id"]) in before or estimate.get("TxnStatus") in _LINKABLE_ESTIMATE:
+                kept.append({"TxnId": estimate["Id"], "TxnType": "Estimate"})
+            # Closed and Rejected estimates are ignored, as the schema documents.
+        return kept
+
+    def _sync_estimate_link(self, invoice_id: str, previous: Entity | None, invoice: Entity | None) -> None:
+        def linked(obj: Entity | None) -> set[str]:
+            return {
+                str(x["TxnId"]) for x in (obj or {}).get("LinkedTxn") or [] if x.get("TxnType") == "Estimate"
+            }
+
+        before, after = linked(previous), linked(invoice)
+        for estimate_id in sorted(before ^ after):
+            estimate = self.store.get("Estimate", estimate_id)
+            if estimate is None:
+                continue
+            updated = copy.deepcopy(estimate)
+            links = [x for x in updated.get("LinkedTxn") or [] if str(x.get("TxnId")) != invoice_id]
+            if estimate_id in after:
+                links.append({"TxnId": invoice_id, "TxnType": "Invoice"})
+                # What the QBO UI does when an estimate is invoiced in full.
+                updated["TxnStatus"] = "Closed"
+            updated["LinkedTxn"] = links
+            self._bump(updated, estimate)
+            self.store.put("Estimate", updated)
+            self._record("Estimate", updated, "Update")
+
+    def _paid(self, invoice_id: str, *, excluding: str | None = None) -> Any:
+        total = ZERO
+        for payment_id in self.store.payments_by_invoice.get(invoice_id, set()):
+            if payment_id == excluding:
+                continue
+            payment = self.store.get("Payment", payment_id)
+            for line in (payment or {}).get("Line") or []:
+                for link in line.get("LinkedTxn") or []:
+                    if link.get("TxnType") == "Invoice" and str(link.get("TxnId")) == invoice_id:
+                        total += number(line.get("Amount", 0), "Line.Amount")
+        return total
+
+    def _refresh_invoice(self, invoice_id: str, *, bump: bool) -> None:
+        invoice = self.store.get("Invoice", invoice_id)
+        if invoice is None:
+            return
+        payment_ids = sorted(self.store.payments_by_invoice.get(invoice_id, set()), key=lambda i: (len(i), i))
+        links = [x for x in invoice.get("LinkedTxn") or [] if x.get("TxnType") != "Payment"]
+        links += [{"TxnId": pid, "TxnType": "Payment"} for pid in payment_ids]
+        if ("Invoice", invoice_id) in self.store.voided:
+            balance = ZERO
+        else:
+            deposit = number(invoice.get("Deposit") or 0, "Deposit")
+            balance = cents(number(invoice["TotalAmt"], "TotalAmt") - deposit - self._paid(invoice_id))
+        if invoice.get("Balance") == balance and invoice.get("LinkedTxn") == links and bump:
+            return
+        updated = copy.deepcopy(invoice) if bump else invoice
+        updated["Balance"] = balance
+        if "HomeBalance" in updated:
+            updated["HomeBalance"] = balance
+        updated["LinkedTxn"] = links
+        if bump:
+            self._bump(updated, invoice)
+            self.store.put("Invoice", updated)
+            self._record("Invoice", updated, "Update")
+        self._mark_customer(updated, None)
+
+    # ---- payments and bills ------------------------------------------------------------------------------
+    @staticmethod
+    def _linked_invoices(payment: Entity | None) -> set[str]:
+        return {
+            str(link["TxnId"])
+            for line in (payment or {}).get("Line") or []
+            for link in line.get("LinkedTxn") or []
+            if link.get("TxnType") == "Invoice"
+        }
+
+    def _prepare_payment(self, obj: Entity, previous: Entity | None) -> None:
+        customer = self._ref(obj, "CustomerRef", "Customer", required=True)
+        assert customer is not None
+        if obj.get("TotalAmt") is None:
+            raise faults.required_param("TotalAmt")
+        total = cents(number(obj["TotalAmt"], "TotalAmt"))
+        obj["TotalAmt"] = total
+        lines = obj.get("Line") or []
+        applied = ZERO
+        for line in lines:
+            if line.get("Amount") is None:
+                raise faults.required_param("Line.Amount")
+            line["Amount"] = cents(number(line["Amount"], "Line.Amount"))
+            for link in line.get("LinkedTxn") or []:
+                if link.get("TxnType") != "Invoice":
+                    continue
+                invoice = self.store.get("Invoice", str(link.get("TxnId")))
+                if invoice is None:
+                    raise faults.invalid_reference("Line.LinkedTxn.TxnId")
+                if str(invoice["CustomerRef"]["value"]) != str(customer["Id"]):
+                    raise faults.business("The invoice belongs to a different customer than the payment.")
+                open_balance = (
+                    number(invoice["TotalAmt"], "TotalAmt")
+                    - number(invoice.get("Deposit") or 0, "Deposit")
+                    - self._paid(str(invoice["Id"]), excluding=str(obj["Id"]))
+                )
+                if line["Amount"] > open_balance:
+                    raise faults.business(
+                        f"The amount applied to invoice {invoice.get('DocNumber', invoice['Id'])} is more than its "
+                        f"open balance of {cents(open_balance)}."
+                    )
+            applied += line["Amount"]
+        if applied > total:
+            raise faults.business("The payment amount must be at least the amount applied to transactions.")
+        obj["Line"] = lines
+        obj["UnappliedAmt"] = total - applied
+        self._txn_dates(obj)
+        obj.setdefault("ProcessPayment", False)
+        obj.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
+        if obj.get("DepositToAccountRef") is None:
+            undeposited = next(
+                (a for a in self.store.all("Account") if a.get("Name") == "Undeposited Funds"), None
+            )
+            if undeposited is not None:
+                obj["DepositToAccountRef"] = {"value": undeposited["Id"]}
+        self._ref(obj, "PaymentMethodRef", "PaymentMethod", required=False)
+
+    def _prepare_bill(self, obj: Entity, previous: Entity | None) -> None:
+        vendor = self._ref(obj, "VendorRef", "Vendor", required=True)
+        assert vendor is not None
+        price_bill(self.store, obj, previous)
+        self._txn_dates(obj)
+        if obj.get("SalesTermRef") is None and vendor.get("TermRef"):
+            obj["SalesTermRef"] = copy.deepcopy(vendor["TermRef"])
+        term = self._ref(obj, "SalesTermRef", "Term", required=False)
+        if not obj.get("DueDate"):
+            days = int(term.get("DueDays", 0)) if term else 0
+            obj["DueDate"] = (date.fromisoformat(obj["TxnDate"]) + timedelta(days=days)).isoformat()
+        if obj.get("APAccountRef") is None:
+            payable = next(
+                (a for a in self.store.all("Account") if a.get("AccountType") == "Accounts Payable"), None
+            )
+            if payable is not None:
+                obj["APAccountRef"] = {"value": payable["Id"]}
+        paid = ZERO
+        if previous is not None:
+            paid = number(previous["TotalAmt"], "TotalAmt") - number(previous.get("Balance", 0), "Balance")
+        obj["Balance"] = max(obj["TotalAmt"] - paid, ZERO)
+        obj.setdefault("CurrencyRef", {"value": "USD"})
+
+    # ---- customers' open balance -------------------------------------------------------------------------
+    def _mark_customer(self, obj: Entity, previous: Entity | None) -> None:
+        for source in (obj, previous):
+            ref = (source or {}).get("CustomerRef")
+            if isinstance(ref, dict) and ref.get("value"):
+                self._dirty_customers.add(str(ref["value"]))
+
+    def finish(self) -> None:
+        """Settle derived customer balances once per request (open invoices less unapplied payments)."""
+        if not self._dirty_customers:
+            return
+        balances = dict.fromkeys(self._dirty_customers, ZERO)
+        for invoice in self.store.all("Invoice"):
+            cid = str(invoice["CustomerRef"]["value"])
+            if cid in balances:
+                balances[cid] += number(invoice.get("Balance", 0), "Balance")
+        for payment in self.store.all("Payment"):
+            cid = str(payment["CustomerRef"]["value"])
+            if cid in balances:
+                balances[cid] -= number(payment.get("UnappliedAmt", 0), "UnappliedAmt")
+        for cid, balance in balances.items():
+            customer = self.store.get("Customer", cid)
+            if customer is not None:
+                customer["Balance"] = balance
+                customer["BalanceWithJobs"] = balance
+        self._dirty_customers.clear()
+
+    # ---- delete / void / send ----------------------------------------------------------------------------
+    def delete(self, entity: str, body: Entity) -> Entity:
+        if entity not in TRANSACTIONS:
+            raise faults.unsupported_operation(f"Delete for {entity}; set Active to false instead")
+        current = self._current(entity, body)
+        entity_id = str(current["Id"])
+        if entity == "Invoice" and self.store.payments_by_invoice.get(entity_id):
+            raise faults.business(
+                "You must unlink any linked transactions associated with the invoice before deleting it."
+            )
+        now = self._now()
+        self.store.remove(entity, entity_id, now)
+        self.store.voided.discard((entity, entity_id))
+        if entity == "Invoice":
+            self._sync_estimate_link(entity_id, current, None)
+            self._mark_customer(current, None)
+        elif entity == "Payment":
+            for invoice_id in sorted(self._linked_invoices(current)):
+                self._refresh_invoice(invoice_id, bump=True)
+            self._mark_customer(current, None)
+        elif entity == "Estimate":
+            for link in current.get("LinkedTxn") or []:
+                invoice = self.store.get("Invoice", str(link.get("TxnId")))
+                if invoice is not None:
+                    self._unlink_estimate_from_invoice(invoice, entity_id)
+        self.changes.append(Change(entity, entity_id, "Delete", now))
+        return {"status": "Deleted", "domain": "QBO", "Id": entity_id}
+
+    def _unlink_estimate_from_invoice(self, invoice: Entity, estimate_id: str) -> None:
+        updated = copy.deepcopy(invoice)
+        updated["LinkedTxn"] = [
+            x
+            for x in updated.get("LinkedTxn") or []
+            if not (x.get("TxnType") == "Estimate" and str(x.get("TxnId")) == estimate_id)
+        ]
+        self._bump(updated, invoice)
+        self.store.put("Invoice", updated)
+        self._record("Invoice", updated, "Update")
+
+    def void(self, entity: str, body: Entity) -> Entity:
+        if entity not in ("Invoice", "Payment"):
+            raise faults.unsupported_operation(f"Void for {entity}")
+        current = self._current(entity, body)
+        entity_id = str(current["Id"])
+        if entity == "Invoice" and self.store.payments_by_invoice.get(entity_id):
+            raise faults.business(
+                "You must unlink any linked transactions associated with the invoice before voiding it."
+            )
+        obj = copy.deepcopy(current)
+        note = obj.get("PrivateNote") or ""
+        obj["PrivateNote"] = (
+            f"Voided - {note}" if note and not note.startswith("Voided") else (note or "Voided")
+        )
+        obj["TotalAmt"] = ZERO
+        if entity == "Invoice":
+            for line in obj.get("Line") or []:
+                line["Amount"] = ZERO
+                detail = line.get("SalesItemLineDetail")
+                if isinstance(detail, dict) and "Qty" in detail:
+                    detail["Qty"] = ZERO
+            obj["Balance"] = ZERO
+            if "HomeBalance" in obj:
+                obj["HomeBalance"] = ZERO
+            tax = obj.get("TxnTaxDetail") or {}
+            tax["TotalTax"] = ZERO
+            for tax_line in tax.get("TaxLine") or []:
+                tax_line["Amount"] = ZERO
+            obj["TxnTaxDetail"] = tax
+        else:
+            obj["UnappliedAmt"] = ZERO
+            obj["Line"] = []
+        self.store.voided.add((entity, entity_id))
+        self._bump(obj, current)
+        self.store.put(entity, obj)
+        if entity == "Payment":
+            for invoice_id in sorted(self._linked_invoices(current)):
+                self._refresh_invoice(invoice_id, bump=True)
+        self._mark_customer(obj, None)
+        self._record(entity, obj, "Void")
+        return obj
+
+    def send(self, entity: str, entity_id: str, send_to: str | None) -> Entity:
+        if entity not in ("Invoice", "Estimate", "Payment"):
+            raise faults.unsupported_operation(f"Send for {entity}")
+        current = self.read(entity, entity_id)
+        if entity == "Payment" and not send_to:
+            raise faults.required_param("sendTo")
+        address = send_to or (current.get("BillEmail") or {}).get("Address")
+        if not address:
+            raise faults.business(
+                "An email address is required to send this transaction (BillEmail or sendTo)."
+            )
+        if "@" not in address or "." not in address:
+            raise faults.validation("2090", "Invalid Email", f"Invalid email address : {address}", "sendTo")
+        obj = copy.deepcopy(current)
+        obj["BillEmail"] = {"Address": address}
+        obj["EmailStatus"] = "EmailSent"
+        obj["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": self._now()}
+        self._bump(obj, current)
+        self.store.put(entity, obj)
+        self._record(entity, obj, "Emailed")
+        return obj
+
+    def merge(self, entity: str, survivor_id: str, merged_id: str) -> Entity:
+        """A user merges two name-list records in QBO: references move to the survivor, the other goes."""
+        if entity not in ("Customer", "Vendor", "Item"):
+            raise faults.unsupported_operation(f"Merge for {entity}")
+        survivor = self.read(entity, survivor_id)
+        self.read(entity, merged_id)
+        field = {"Customer": "CustomerRef", "Vendor": "VendorRef", "Item": "ItemRef"}[entity]
+        for txn_type in sorted(TRANSACTIONS):
+            for txn in self.store.all(txn_type):
+                if _repoint(txn, field, merged_id, survivor):
+                    updated = copy.deepcopy(txn)
+                    self._bump(updated, txn)
+                    self.store.put(txn_type, updated)
+                    self._mark_customer(updated, None)
+                    self._record(txn_type, updated, "Update")
+        self.store.remove(entity, merged_id, self._now())
+        updated = copy.deepcopy(survivor)
+        self._bump(updated, survivor)
+        self.store.put(entity, updated)
+        self._record(entity, updated, "Merge", deleted_id=merged_id)
+        if entity == "Customer":
+            self._dirty_customers.add(survivor_id)
+        return updated
+
+
+def _repoint(node: Any, field: str, old_id: str, survivor: Entity) -> bool:
+    """Point every ``field`` reference from ``old_id`` to the survivor; True when anything changed."""
+    changed = False
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == field and isinstance(value, dict) and str(value.get("value")) == old_id:
+                value["value"] = survivor["Id"]
+                value["name"] = survivor.get("DisplayName") or survivor.get("Name", "")
+                changed = True
+            else:
+                changed = _repoint(value, field, old_id, survivor) or changed
+    elif isinstance(node, list):
+        for value in node:
+            changed = _repoint(value, field, old_id, survivor) or changed
+    return changed

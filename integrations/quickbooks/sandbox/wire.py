@@ -1,0 +1,104 @@
+"""The wire format: JSON with exact decimals, QBO timestamps, and the emulator's clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from starlette.responses import Response
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse JSON keeping every non-integer number a ``Decimal``, so amounts stay exact."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if isinstance(value, dict):
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(json.dumps(str(key)))
+            out.append(":")
+            _encode(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _encode(item, out)
+        out.append("]")
+    elif isinstance(value, Decimal):
+        # A JSON number written from the exact decimal; never routed through float.
+        out.append(format(value, "f"))
+    elif isinstance(value, datetime | date):
+        out.append(json.dumps(value.isoformat()))
+    else:
+        out.append(json.dumps(value))
+
+
+def dumps(value: Any) -> bytes:
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out).encode()
+
+
+class QboJSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content)
+
+
+def format_qbo_datetime(moment: datetime) -> str:
+    """``2015-07-24T10:33:39-07:00``: seconds precision with the company offset, as MetaData shows it."""
+    return moment.replace(microsecond=0).isoformat()
+
+
+def format_response_time(moment: datetime) -> str:
+    """``2015-07-24T10:48:27.082-07:00``: the envelope's ``time`` carries milliseconds."""
+    return moment.isoformat(timespec="milliseconds")
+
+
+def parse_qbo_datetime(text: str, tz: timezone) -> datetime:
+    """Parse a QBO date or date-time; a bare date is the start of that day in the company's zone."""
+    value = text.strip()
+    if len(value) == 10:
+        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=tz)
+    # Intuit examples also write offsets without a colon: 2011-08-10T10:20:30-0700.
+    if len(value) >= 5 and value[-5] in "+-" and value[-4:].isdigit() and "T" in value:
+        value = value[:-2] + ":" + value[-2:]
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+class SandboxClock:
+    """Wall-clock time shifted so the emulator's *today* is the pinned day; tests may advance it."""
+
+    def __init__(self, today: date | None, utc_offset_minutes: int) -> None:
+        self.tz = timezone(timedelta(minutes=utc_offset_minutes))
+        self._skew = timedelta(0)
+        if today is not None:
+            self._skew = timedelta(days=(today - datetime.now(self.tz).date()).days)
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz) + self._skew
+
+    def now_utc(self) -> datetime:
+        return self.now().astimezone(UTC)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the emulator's time forward (token expiry, CDC windows) without sleeping."""
+        self._skew += delta
+
+    def timestamp(self) -> float:
+        return self.now().timestamp()
