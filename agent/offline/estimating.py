@@ -94,32 +94,45 @@ def _item_lines(mentions: list[Mention]) -> tuple[list[DraftLineRequest], list[s
     by_item: dict[str, list[Mention]] = {}
     for m in mentions:
         by_item.setdefault(m.profile.entry.id, []).append(m)
-    lines: list[DraftLineRequest] = []
-    warnings: list[str] = []
-    most = Decimal(1)
-    for group in by_item.values():
-        entry = group[0].profile.entry
+    counts: dict[str, Decimal] = {}
+    for key, group in by_item.items():
         per_clause: dict[int, Decimal] = {}
         for m in group:
             if m.explicit and m.quantity is not None:
                 per_clause[m.clause] = max(per_clause.get(m.clause, Decimal(0)), m.quantity)
-        phrases = "; ".join(dict.fromkeys(f"'{m.clause_text}'" for m in group))
         if per_clause:
-            quantity = sum(per_clause.values(), Decimal(0))
+            counts[key] = sum(per_clause.values(), Decimal(0))
+    # "3 toilets with new wax rings": a plural without a number goes with the count the job did give.
+    most = max(
+        (
+            q
+            for k, q in counts.items()
+            if by_item[k][0].profile.entry.counted and by_item[k][0].profile.entry.type is ItemType.MATERIAL
+        ),
+        default=Decimal(1),
+    )
+    lines: list[DraftLineRequest] = []
+    warnings: list[str] = []
+    for key, group in by_item.items():
+        entry = group[0].profile.entry
+        phrases = "; ".join(dict.fromkeys(f"'{m.clause_text}'" for m in group))
+        if key in counts:
+            quantity = counts[key]
             why = f"{_fmt(quantity)} {entry.unit or 'each'} from the job ({phrases})."
         elif entry.counted:
-            quantity = Decimal(1)
+            plural = any(m.plural for m in group)
+            quantity = most if plural else Decimal(1)
             why = f"Named in the job ({phrases})."
-            if any(m.plural for m in group):
+            if plural and most == 1:
                 warnings.append(f"The job asks for '{group[0].phrase}' without saying how many; drafted 1.")
+            elif plural:
+                why = f"{_fmt(quantity)}, one for each of the {_fmt(most)} units in the job ({phrases})."
         else:
             warnings.append(
                 f"{entry.name} is sold per {entry.unit or 'unit'} and the job does not say how much "
                 f"({phrases}), so it was not added."
             )
             continue
-        if entry.counted and entry.type is ItemType.MATERIAL:
-            most = max(most, quantity)
         lines.append(DraftLineRequest(item_name=entry.name, quantity=quantity, rationale=why))
     return lines, warnings, most
 

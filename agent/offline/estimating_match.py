@@ -16,6 +16,7 @@ from functools import partial
 
 from agent.offline.estimating_text import normalize, singular, tokenize
 from domain.drafting import CatalogEntry
+from domain.models.catalog import ItemType
 
 # Words too common in trade talk to name an item on their own; they still help pick between variants.
 GENERIC = frozenset({
@@ -29,6 +30,18 @@ SIZE_UNITS = frozenset({"gal", "in", "hp", "btu", "ton", "amp", "volt", "v", "wa
 VARIANT_WORDS = frozenset({"gas", "electric", "propane", "standard", "basic", "premium", "deluxe"})
 LOCATIONS = frozenset({"kitchen", "bathroom", "bath", "lavatory", "lav", "vanity", "laundry", "utility", "bar",
                        "tub", "shower", "outdoor", "garden", "hose", "wall"})  # fmt: skip
+PURCHASE = frozenset({
+    "install", "replace", "new", "swap", "put", "add", "supply", "provide", "upgrade", "convert", "fit", "mount",
+    "hook", "change", "installation", "replacement", "buy",
+})  # fmt: skip
+PRONOUNS = frozenset(
+    {"it", "them", "that", "one", "this", "those", "these", "the", "a", "an", "out", "with", "in"}
+)
+PROBLEMS = frozenset({
+    "clogged", "backing", "backed", "blocked", "burst", "frozen", "running", "dripping", "stuck", "overflowing",
+    "smell", "smelly", "noisy", "loud", "broken", "cracked", "leaking", "leaky", "leak", "unclog", "plunge",
+    "sluggish", "tripping", "rattling", "humming", "not", "won't", "doesn't", "isn't",
+})  # fmt: skip
 CONNECTORS = frozenset({"and", "plus", "with", "also", "then", "but", "or"})
 BOUNDARIES = frozenset({",", ";", ".", ":", "!", "?", "(", ")", "|"})
 ARTICLES = frozenset(
@@ -123,13 +136,11 @@ def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
         add(left_toks + variant_toks, 4)
         add(core, 4 if len(core) > 1 or core[0] not in GENERIC else 0)
         for i in range(1, len(core)):
-            if core[-1] not in GENERIC:
-                add(core[i:], 2)
+            add(core[i:], 2)
         if len(core) > 1 and core[-1] in GENERIC:
-            head = core[:-1]
-            for i in range(len(head)):
-                if head[-1] not in GENERIC:
-                    add(head[i:], 2)
+            # "permit fee", "pex pipe": the word before a generic head names the item.
+            for i in range(len(core) - 1):
+                add(core[i:-1], 2)
         if len([t for t in variant_toks if t not in GENERIC]) and len(variant_toks) > 1:
             add(variant_toks, 2)
         support = set(variant_toks) | set(core)
@@ -194,6 +205,24 @@ def _clauses(tokens: list[str], spans: Sequence[tuple[int, int, object]]) -> lis
     return ids
 
 
+def _group(clause_of: list[int]) -> dict[int, list[int]]:
+    clauses: dict[int, list[int]] = {}
+    for i, c in enumerate(clause_of):
+        if c >= 0:
+            clauses.setdefault(c, []).append(i)
+    return clauses
+
+
+def _buying_clauses(tokens: list[str], clauses: dict[int, list[int]]) -> set[int]:
+    """Clauses that ask for something to be installed; "leaking heater, replace it" also marks the first."""
+    buying = {c for c, members in clauses.items() if any(tokens[i] in PURCHASE for i in members)}
+    order = sorted(clauses)
+    for pos, c in enumerate(order):
+        if pos and c in buying and all(tokens[i] in PURCHASE | PRONOUNS for i in clauses[c]):
+            buying.add(order[pos - 1])
+    return buying
+
+
 def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
     """All catalog mentions in normalised, labor-free text, with the variant and quantity each implies."""
     raw = re.findall(
@@ -203,12 +232,17 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
     tokens = [singular(t) for t in raw]
     spans = _find_spans(tokens, profiles)
     clause_of = _clauses(tokens, spans)
+    clauses = _group(clause_of)
+    buying = _buying_clauses(tokens, clauses)
     reading = Reading()
     span_tokens = {i for s, e, _ in spans for i in range(s, e)}
-    objects = {t for p in profiles for t in p.core if t not in _WEAK_OBJECTS}
+    objects = {t for p in profiles for t in p.core if t not in _WEAK_OBJECTS} - LOCATIONS
+    handled: set[int] = set()
+    named: set[str] = set()
     for start, end, cands in spans:
         clause = clause_of[start]
-        members = [i for i, c in enumerate(clause_of) if c == clause]
+        handled.add(clause)
+        members = clauses[clause]
         words = {tokens[i] for i in members}
         free = {tokens[i] for i in members if i not in span_tokens}
         sizes, _ = _sizes([tokens[i] for i in members])
@@ -219,6 +253,9 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
             reading.warnings.append(f"'{clause_text}': {best}")
             continue
         prof, ambiguous = best
+        if prof.entry.type is ItemType.MATERIAL and words & PROBLEMS and clause not in buying:
+            # "the toilet is clogged" describes the problem; nothing in the clause asks for a new toilet.
+            continue
         follower = tokens[end] if end < len(tokens) and clause_of[end] == clause else ""
         if _is_content(follower) and follower not in prof.tokens | prof.support:
             # "toilet flapper", "faucet cartridge": the item names a part of something the catalog sells.
@@ -229,16 +266,12 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
             reading.warnings.append(
                 f"'{clause_text}' does not say which one ({options}); drafted {prof.entry.name}, please confirm."
             )
+        named |= prof.tokens
         qty, explicit = _quantity(tokens, members, start, end, prof)
-        reading.mentions.append(
-            Mention(
-                prof, start, end, clause, qty, explicit, raw[end - 1] != tokens[end - 1], phrase, clause_text
-            )
-        )
-    matched = {clause_of[s] for s, _, _ in spans}
-    for clause in sorted(set(clause_of) - {-1} - matched):
-        members = [i for i, c in enumerate(clause_of) if c == clause]
-        if any(_is_content(tokens[i]) for i in members):
+        plural = raw[end - 1] != tokens[end - 1]
+        reading.mentions.append(Mention(prof, start, end, clause, qty, explicit, plural, phrase, clause_text))
+    for clause, members in clauses.items():
+        if clause not in handled and any(_is_content(tokens[i]) and tokens[i] not in named for i in members):
             reading.unmatched_clauses.append(" ".join(raw[i] for i in members))
     return reading
 
@@ -331,7 +364,25 @@ downstairs office store shop restaurant building apartment suite room bathroom b
 front back side area there here again too very more extra additional replacement standard regular normal
 morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
 """
-_NOT_CONTENT = frozenset(_NOT_CONTENT_WORDS.split())
+# Vague objects and symptoms describe the job without naming something to price ("burst pipe", "backed up").
+_NOT_CONTENT = (
+    frozenset(_NOT_CONTENT_WORDS.split())
+    | PROBLEMS
+    | LOCATIONS
+    | {
+        "pipe",
+        "line",
+        "water",
+        "gas",
+        "drain",
+        "sewer",
+        "main",
+        "call",
+        "sink",
+        "fixture",
+        "blockage",
+    }
+)
 
 
 def _is_content(tok: str) -> bool:

@@ -23,7 +23,8 @@ _SYNONYMS: list[tuple[str, str]] = [
     (r"\bhot water (?:heater|tank)\b|\bwater tank heater\b|\bhwt\b", "water heater"),
     (r"\bon demand\b|\binstant(?:aneous)? hot water\b", "tankless"),
     (r"\b(?:trip|truck|dispatch) (?:charge|fee)\b|\bservice (?:visit|fee)\b", "service call"),
-    (r"\b(?:haul(?:ed|ing)?|cart|take|taking) (?:it |them )?(?:off|away|out)\b", "haul away"),
+    (r"\b(?:haul|cart|take|carry)(?:ed|ing|s)? (?:it |them |(?:the |that |this )?old (?:[a-z]+ ){0,2})?(?:off|away)\b",
+     "haul away"),
     (r"\b(?:remove|removal|haul away)(?: and|,| &)? dispos(?:e|al)(?: of)?\b", "haul away"),
     (r"\bdispos(?:e|ing) of\b|\bdisposal of (?:the )?old\b", "haul away"),
     (r"\b(?:garbage|food waste|food|sink) dispos(?:al|er)s?\b|\bdisposer\b|\binsinkerator\b", "garbage disposal"),
@@ -97,15 +98,17 @@ def normalize(text: str) -> str:
     t = re.sub(r"\bhalf (?:a )?dozen\b", "6", t)
     t = re.sub(r"\b(?:a )?dozen\b", "12", t)
     t = re.sub(r"\b(?:a )?(?:couple|pair)(?: of)?\b", "2", t)
+    # "one" is a number only before the thing counted: "one toilet", not "haul away the old one".
     t = re.sub(
-        r"\b(" + "|".join(_NUMBER_WORDS) + r")\b(?!\s+(?:of (?:them|those|these)|more))",
-        lambda m: str(_NUMBER_WORDS[m.group(1)]),
+        r"\bone\b(?=\s+(?!(?:of|and|or|with|away|for|to|in|on|at|that|which|is|was|too|more)\b)[a-z0-9])",
+        "1",
         t,
     )
-    # "the old one" / "a new one" are pronouns, not quantities: put the word back.
     t = re.sub(
-        r"\b(old|new|the|this|that|other|existing|broken|another) 1\b(?!\s*(?:/|\.\d|hours?|ft|gal))",
-        r"\1 one",
+        r"\b("
+        + "|".join(w for w in _NUMBER_WORDS if w != "one")
+        + r")\b(?!\s+(?:of (?:them|those|these)|more))",
+        lambda m: str(_NUMBER_WORDS[m.group(1)]),
         t,
     )
     t = re.sub(r'(\d)\s*(?:"|inch(?:es)?\b|in\.)', r"\1 in", t)
@@ -189,9 +192,14 @@ _NOT_PLURAL = frozenset({"gas", "plus", "this", "bus", "us", "was", "has", "is",
                          "glass", "brass", "series", "btus", "ss", "lbs"})  # fmt: skip
 
 
+_STEMS = {"venting": "vent", "vents": "vent", "tuneup": "tune", "pipes": "pipe", "disposer": "disposal"}
+
+
 def singular(word: str) -> str:
     if len(word) <= 3 or word in _NOT_PLURAL or word.endswith(("ss", "us", "is")):
         return word
+    if word in _STEMS:
+        return _STEMS[word]
     if word.endswith("ies"):
         return word[:-3] + "y"
     if word.endswith(("shes", "ches", "xes", "sses")):
