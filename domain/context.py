@@ -29,5 +29,9 @@ class Actor:
     def customer(cls, tenant_id: str, signed_by: str) -> Actor:
         """A customer acting through a signed public link (approve / reject an estimate)."""
         return cls(
-            tenant_id=tenant_id, user_id=None, role=Role.TECHNICIAN, name=f"customer:{signed_by}", is_customer=True
+            tenant_id=tenant_id,
+            user_id=None,
+            role=Role.TECHNICIAN,
+            name=f"customer:{signed_by}",
+            is_customer=True,
         )

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, ForeignKey, MetaData, Numeric, String, create_engine, event
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm.decl_base import _declarative_constructor
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
+from sqlalchemy.orm.decl_base import _declarative_constructor
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,13 +47,15 @@ class Base(DeclarativeBase):
         Decimal: Money,
         dict[str, Any]: JSON,
         datetime: DateTime(timezone=True),
-        enum.Enum: SAEnum(enum.Enum, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20),
+        enum.Enum: SAEnum(
+            enum.Enum, native_enum=False, values_callable=lambda e: [m.value for m in e], length=20
+        ),
     }
 
     def __init__(self, **kwargs: Any) -> None:
         # Column defaults apply at construction, not only at INSERT: services compute with fresh objects before
         # they are flushed (a new invoice's amount_paid is 0, not None; its id exists at once).
-        for column in self.__table__.columns:  # type: ignore[attr-defined]
+        for column in self.__table__.columns:
             default = column.default
             if default is None or column.key in kwargs:
                 continue
@@ -133,4 +135,3 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
-

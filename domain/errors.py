@@ -118,4 +118,6 @@ class UnknownName(AppError):
 
     def __init__(self, kind: str, name: str, suggestions: list[str] | None = None) -> None:
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"No {kind} named '{name}'.{hint}", kind=kind, name=name, suggestions=suggestions or [])
+        super().__init__(
+            f"No {kind} named '{name}'.{hint}", kind=kind, name=name, suggestions=suggestions or []
+        )

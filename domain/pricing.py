@@ -60,7 +60,9 @@ def _validate(line: LineInput) -> None:
     if line.type is LineType.TEXT:
         return
     if line.quantity <= 0 or line.quantity > MAX_QUANTITY:
-        raise ValidationFailed(f"quantity for '{line.name}' must be between 0 and {MAX_QUANTITY}", line=line.name)
+        raise ValidationFailed(
+            f"quantity for '{line.name}' must be between 0 and {MAX_QUANTITY}", line=line.name
+        )
     if line.unit_price < 0 or line.unit_price > MAX_UNIT_PRICE:
         raise ValidationFailed(
             f"unit price for '{line.name}' must be between 0 and {MAX_UNIT_PRICE}; "
@@ -68,7 +70,9 @@ def _validate(line: LineInput) -> None:
             line=line.name,
         )
     if line.markup_percent is not None and not (ZERO <= line.markup_percent <= MAX_PERCENT):
-        raise ValidationFailed(f"markup for '{line.name}' must be between 0 and {MAX_PERCENT} %", line=line.name)
+        raise ValidationFailed(
+            f"markup for '{line.name}' must be between 0 and {MAX_PERCENT} %", line=line.name
+        )
 
 
 def price_line(line: LineInput, *, default_markup_percent: Decimal) -> PricedLine:
@@ -76,8 +80,15 @@ def price_line(line: LineInput, *, default_markup_percent: Decimal) -> PricedLin
     _validate(line)
     if line.type is LineType.TEXT:
         return PricedLine(
-            type=line.type, name=line.name, quantity=ZERO, unit_price=ZERO, markup_percent=ZERO,
-            markup_amount=ZERO, line_subtotal=ZERO, taxable=False, item_id=line.item_id,
+            type=line.type,
+            name=line.name,
+            quantity=ZERO,
+            unit_price=ZERO,
+            markup_percent=ZERO,
+            markup_amount=ZERO,
+            line_subtotal=ZERO,
+            taxable=False,
+            item_id=line.item_id,
             description=line.description,
         )
     quantity = round_labor_hours(line.quantity) if line.type is LineType.LABOR else line.quantity
@@ -106,9 +117,7 @@ def price_line(line: LineInput, *, default_markup_percent: Decimal) -> PricedLin
     )
 
 
-def document_totals(
-    lines: Sequence[PricedLine], *, tax_rate_percent: Decimal, tax_exempt: bool
-) -> Totals:
+def document_totals(lines: Sequence[PricedLine], *, tax_rate_percent: Decimal, tax_exempt: bool) -> Totals:
     """Subtotal of positive lines, discounts, tax on the discounted taxable base, total."""
     subtotal = sum((ln.line_subtotal for ln in lines if ln.line_subtotal > 0), ZERO)
     discount = -sum((ln.line_subtotal for ln in lines if ln.line_subtotal < 0), ZERO)

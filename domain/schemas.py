@@ -63,7 +63,9 @@ class ItemCreate(_Input):
     unit_of_measure: str | None = Field(default=None, max_length=20)
     taxable: bool = True
     description: str | None = Field(default=None, max_length=4000)
-    keywords: list[Annotated[str, StringConstraints(max_length=60)]] = Field(default_factory=list, max_length=50)
+    keywords: list[Annotated[str, StringConstraints(max_length=60)]] = Field(
+        default_factory=list, max_length=50
+    )
     income_account_ref: str | None = None
     expense_account_ref: str | None = None
 
@@ -135,7 +137,9 @@ class PaymentCreate(_Input):
     customer_id: str
     amount: PositiveMoney
     payment_date: date
-    payment_method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = "check"
+    payment_method: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] = (
+        "check"
+    )
     reference_number: str | None = Field(default=None, max_length=40)
     memo: str | None = Field(default=None, max_length=4000)
     # Explicit applications; when empty and auto_apply is set, the oldest open invoices are paid first.

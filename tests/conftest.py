@@ -44,7 +44,7 @@ def _pg_reachable(url: str) -> bool:
         with probe.connect() as conn:
             conn.execute(text("select 1"))
         return True
-    except Exception:  # noqa: BLE001 - any failure to connect means "not reachable"
+    except Exception:
         return False
     finally:
         probe.dispose()

@@ -15,16 +15,25 @@ def make_tenant(session: Session, *, name: str = "Northwind Plumbing", markup: s
     return create_tenant(session, name, default_markup_percent=Decimal(markup))
 
 
-def make_actor(session: Session, tenant: Tenant, *, role: Role = Role.OWNER, name: str | None = None) -> Actor:
+def make_actor(
+    session: Session, tenant: Tenant, *, role: Role = Role.OWNER, name: str | None = None
+) -> Actor:
     user: User = add_user(
-        session, tenant, email=f"{role.value}-{len(tenant.users)}@example.com", name=name or role.value.title(),
+        session,
+        tenant,
+        email=f"{role.value}-{len(tenant.users)}@example.com",
+        name=name or role.value.title(),
         role=role,
     )
     return Actor(tenant_id=tenant.id, user_id=user.id, role=role, name=user.name)
 
 
 def make_customer(
-    session: Session, tenant: Tenant, *, name: str = "Jane Cooper", tax_exempt: bool = False,
+    session: Session,
+    tenant: Tenant,
+    *,
+    name: str = "Jane Cooper",
+    tax_exempt: bool = False,
     term: Term | None = None,
 ) -> Customer:
     customer = Customer(
@@ -36,7 +45,13 @@ def make_customer(
 
 
 def make_item(
-    session: Session, tenant: Tenant, *, name: str, type: ItemType, rate: str, taxable: bool = True,
+    session: Session,
+    tenant: Tenant,
+    *,
+    name: str,
+    type: ItemType,
+    rate: str,
+    taxable: bool = True,
 ) -> Item:
     item = Item(tenant_id=tenant.id, name=name, type=type, rate=Decimal(rate), taxable=taxable)
     session.add(item)

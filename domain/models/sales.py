@@ -101,7 +101,9 @@ class Estimate(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals
 class EstimateLine(IdMixin, TenantScoped, _Line, Base):
     __tablename__ = "estimate_lines"
 
-    estimate_id: Mapped[str] = mapped_column(String(36), ForeignKey("estimates.id", ondelete="CASCADE"), index=True)
+    estimate_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("estimates.id", ondelete="CASCADE"), index=True
+    )
     group_id: Mapped[str | None] = mapped_column(String(36), default=None)
     rationale: Mapped[str | None] = mapped_column(Text, default=None)
 
@@ -136,7 +138,9 @@ class Invoice(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals,
 class InvoiceLine(IdMixin, TenantScoped, _Line, Base):
     __tablename__ = "invoice_lines"
 
-    invoice_id: Mapped[str] = mapped_column(String(36), ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    invoice_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
     estimate_line_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("estimate_lines.id", ondelete="SET NULL"), default=None
     )

@@ -112,7 +112,9 @@ def verify_chain(session: Session, tenant_id: str) -> ChainReport:
     for row in rows:
         count += 1
         if row.seq != expected_seq:
-            return ChainReport(False, count, row.seq, f"sequence gap: expected {expected_seq}, found {row.seq}")
+            return ChainReport(
+                False, count, row.seq, f"sequence gap: expected {expected_seq}, found {row.seq}"
+            )
         if row.prev_hash != expected_prev:
             return ChainReport(False, count, row.seq, "previous-hash link does not match")
         if compute_hash(row) != row.hash:
@@ -123,8 +125,13 @@ def verify_chain(session: Session, tenant_id: str) -> ChainReport:
 
 
 def list_audit(
-    session: Session, tenant_id: str, *, entity: str | None = None, entity_id: str | None = None,
-    after_seq: int = 0, limit: int = 100,
+    session: Session,
+    tenant_id: str,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    after_seq: int = 0,
+    limit: int = 100,
 ) -> list[AuditLog]:
     query = select(AuditLog).where(AuditLog.tenant_id == tenant_id, AuditLog.seq > after_seq)
     if entity:

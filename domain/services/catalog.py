@@ -28,7 +28,9 @@ def _display_name_taken(session: Session, tenant_id: str, name: str, exclude_id:
 def create_customer(session: Session, actor: Actor, data: CustomerCreate) -> Customer:
     require(actor, Permission.MANAGE_CUSTOMERS)
     if _display_name_taken(session, actor.tenant_id, data.display_name):
-        raise Conflict(f"A customer named '{data.display_name}' already exists", display_name=data.display_name)
+        raise Conflict(
+            f"A customer named '{data.display_name}' already exists", display_name=data.display_name
+        )
     customer = Customer(
         tenant_id=actor.tenant_id,
         **data.model_dump(exclude={"billing_address", "shipping_address"}),
@@ -53,7 +55,9 @@ def update_customer(session: Session, actor: Actor, customer_id: str, data: Cust
     for key, value in changes.items():
         setattr(customer, key, value)
     session.flush()
-    record_audit(session, actor, "customer.updated", "customer", customer.id, before=before, after=snapshot(customer))
+    record_audit(
+        session, actor, "customer.updated", "customer", customer.id, before=before, after=snapshot(customer)
+    )
     enqueue_sync(session, actor.tenant_id, "customer", customer.id)
     return customer
 

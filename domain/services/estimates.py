@@ -16,7 +16,6 @@ from domain.db import utcnow
 from domain.errors import InvalidTransition, ValidationFailed
 from domain.models.catalog import Customer
 from domain.models.sales import Estimate, EstimateLine, EstimateStatus
-from domain.models.tenancy import Tenant
 from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
 from domain.services.audit import record_audit
@@ -42,7 +41,9 @@ ALLOWED: dict[EstimateStatus, frozenset[EstimateStatus]] = {
 
 def _check(estimate: Estimate, target: EstimateStatus, reason: str = "") -> None:
     if target not in ALLOWED[estimate.status]:
-        raise InvalidTransition("Estimate", estimate.doc_number or estimate.id, estimate.status.value, target.value, reason)
+        raise InvalidTransition(
+            "Estimate", estimate.doc_number or estimate.id, estimate.status.value, target.value, reason
+        )
 
 
 def _apply_priced(estimate: Estimate, priced: PricedDocument) -> None:
@@ -80,7 +81,9 @@ def estimate_snapshot(estimate: Estimate) -> dict[str, object]:
     return data
 
 
-def create_estimate(session: Session, actor: Actor, data: EstimateCreate, *, today: date | None = None) -> Estimate:
+def create_estimate(
+    session: Session, actor: Actor, data: EstimateCreate, *, today: date | None = None
+) -> Estimate:
     require(actor, Permission.DRAFT_ESTIMATE)
     customer = get_scoped(session, Customer, actor.tenant_id, data.customer_id)
     if not customer.active:
@@ -108,7 +111,9 @@ def create_estimate(session: Session, actor: Actor, data: EstimateCreate, *, tod
     session.add(estimate)
     _apply_priced(estimate, priced)
     session.flush()
-    record_audit(session, actor, "estimate.created", "estimate", estimate.id, after=estimate_snapshot(estimate))
+    record_audit(
+        session, actor, "estimate.created", "estimate", estimate.id, after=estimate_snapshot(estimate)
+    )
     return estimate
 
 
@@ -117,7 +122,10 @@ def update_estimate(session: Session, actor: Actor, estimate_id: str, data: Esti
     estimate = get_scoped(session, Estimate, actor.tenant_id, estimate_id, lock=True)
     if estimate.status not in EDITABLE_STATES:
         raise InvalidTransition(
-            "Estimate", estimate.doc_number or estimate.id, estimate.status.value, "edited",
+            "Estimate",
+            estimate.doc_number or estimate.id,
+            estimate.status.value,
+            "edited",
             "its prices are locked" if estimate.status in (S.APPROVED, S.CONVERTED) else "it is closed",
         )
     before = estimate_snapshot(estimate)
@@ -126,13 +134,22 @@ def update_estimate(session: Session, actor: Actor, estimate_id: str, data: Esti
         setattr(estimate, key, value)
     if data.lines is not None:
         customer = get_scoped(session, Customer, actor.tenant_id, estimate.customer_id)
-        _apply_priced(estimate, price_requested_lines(session, actor, customer, data.lines, tax_rate_id=estimate.tax_rate_id))
+        _apply_priced(
+            estimate,
+            price_requested_lines(session, actor, customer, data.lines, tax_rate_id=estimate.tax_rate_id),
+        )
         if estimate.status is not S.DRAFT:
             # The customer saw other numbers: the revised estimate has to be sent again.
             estimate.status = S.DRAFT
     session.flush()
     record_audit(
-        session, actor, "estimate.updated", "estimate", estimate.id, before=before, after=estimate_snapshot(estimate)
+        session,
+        actor,
+        "estimate.updated",
+        "estimate",
+        estimate.id,
+        before=before,
+        after=estimate_snapshot(estimate),
     )
     if estimate.qbo_id:
         enqueue_sync(session, actor.tenant_id, "estimate", estimate.id)
@@ -146,7 +163,13 @@ def _transition(
     estimate.status = target
     session.flush()
     record_audit(
-        session, actor, action, "estimate", estimate.id, before=before, after={"status": target.value},
+        session,
+        actor,
+        action,
+        "estimate",
+        estimate.id,
+        before=before,
+        after={"status": target.value},
         detail=detail or None,
     )
     enqueue_sync(session, actor.tenant_id, "estimate", estimate.id)
@@ -156,7 +179,10 @@ def _transition(
 def _ensure_not_lapsed(estimate: Estimate, target: EstimateStatus, today: date) -> None:
     if estimate.valid_until is not None and estimate.valid_until < today:
         raise InvalidTransition(
-            "Estimate", estimate.doc_number or estimate.id, estimate.status.value, target.value,
+            "Estimate",
+            estimate.doc_number or estimate.id,
+            estimate.status.value,
+            target.value,
             f"it expired on {estimate.valid_until.isoformat()}",
         )
 
@@ -211,7 +237,13 @@ def approve_estimate(
     estimate.approved_by = signed_by.strip()[:200]
     estimate.approval_ip = ip
     return _transition(
-        session, actor, estimate, S.APPROVED, "estimate.approved", signed_by=estimate.approved_by, ip=ip,
+        session,
+        actor,
+        estimate,
+        S.APPROVED,
+        "estimate.approved",
+        signed_by=estimate.approved_by,
+        ip=ip,
         total=str(estimate.total),
     )
 
@@ -222,7 +254,9 @@ def reject_estimate(session: Session, actor: Actor, estimate_id: str, *, reason:
     estimate = get_scoped(session, Estimate, actor.tenant_id, estimate_id, lock=True)
     _check(estimate, S.REJECTED)
     estimate.rejected_reason = reason.strip()[:2000] or None
-    return _transition(session, actor, estimate, S.REJECTED, "estimate.rejected", reason=estimate.rejected_reason)
+    return _transition(
+        session, actor, estimate, S.REJECTED, "estimate.rejected", reason=estimate.rejected_reason
+    )
 
 
 def expire_due_estimates(session: Session, actor: Actor, *, today: date) -> list[Estimate]:
@@ -236,7 +270,10 @@ def expire_due_estimates(session: Session, actor: Actor, *, today: date) -> list
         )
         .with_for_update()
     ).all()
-    return [_transition(session, actor, e, S.EXPIRED, "estimate.expired", valid_until=str(e.valid_until)) for e in due]
+    return [
+        _transition(session, actor, e, S.EXPIRED, "estimate.expired", valid_until=str(e.valid_until))
+        for e in due
+    ]
 
 
 def get_estimate(session: Session, tenant_id: str, estimate_id: str) -> Estimate:

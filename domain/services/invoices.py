@@ -56,7 +56,9 @@ def invoice_snapshot(invoice: Invoice) -> dict[str, object]:
     return data
 
 
-def _due_date(session: Session, tenant_id: str, customer: Customer, term_id: str | None, issue: date) -> tuple[str | None, date]:
+def _due_date(
+    session: Session, tenant_id: str, customer: Customer, term_id: str | None, issue: date
+) -> tuple[str | None, date]:
     term_ref = term_id or customer.term_id
     if term_ref:
         term = get_scoped(session, Term, tenant_id, term_ref)
@@ -64,7 +66,9 @@ def _due_date(session: Session, tenant_id: str, customer: Customer, term_id: str
     return None, issue + timedelta(days=DEFAULT_DUE_DAYS)
 
 
-def create_invoice(session: Session, actor: Actor, data: InvoiceCreate, *, today: date | None = None) -> Invoice:
+def create_invoice(
+    session: Session, actor: Actor, data: InvoiceCreate, *, today: date | None = None
+) -> Invoice:
     require(actor, Permission.SEND_DOCUMENTS)
     customer = get_scoped(session, Customer, actor.tenant_id, data.customer_id)
     issue = data.issue_date or today or utcnow().date()
@@ -92,10 +96,18 @@ def create_invoice(session: Session, actor: Actor, data: InvoiceCreate, *, today
     for position, line in enumerate(priced.lines, start=1):
         invoice.lines.append(
             InvoiceLine(
-                tenant_id=actor.tenant_id, position=position, item_id=line.item_id, type=line.type,
-                name=line.name, description=line.description, quantity=line.quantity,
-                unit_price=line.unit_price, markup_percent=line.markup_percent,
-                markup_amount=line.markup_amount, line_subtotal=line.line_subtotal, taxable=line.taxable,
+                tenant_id=actor.tenant_id,
+                position=position,
+                item_id=line.item_id,
+                type=line.type,
+                name=line.name,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                markup_percent=line.markup_percent,
+                markup_amount=line.markup_amount,
+                line_subtotal=line.line_subtotal,
+                taxable=line.taxable,
             )
         )
     refresh_status(invoice)
@@ -107,14 +119,22 @@ def create_invoice(session: Session, actor: Actor, data: InvoiceCreate, *, today
 
 
 def convert_estimate_to_invoice(
-    session: Session, actor: Actor, estimate_id: str, *, issue_date: date | None = None, term_id: str | None = None
+    session: Session,
+    actor: Actor,
+    estimate_id: str,
+    *,
+    issue_date: date | None = None,
+    term_id: str | None = None,
 ) -> Invoice:
     """Copy an approved estimate's locked lines into a new invoice and mark the estimate converted."""
     require(actor, Permission.CONVERT_ESTIMATE)
     estimate = get_scoped(session, Estimate, actor.tenant_id, estimate_id, lock=True)
     if estimate.status != EstimateStatus.APPROVED:
         raise InvalidTransition(
-            "Estimate", estimate.doc_number or estimate.id, estimate.status.value, "converted",
+            "Estimate",
+            estimate.doc_number or estimate.id,
+            estimate.status.value,
+            "converted",
             "only an approved estimate can become an invoice",
         )
     customer = get_scoped(session, Customer, actor.tenant_id, estimate.customer_id)
@@ -140,17 +160,31 @@ def convert_estimate_to_invoice(
     for line in estimate.lines:
         invoice.lines.append(
             InvoiceLine(
-                tenant_id=actor.tenant_id, position=line.position, estimate_line_id=line.id, item_id=line.item_id,
-                type=line.type, name=line.name, description=line.description, quantity=line.quantity,
-                unit_price=line.unit_price, markup_percent=line.markup_percent, markup_amount=line.markup_amount,
-                line_subtotal=line.line_subtotal, taxable=line.taxable,
+                tenant_id=actor.tenant_id,
+                position=line.position,
+                estimate_line_id=line.id,
+                item_id=line.item_id,
+                type=line.type,
+                name=line.name,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                markup_percent=line.markup_percent,
+                markup_amount=line.markup_amount,
+                line_subtotal=line.line_subtotal,
+                taxable=line.taxable,
             )
         )
     refresh_status(invoice)
     session.add(invoice)
     session.flush()
     record_audit(
-        session, actor, "invoice.created", "invoice", invoice.id, after=invoice_snapshot(invoice),
+        session,
+        actor,
+        "invoice.created",
+        "invoice",
+        invoice.id,
+        after=invoice_snapshot(invoice),
         detail={"from_estimate": estimate.doc_number},
     )
     mark_converted(session, actor, estimate, invoice.id)
@@ -165,7 +199,9 @@ def send_invoice(session: Session, actor: Actor, invoice_id: str) -> Invoice:
         raise InvalidTransition("Invoice", invoice.doc_number or invoice.id, "void", "sent", "it is void")
     invoice.sent_at = utcnow()
     session.flush()
-    record_audit(session, actor, "invoice.sent", "invoice", invoice.id, detail={"status": invoice.status.value})
+    record_audit(
+        session, actor, "invoice.sent", "invoice", invoice.id, detail={"status": invoice.status.value}
+    )
     enqueue_sync(session, actor.tenant_id, "invoice", invoice.id, "send")
     return invoice
 
@@ -175,7 +211,9 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, *, reason: str
     require(actor, Permission.DESTRUCTIVE)
     invoice = get_scoped(session, Invoice, actor.tenant_id, invoice_id, lock=True)
     if invoice.status is InvoiceStatus.VOID:
-        raise InvalidTransition("Invoice", invoice.doc_number or invoice.id, "void", "void", "it is already void")
+        raise InvalidTransition(
+            "Invoice", invoice.doc_number or invoice.id, "void", "void", "it is already void"
+        )
     if invoice.amount_paid > 0:
         raise Conflict(
             f"invoice {invoice.doc_number} has {invoice.amount_paid} in payments applied; unapply them before voiding",
@@ -187,7 +225,13 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, *, reason: str
     refresh_status(invoice)
     session.flush()
     record_audit(
-        session, actor, "invoice.voided", "invoice", invoice.id, before=before, after=snapshot(invoice),
+        session,
+        actor,
+        "invoice.voided",
+        "invoice",
+        invoice.id,
+        before=before,
+        after=snapshot(invoice),
         detail={"reason": reason} if reason else None,
     )
     enqueue_sync(session, actor.tenant_id, "invoice", invoice.id, "void")
@@ -200,7 +244,11 @@ def write_off_invoice(session: Session, actor: Actor, invoice_id: str, data: Wri
     invoice = get_scoped(session, Invoice, actor.tenant_id, invoice_id, lock=True)
     if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.PAID, InvoiceStatus.WRITTEN_OFF):
         raise InvalidTransition(
-            "Invoice", invoice.doc_number or invoice.id, invoice.status.value, "written_off", "nothing is owed"
+            "Invoice",
+            invoice.doc_number or invoice.id,
+            invoice.status.value,
+            "written_off",
+            "nothing is owed",
         )
     amount = data.amount if data.amount is not None else invoice.balance_due
     if amount > invoice.balance_due:
@@ -210,15 +258,25 @@ def write_off_invoice(session: Session, actor: Actor, invoice_id: str, data: Wri
         )
     before = snapshot(invoice)
     write_off = WriteOff(
-        tenant_id=actor.tenant_id, invoice_id=invoice.id, amount=amount, reason=data.reason,
-        written_off_on=data.on or utcnow().date(), user_id=actor.user_id,
+        tenant_id=actor.tenant_id,
+        invoice_id=invoice.id,
+        amount=amount,
+        reason=data.reason,
+        written_off_on=data.on or utcnow().date(),
+        user_id=actor.user_id,
     )
     session.add(write_off)
     invoice.written_off = invoice.written_off + amount
     refresh_status(invoice)
     session.flush()
     record_audit(
-        session, actor, "invoice.written_off", "invoice", invoice.id, before=before, after=snapshot(invoice),
+        session,
+        actor,
+        "invoice.written_off",
+        "invoice",
+        invoice.id,
+        before=before,
+        after=snapshot(invoice),
         detail={"amount": str(amount), "reason": data.reason},
     )
     enqueue_sync(session, actor.tenant_id, "write_off", write_off.id)

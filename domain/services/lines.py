@@ -37,13 +37,13 @@ class PricedDocument:
     tax_rate_percent: Decimal
 
 
-def resolve_tax_rate(
-    session: Session, tenant: Tenant, tax_rate_id: str | None
-) -> tuple[str | None, Decimal]:
+def resolve_tax_rate(session: Session, tenant: Tenant, tax_rate_id: str | None) -> tuple[str | None, Decimal]:
     rate_id = tax_rate_id or tenant.default_tax_rate_id
     if rate_id is None:
         rate = session.scalars(
-            select(TaxRate).where(TaxRate.tenant_id == tenant.id, TaxRate.active.is_(True)).order_by(TaxRate.name)
+            select(TaxRate)
+            .where(TaxRate.tenant_id == tenant.id, TaxRate.active.is_(True))
+            .order_by(TaxRate.name)
         ).first()
         return (rate.id, rate.rate_percent) if rate else (None, Decimal("0"))
     rate = get_scoped(session, TaxRate, tenant.id, rate_id)

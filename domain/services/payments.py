@@ -32,7 +32,9 @@ PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIAL)
 
 def payment_snapshot(payment: Payment) -> dict[str, object]:
     data = snapshot(payment)
-    data["applications"] = [{"invoice_id": a.invoice_id, "amount": str(a.amount)} for a in payment.applications]
+    data["applications"] = [
+        {"invoice_id": a.invoice_id, "amount": str(a.amount)} for a in payment.applications
+    ]
     return data
 
 
@@ -44,7 +46,11 @@ def _lock_invoice(session: Session, actor: Actor, payment: Payment, invoice_id: 
         )
     if invoice.status not in PAYABLE:
         raise InvalidTransition(
-            "Invoice", invoice.doc_number or invoice.id, invoice.status.value, "paid", "it has no open balance"
+            "Invoice",
+            invoice.doc_number or invoice.id,
+            invoice.status.value,
+            "paid",
+            "it has no open balance",
         )
     return invoice
 
@@ -121,9 +127,16 @@ def record_payment(session: Session, actor: Actor, data: PaymentCreate) -> Payme
     record_audit(session, actor, "payment.recorded", "payment", payment.id, after=payment_snapshot(payment))
     for invoice in touched:
         record_audit(
-            session, actor, "invoice.payment_applied", "invoice", invoice.id,
-            after={"amount_paid": str(invoice.amount_paid), "balance_due": str(invoice.balance_due),
-                   "status": invoice.status.value},
+            session,
+            actor,
+            "invoice.payment_applied",
+            "invoice",
+            invoice.id,
+            after={
+                "amount_paid": str(invoice.amount_paid),
+                "balance_due": str(invoice.balance_due),
+                "status": invoice.status.value,
+            },
             detail={"payment_id": payment.id},
         )
     enqueue_sync(session, actor.tenant_id, "payment", payment.id)
@@ -153,13 +166,21 @@ def apply_credit(
     before = payment_snapshot(payment)
     _apply_requests(session, actor, payment, applications)
     record_audit(
-        session, actor, "payment.applied", "payment", payment.id, before=before, after=payment_snapshot(payment)
+        session,
+        actor,
+        "payment.applied",
+        "payment",
+        payment.id,
+        before=before,
+        after=payment_snapshot(payment),
     )
     enqueue_sync(session, actor.tenant_id, "payment", payment.id)
     return payment
 
 
-def unapply_payment(session: Session, actor: Actor, payment_id: str, *, invoice_id: str | None = None) -> Payment:
+def unapply_payment(
+    session: Session, actor: Actor, payment_id: str, *, invoice_id: str | None = None
+) -> Payment:
     """Take a payment off one invoice (or all): balances come back exactly as before, the money becomes credit."""
     require(actor, Permission.RECORD_PAYMENT)
     payment = get_scoped(session, Payment, actor.tenant_id, payment_id, lock=True)
@@ -175,7 +196,13 @@ def unapply_payment(session: Session, actor: Actor, payment_id: str, *, invoice_
         payment.applications.remove(application)
     session.flush()
     record_audit(
-        session, actor, "payment.unapplied", "payment", payment.id, before=before, after=payment_snapshot(payment)
+        session,
+        actor,
+        "payment.unapplied",
+        "payment",
+        payment.id,
+        before=before,
+        after=payment_snapshot(payment),
     )
     enqueue_sync(session, actor.tenant_id, "payment", payment.id)
     return payment
@@ -192,7 +219,13 @@ def void_payment(session: Session, actor: Actor, payment_id: str, *, reason: str
     payment.unapplied_amount = ZERO
     session.flush()
     record_audit(
-        session, actor, "payment.voided", "payment", payment.id, before=before, after=payment_snapshot(payment),
+        session,
+        actor,
+        "payment.voided",
+        "payment",
+        payment.id,
+        before=before,
+        after=payment_snapshot(payment),
         detail={"reason": reason} if reason else None,
     )
     enqueue_sync(session, actor.tenant_id, "payment", payment.id, "void")

@@ -34,8 +34,15 @@ class Shop:
 
     def lines(self, hours: str = "3.5") -> list[LineCreate]:
         return [
-            LineCreate(type=LineType.LABOR, name="Labor - Standard", quantity=Decimal(hours), item_id=self.labor.id),
-            LineCreate(type=LineType.MATERIAL, name="Water Heater 50 gal Gas", quantity=Decimal(1), item_id=self.heater.id),
+            LineCreate(
+                type=LineType.LABOR, name="Labor - Standard", quantity=Decimal(hours), item_id=self.labor.id
+            ),
+            LineCreate(
+                type=LineType.MATERIAL,
+                name="Water Heater 50 gal Gas",
+                quantity=Decimal(1),
+                item_id=self.heater.id,
+            ),
         ]
 
     def estimate(self, **kw: object) -> Estimate:
@@ -48,7 +55,9 @@ class Shop:
         return approve_estimate(self.session, self.office, est.id, signed_by="Jane Cooper", today=TODAY)
 
     def invoice(self) -> Invoice:
-        return convert_estimate_to_invoice(self.session, self.office, self.approved_estimate().id, issue_date=TODAY)
+        return convert_estimate_to_invoice(
+            self.session, self.office, self.approved_estimate().id, issue_date=TODAY
+        )
 
 
 @pytest.fixture()
@@ -61,7 +70,9 @@ def shop(session: Session) -> Shop:
         office=make_actor(session, tenant, role=Role.OFFICE),
         technician=make_actor(session, tenant, role=Role.TECHNICIAN),
         customer=make_customer(session, tenant),
-        labor=make_item(session, tenant, name="Labor - Standard", type=ItemType.LABOR, rate="110", taxable=False),
+        labor=make_item(
+            session, tenant, name="Labor - Standard", type=ItemType.LABOR, rate="110", taxable=False
+        ),
         heater=make_item(session, tenant, name="Water Heater 50 gal Gas", type=ItemType.MATERIAL, rate="950"),
         permit=make_item(session, tenant, name="Permit Fee", type=ItemType.FEE, rate="150", taxable=False),
         tax=make_tax_rate(session, tenant),

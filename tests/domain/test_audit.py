@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 from sqlalchemy import select, update
 
 from domain.models import AuditLog
@@ -11,13 +13,15 @@ def test_every_change_extends_a_verifiable_chain(shop: Shop) -> None:
     assert report.ok and report.rows >= 5
     rows = list_audit(shop.session, shop.tenant.id)
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
-    assert all(r.prev_hash == p.hash for p, r in zip(rows, rows[1:], strict=False))
+    assert all(r.prev_hash == p.hash for p, r in pairwise(rows))
 
 
 def test_editing_any_row_is_detected(shop: Shop) -> None:
     shop.estimate()
     record_audit(shop.session, shop.owner, "note.added", "tenant", shop.tenant.id, detail={"text": "hello"})
-    first = shop.session.scalars(select(AuditLog).where(AuditLog.tenant_id == shop.tenant.id).order_by(AuditLog.seq)).first()
+    first = shop.session.scalars(
+        select(AuditLog).where(AuditLog.tenant_id == shop.tenant.id).order_by(AuditLog.seq)
+    ).first()
     assert first is not None
     shop.session.execute(update(AuditLog).where(AuditLog.id == first.id).values(actor="someone else"))
     shop.session.expire_all()

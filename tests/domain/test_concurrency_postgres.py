@@ -35,7 +35,12 @@ def test_racing_payments_never_over_apply(pg_sessionmaker: sessionmaker[Session]
         customer = make_customer(s, tenant, name="Bob's Bakery")
         fee = make_item(s, tenant, name="Service Call", type=ItemType.FEE, rate="1000", taxable=False)
         invoice = create_invoice(
-            s, owner, InvoiceCreate(customer_id=customer.id, lines=[LineCreate(type=LineType.FEE, name="Call", quantity=Decimal(1), item_id=fee.id)]),
+            s,
+            owner,
+            InvoiceCreate(
+                customer_id=customer.id,
+                lines=[LineCreate(type=LineType.FEE, name="Call", quantity=Decimal(1), item_id=fee.id)],
+            ),
             today=date(2026, 3, 18),
         )
         ids = (tenant.id, owner, customer.id, invoice.id)
@@ -48,14 +53,19 @@ def test_racing_payments_never_over_apply(pg_sessionmaker: sessionmaker[Session]
         try:
             with pg_sessionmaker.begin() as s:
                 record_payment(
-                    s, actor,
-                    PaymentCreate(customer_id=customer_id, amount=Decimal("600"), payment_date=date(2026, 3, 18),
-                                  applications=[PaymentApplicationIn(invoice_id=invoice_id, amount=Decimal("600"))]),
+                    s,
+                    actor,
+                    PaymentCreate(
+                        customer_id=customer_id,
+                        amount=Decimal("600"),
+                        payment_date=date(2026, 3, 18),
+                        applications=[PaymentApplicationIn(invoice_id=invoice_id, amount=Decimal("600"))],
+                    ),
                 )
             outcomes.append("paid")
         except AppError as exc:
             outcomes.append(type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - recorded so the assertion below shows any unexpected failure
+        except Exception as exc:
             outcomes.append(f"unexpected {type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=pay) for _ in range(4)]
@@ -68,7 +78,11 @@ def test_racing_payments_never_over_apply(pg_sessionmaker: sessionmaker[Session]
     assert set(outcomes) <= {"paid", "Conflict", "InvalidTransition"}, outcomes
     with pg_sessionmaker() as s:
         inv = s.scalars(select(Invoice).where(Invoice.id == invoice_id)).one()
-        assert (inv.amount_paid, inv.balance_due, inv.status) == (Decimal("600.00"), Decimal("400.00"), InvoiceStatus.PARTIAL)
+        assert (inv.amount_paid, inv.balance_due, inv.status) == (
+            Decimal("600.00"),
+            Decimal("400.00"),
+            InvoiceStatus.PARTIAL,
+        )
     with pg_sessionmaker.begin() as s:
         s.execute(delete(Tenant).where(Tenant.id == tenant_id))
     assert isinstance(actor, Actor)

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from domain.context import Actor
 from domain.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from domain.models import AuditLog, EstimateStatus, LineType, SyncJob, Tenant
 from domain.schemas import EstimateCreate, EstimateUpdate, LineCreate
@@ -17,7 +18,6 @@ from domain.services.estimates import (
     send_estimate,
     update_estimate,
 )
-from domain.context import Actor
 from tests.domain.conftest import TODAY, Shop
 from tests.factories import make_customer, make_tenant
 
@@ -26,7 +26,9 @@ D = Decimal
 
 def audit_actions(shop: Shop, entity_id: str) -> list[str]:
     return list(
-        shop.session.scalars(select(AuditLog.action).where(AuditLog.entity_id == entity_id).order_by(AuditLog.seq))
+        shop.session.scalars(
+            select(AuditLog.action).where(AuditLog.entity_id == entity_id).order_by(AuditLog.seq)
+        )
     )
 
 
@@ -36,7 +38,11 @@ def test_draft_is_priced_by_the_domain_from_the_catalog(shop: Shop) -> None:
     assert est.doc_number == "5001"
     labor, heater = est.lines
     assert (labor.quantity, labor.unit_price, labor.line_subtotal) == (D("3.5"), D("110.00"), D("385.00"))
-    assert (heater.markup_percent, heater.markup_amount, heater.line_subtotal) == (D("20"), D("190.00"), D("1140.00"))
+    assert (heater.markup_percent, heater.markup_amount, heater.line_subtotal) == (
+        D("20"),
+        D("190.00"),
+        D("1140.00"),
+    )
     assert est.subtotal == D("1525.00")
     assert est.tax_total == D("94.05")  # 8.25 % of the taxable heater line only
     assert est.total == D("1619.05")
@@ -49,10 +55,22 @@ def test_full_lifecycle_is_audited_and_queued_for_sync(shop: Shop) -> None:
     send_estimate(shop.session, shop.office, est.id, today=TODAY)
     mark_viewed(shop.session, Actor.customer(shop.tenant.id, "link"), est.id)
     mark_viewed(shop.session, Actor.customer(shop.tenant.id, "link"), est.id)  # reopening changes nothing
-    approve_estimate(shop.session, Actor.customer(shop.tenant.id, "Jane"), est.id, signed_by="Jane Cooper", ip="10.0.0.1", today=TODAY)
+    approve_estimate(
+        shop.session,
+        Actor.customer(shop.tenant.id, "Jane"),
+        est.id,
+        signed_by="Jane Cooper",
+        ip="10.0.0.1",
+        today=TODAY,
+    )
     assert est.status is EstimateStatus.APPROVED
     assert est.approved_by == "Jane Cooper" and est.approval_ip == "10.0.0.1" and est.approved_at is not None
-    assert audit_actions(shop, est.id) == ["estimate.created", "estimate.sent", "estimate.viewed", "estimate.approved"]
+    assert audit_actions(shop, est.id) == [
+        "estimate.created",
+        "estimate.sent",
+        "estimate.viewed",
+        "estimate.approved",
+    ]
     jobs = shop.session.scalars(select(SyncJob).where(SyncJob.entity_id == est.id)).all()
     assert {j.operation for j in jobs} == {"upsert", "send"}
 
@@ -120,17 +138,37 @@ def test_a_lapsed_estimate_cannot_be_approved(shop: Shop) -> None:
 def test_technician_drafts_at_catalog_prices_but_cannot_override(shop: Shop) -> None:
     data = EstimateCreate(customer_id=shop.customer.id, lines=shop.lines(), txn_date=TODAY)
     assert create_estimate(shop.session, shop.technician, data, today=TODAY).total == D("1619.05")
-    cheap = [LineCreate(type=LineType.MATERIAL, name="Heater", quantity=D(1), item_id=shop.heater.id, unit_price=D("500"))]
+    cheap = [
+        LineCreate(
+            type=LineType.MATERIAL, name="Heater", quantity=D(1), item_id=shop.heater.id, unit_price=D("500")
+        )
+    ]
     with pytest.raises(ValidationFailed, match="catalog prices"):
-        create_estimate(shop.session, shop.technician, EstimateCreate(customer_id=shop.customer.id, lines=cheap), today=TODAY)
+        create_estimate(
+            shop.session,
+            shop.technician,
+            EstimateCreate(customer_id=shop.customer.id, lines=cheap),
+            today=TODAY,
+        )
     with pytest.raises(PermissionDenied):
         send_estimate(shop.session, shop.technician, shop.estimate().id, today=TODAY)
 
 
 def test_office_may_override_price_and_tax_exempt_customer_pays_no_tax(shop: Shop) -> None:
     exempt = make_customer(shop.session, shop.tenant, name="Riverside School District", tax_exempt=True)
-    lines = [LineCreate(type=LineType.MATERIAL, name="Heater", quantity=D(1), item_id=shop.heater.id, unit_price=D("900"), markup_percent=D("10"))]
-    est = create_estimate(shop.session, shop.office, EstimateCreate(customer_id=exempt.id, lines=lines), today=TODAY)
+    lines = [
+        LineCreate(
+            type=LineType.MATERIAL,
+            name="Heater",
+            quantity=D(1),
+            item_id=shop.heater.id,
+            unit_price=D("900"),
+            markup_percent=D("10"),
+        )
+    ]
+    est = create_estimate(
+        shop.session, shop.office, EstimateCreate(customer_id=exempt.id, lines=lines), today=TODAY
+    )
     assert est.lines[0].line_subtotal == D("990.00")
     assert est.tax_total == D("0.00") and est.total == D("990.00")
 
@@ -149,15 +187,25 @@ def test_customer_from_another_tenant_cannot_be_used(shop: Shop) -> None:
     other = make_tenant(shop.session, name="Other Co")
     stranger = make_customer(shop.session, other, name="Stranger")
     with pytest.raises(NotFound):
-        create_estimate(shop.session, shop.office, EstimateCreate(customer_id=stranger.id, lines=shop.lines()), today=TODAY)
+        create_estimate(
+            shop.session,
+            shop.office,
+            EstimateCreate(customer_id=stranger.id, lines=shop.lines()),
+            today=TODAY,
+        )
 
 
 def test_ai_origin_and_rationale_are_kept(shop: Shop) -> None:
     lines = shop.lines()
     lines[0] = lines[0].model_copy(update={"rationale": "3.5 h quoted by the technician"})
     est = create_estimate(
-        shop.session, shop.technician,
-        EstimateCreate(customer_id=shop.customer.id, lines=lines, ai_origin={"prompt": "swap heater", "model": "offline", "confidence": 0.9}),
+        shop.session,
+        shop.technician,
+        EstimateCreate(
+            customer_id=shop.customer.id,
+            lines=lines,
+            ai_origin={"prompt": "swap heater", "model": "offline", "confidence": 0.9},
+        ),
         today=TODAY,
     )
     assert est.ai_origin == {"prompt": "swap heater", "model": "offline", "confidence": 0.9}
@@ -170,5 +218,7 @@ def test_input_validation_is_clear() -> None:
     with pytest.raises(ValueError):
         EstimateCreate(customer_id="c", lines=[])
     with pytest.raises(ValueError):
-        EstimateCreate(customer_id="c", lines=[LineCreate(type=LineType.FEE, name="x", quantity=D(1))], surprise=1)  # type: ignore[call-arg]
+        EstimateCreate(
+            customer_id="c", lines=[LineCreate(type=LineType.FEE, name="x", quantity=D(1))], surprise=1
+        )  # type: ignore[call-arg]
     assert date  # keep import for readability of dates above

@@ -6,7 +6,13 @@ import pytest
 from domain.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from domain.models import EstimateStatus, InvoiceStatus, LineType
 from domain.schemas import InvoiceCreate, LineCreate, PaymentApplicationIn, PaymentCreate, WriteOffCreate
-from domain.services.invoices import convert_estimate_to_invoice, create_invoice, send_invoice, void_invoice, write_off_invoice
+from domain.services.invoices import (
+    convert_estimate_to_invoice,
+    create_invoice,
+    send_invoice,
+    void_invoice,
+    write_off_invoice,
+)
 from domain.services.payments import record_payment, unapply_payment
 from tests.domain.conftest import TODAY, Shop
 from tests.factories import make_customer, make_term
@@ -28,8 +34,12 @@ def test_due_date_follows_the_customers_terms(shop: Shop) -> None:
     term = make_term(shop.session, shop.tenant, days=15)
     customer = make_customer(shop.session, shop.tenant, name="Bob's Bakery", term=term)
     inv = create_invoice(
-        shop.session, shop.office,
-        InvoiceCreate(customer_id=customer.id, lines=[LineCreate(type=LineType.FEE, name="Permit", quantity=D(1), item_id=shop.permit.id)]),
+        shop.session,
+        shop.office,
+        InvoiceCreate(
+            customer_id=customer.id,
+            lines=[LineCreate(type=LineType.FEE, name="Permit", quantity=D(1), item_id=shop.permit.id)],
+        ),
         today=TODAY,
     )
     assert inv.due_date == TODAY + timedelta(days=15)
@@ -49,9 +59,14 @@ def test_only_approved_estimates_convert(shop: Shop) -> None:
 def test_void_is_refused_while_payments_are_applied(shop: Shop) -> None:
     inv = shop.invoice()
     payment = record_payment(
-        shop.session, shop.office,
-        PaymentCreate(customer_id=shop.customer.id, amount=D("100"), payment_date=TODAY,
-                      applications=[PaymentApplicationIn(invoice_id=inv.id, amount=D("100"))]),
+        shop.session,
+        shop.office,
+        PaymentCreate(
+            customer_id=shop.customer.id,
+            amount=D("100"),
+            payment_date=TODAY,
+            applications=[PaymentApplicationIn(invoice_id=inv.id, amount=D("100"))],
+        ),
     )
     with pytest.raises(Conflict, match="unapply"):
         void_invoice(shop.session, shop.owner, inv.id)
@@ -74,14 +89,25 @@ def test_destructive_actions_need_admin_or_owner(shop: Shop) -> None:
 def test_write_off_remaining_balance_with_reason(shop: Shop) -> None:
     inv = shop.invoice()
     record_payment(
-        shop.session, shop.office,
-        PaymentCreate(customer_id=shop.customer.id, amount=D("1000"), payment_date=TODAY,
-                      applications=[PaymentApplicationIn(invoice_id=inv.id, amount=D("1000"))]),
+        shop.session,
+        shop.office,
+        PaymentCreate(
+            customer_id=shop.customer.id,
+            amount=D("1000"),
+            payment_date=TODAY,
+            applications=[PaymentApplicationIn(invoice_id=inv.id, amount=D("1000"))],
+        ),
     )
     with pytest.raises(ValidationFailed, match="only has"):
-        write_off_invoice(shop.session, shop.owner, inv.id, WriteOffCreate(reason="bankrupt", amount=D("9999")))
+        write_off_invoice(
+            shop.session, shop.owner, inv.id, WriteOffCreate(reason="bankrupt", amount=D("9999"))
+        )
     wo = write_off_invoice(shop.session, shop.owner, inv.id, WriteOffCreate(reason="customer went bankrupt"))
     assert wo.amount == D("619.05")
-    assert (inv.status, inv.balance_due, inv.written_off) == (InvoiceStatus.WRITTEN_OFF, D("0.00"), D("619.05"))
+    assert (inv.status, inv.balance_due, inv.written_off) == (
+        InvoiceStatus.WRITTEN_OFF,
+        D("0.00"),
+        D("619.05"),
+    )
     with pytest.raises(InvalidTransition):
         write_off_invoice(shop.session, shop.owner, inv.id, WriteOffCreate(reason="again"))

@@ -9,14 +9,22 @@ from domain.money import cents, round_labor_hours, to_decimal
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2.675", "2.68"), ("2.665", "2.67"), ("-1.005", "-1.01"), (0.1, "0.10"), ("$1,250.5", "1250.50"), (3, "3.00")],
+    [
+        ("2.675", "2.68"),
+        ("2.665", "2.67"),
+        ("-1.005", "-1.01"),
+        (0.1, "0.10"),
+        ("$1,250.5", "1250.50"),
+        (3, "3.00"),
+    ],
 )
 def test_cents_rounds_half_up(raw: object, expected: str) -> None:
     assert cents(raw) == Decimal(expected)
 
 
 @pytest.mark.parametrize(
-    ("hours", "billed"), [("0.1", "0.5"), ("0.5", "0.5"), ("2.25", "2.5"), ("3", "3.0"), ("3.01", "3.5"), ("7.5", "7.5")]
+    ("hours", "billed"),
+    [("0.1", "0.5"), ("0.5", "0.5"), ("2.25", "2.5"), ("3", "3.0"), ("3.01", "3.5"), ("7.5", "7.5")],
 )
 def test_labor_rounds_up_to_half_hours(hours: str, billed: str) -> None:
     assert round_labor_hours(hours) == Decimal(billed)

@@ -33,17 +33,26 @@ def test_tax_applies_to_taxable_lines_only_and_never_to_exempt_customers() -> No
         LineInput(LineType.LABOR, "Labor", D("2"), D("100"), taxable=False),
         LineInput(LineType.MATERIAL, "Faucet", D("1"), D("100"), markup_percent=D("0")),
     ]
-    _, taxed = price_document(lines, default_markup_percent=D("20"), tax_rate_percent=D("8.25"), tax_exempt=False)
-    _, exempt = price_document(lines, default_markup_percent=D("20"), tax_rate_percent=D("8.25"), tax_exempt=True)
+    _, taxed = price_document(
+        lines, default_markup_percent=D("20"), tax_rate_percent=D("8.25"), tax_exempt=False
+    )
+    _, exempt = price_document(
+        lines, default_markup_percent=D("20"), tax_rate_percent=D("8.25"), tax_exempt=True
+    )
     assert taxed.tax_total == D("8.25")
     assert taxed.total == D("308.25")
     assert exempt.tax_total == D("0.00")
 
 
 def test_per_line_markup_override_and_labor_rounding() -> None:
-    line = price_line(LineInput(LineType.MATERIAL, "Pipe", D("10"), D("1.43"), markup_percent=D("35")), default_markup_percent=D("20"))
+    line = price_line(
+        LineInput(LineType.MATERIAL, "Pipe", D("10"), D("1.43"), markup_percent=D("35")),
+        default_markup_percent=D("20"),
+    )
     assert line.markup_amount == D("5.01")  # 14.30 * 35 % = 5.005 → 5.01 half-up
-    labor = price_line(LineInput(LineType.LABOR, "Labor", D("2.25"), D("110")), default_markup_percent=D("20"))
+    labor = price_line(
+        LineInput(LineType.LABOR, "Labor", D("2.25"), D("110")), default_markup_percent=D("20")
+    )
     assert labor.quantity == D("2.5")
     assert labor.markup_percent == 0
 
@@ -53,7 +62,9 @@ def test_discount_reduces_subtotal_and_taxable_base() -> None:
         LineInput(LineType.MATERIAL, "Faucet", D("1"), D("200"), markup_percent=D("0")),
         LineInput(LineType.DISCOUNT, "Loyalty", D("1"), D("20")),
     ]
-    priced, totals = price_document(lines, default_markup_percent=D("20"), tax_rate_percent=D("10"), tax_exempt=False)
+    priced, totals = price_document(
+        lines, default_markup_percent=D("20"), tax_rate_percent=D("10"), tax_exempt=False
+    )
     assert priced[1].line_subtotal == D("-20.00")
     assert totals.discount_total == D("20.00")
     assert totals.tax_total == D("18.00")
@@ -78,8 +89,13 @@ def test_out_of_bounds_lines_are_refused(line: LineInput) -> None:
 def test_discount_larger_than_subtotal_is_refused() -> None:
     with pytest.raises(ValidationFailed):
         price_document(
-            [LineInput(LineType.FEE, "Fee", D("1"), D("10")), LineInput(LineType.DISCOUNT, "Big", D("1"), D("11"))],
-            default_markup_percent=D("0"), tax_rate_percent=D("0"), tax_exempt=False,
+            [
+                LineInput(LineType.FEE, "Fee", D("1"), D("10")),
+                LineInput(LineType.DISCOUNT, "Big", D("1"), D("11")),
+            ],
+            default_markup_percent=D("0"),
+            tax_rate_percent=D("0"),
+            tax_exempt=False,
         )
 
 
@@ -101,8 +117,12 @@ line_strategy = st.builds(
     rate=st.decimals(min_value=D("0"), max_value=D("15"), places=3),
     exempt=st.booleans(),
 )
-def test_totals_always_equal_sum_of_rounded_lines_plus_tax(lines: list[LineInput], rate: Decimal, exempt: bool) -> None:
-    priced, totals = price_document(lines, default_markup_percent=D("20"), tax_rate_percent=rate, tax_exempt=exempt)
+def test_totals_always_equal_sum_of_rounded_lines_plus_tax(
+    lines: list[LineInput], rate: Decimal, exempt: bool
+) -> None:
+    priced, totals = price_document(
+        lines, default_markup_percent=D("20"), tax_rate_percent=rate, tax_exempt=exempt
+    )
     for line in priced:
         assert line.line_subtotal == cents(line.line_subtotal)  # every line is whole cents
     assert totals.subtotal == sum((ln.line_subtotal for ln in priced), D("0"))
