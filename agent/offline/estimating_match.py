@@ -42,6 +42,11 @@ PROBLEMS = frozenset({
     "smell", "smelly", "noisy", "loud", "broken", "cracked", "leaking", "leaky", "leak", "unclog", "plunge",
     "sluggish", "tripping", "rattling", "humming", "not", "won't", "doesn't", "isn't",
 })  # fmt: skip
+REPAIRS = frozenset(
+    {"fix", "repair", "rebuild", "rework", "reroute", "relocate", "move", "build", "run", "patch"}
+)
+PREPOSITIONS = frozenset({"on", "for", "to", "from", "under", "near", "behind", "above", "below", "off", "at",
+                          "into", "onto", "inside", "beside", "by"})  # fmt: skip
 CONNECTORS = frozenset({"and", "plus", "with", "also", "then", "but", "or"})
 BOUNDARIES = frozenset({",", ";", ".", ":", "!", "?", "(", ")", "|"})
 ARTICLES = frozenset(
@@ -213,6 +218,47 @@ def _group(clause_of: list[int]) -> dict[int, list[int]]:
     return clauses
 
 
+def _orphans(clause: int, clauses: dict[int, list[int]], with_spans: set[int]) -> list[int]:
+    """Neighbouring clauses that name no item of their own, up to the next clause that does."""
+    order = sorted(clauses)
+    pos = order.index(clause)
+    found: list[int] = []
+    for step in (-1, 1):
+        i = pos + step
+        while 0 <= i < len(order) and order[i] not in with_spans:
+            found.append(order[i])
+            i += step
+    return found
+
+
+def _refers(
+    tokens: list[str],
+    spans: Sequence[tuple[int, int, dict[int, int]]],
+    members: list[int],
+    start: int,
+    profiles: Sequence[Profile],
+    buying: bool,
+) -> bool:
+    """Whether a material is named without being asked for.
+
+    "The toilet is clogged" describes a problem; "haul away the old water heater" and "connector on the water
+    heater" name the thing another line acts on.
+    """
+    if not buying and {tokens[i] for i in members} & PROBLEMS:
+        return True
+    earlier = [cands for s, _, cands in spans if members[0] <= s < start]
+    if not earlier:
+        return False
+    if not buying and any(
+        profiles[i].entry.type is not ItemType.MATERIAL for cands in earlier for i in cands
+    ):
+        return True
+    i = start - 1
+    while i >= members[0] and tokens[i] in ARTICLES | {"old", "existing", "new"}:
+        i -= 1
+    return i >= members[0] and tokens[i] in PREPOSITIONS
+
+
 def _buying_clauses(tokens: list[str], clauses: dict[int, list[int]]) -> set[int]:
     """Clauses that ask for something to be installed; "leaking heater, replace it" also marks the first."""
     buying = {c for c, members in clauses.items() if any(tokens[i] in PURCHASE for i in members)}
@@ -239,13 +285,16 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
     objects = {t for p in profiles for t in p.core if t not in _WEAK_OBJECTS} - LOCATIONS
     handled: set[int] = set()
     named: set[str] = set()
+    with_spans = {clause_of[s] for s, _, _ in spans}
     for start, end, cands in spans:
         clause = clause_of[start]
         handled.add(clause)
         members = clauses[clause]
-        words = {tokens[i] for i in members}
+        # Details often sit in their own clause: "water heater replacement, 50 gallon gas, 4 hours".
+        context = members + [i for c in _orphans(clause, clauses, with_spans) for i in clauses[c]]
+        words = {tokens[i] for i in context}
         free = {tokens[i] for i in members if i not in span_tokens}
-        sizes, _ = _sizes([tokens[i] for i in members])
+        sizes, _ = _sizes([tokens[i] for i in context])
         phrase = " ".join(tokens[start:end])
         clause_text = " ".join(raw[i] for i in members)
         best = _choose([profiles[i] for i in cands], cands, profiles, words, free, sizes, objects)
@@ -253,8 +302,10 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
             reading.warnings.append(f"'{clause_text}': {best}")
             continue
         prof, ambiguous = best
-        if prof.entry.type is ItemType.MATERIAL and words & PROBLEMS and clause not in buying:
-            # "the toilet is clogged" describes the problem; nothing in the clause asks for a new toilet.
+        if prof.entry.type is ItemType.MATERIAL and _refers(
+            tokens, spans, members, start, profiles, clause in buying
+        ):
+            # "the toilet is clogged", "haul away the old water heater": named, but nothing asks for a new one.
             continue
         follower = tokens[end] if end < len(tokens) and clause_of[end] == clause else ""
         if _is_content(follower) and follower not in prof.tokens | prof.support:
@@ -271,6 +322,9 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
         plural = raw[end - 1] != tokens[end - 1]
         reading.mentions.append(Mention(prof, start, end, clause, qty, explicit, plural, phrase, clause_text))
     for clause, members in clauses.items():
+        own = {tokens[i] for i in members}
+        if own & PROBLEMS and not own & (PURCHASE | REPAIRS):
+            continue  # a symptom ("furnace not heating"); the stated hours cover finding and fixing it
         if clause not in handled and any(_is_content(tokens[i]) and tokens[i] not in named for i in members):
             reading.unmatched_clauses.append(" ".join(raw[i] for i in members))
     return reading
@@ -339,7 +393,7 @@ def _quantity(
         elif not (_FRACTION.match(tok) or tok in SIZE_UNITS or tok in {"ft", "of", "x"} or tok.endswith("k")):
             seen_words += 1
         i -= 1
-    after = tokens[end : end + 4]
+    after = [t for t in tokens[end : end + 5] if t not in PURCHASE]
     if len(after) >= 2 and after[0] == "x" and _NUMBER.match(after[1]):
         return Decimal(after[1]), True
     if len(after) >= 3 and after[0] == "(" and _NUMBER.match(after[1]) and after[2] == ")":
@@ -363,6 +417,8 @@ under near behind next inside outside house home garage basement attic crawlspac
 downstairs office store shop restaurant building apartment suite room bathroom bath hallway yard backyard
 front back side area there here again too very more extra additional replacement standard regular normal
 morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
+required needed necessary included whole entire complete full am pm clean cleanup diagnose diagnosis troubleshoot
+inspect look
 """
 # Vague objects and symptoms describe the job without naming something to price ("burst pipe", "backed up").
 _NOT_CONTENT = (

@@ -20,7 +20,8 @@ _NUMBER_WORDS = {
 # Trade phrasing rewritten to the words catalogs use. Order matters: longer, more specific phrases first.
 _SYNONYMS: list[tuple[str, str]] = [
     (r"\ba/c\b|\bair condition(?:er|ing)\b", "ac"),
-    (r"\bhot water (?:heater|tank)\b|\bwater tank heater\b|\bhwt\b", "water heater"),
+    (r"\bhot water (?:heater|tank)\b|\bwater tank heater\b|\bhwt\b|\bwh\b", "water heater"),
+    (r"\bwhs\b", "water heaters"),
     (r"\bon demand\b|\binstant(?:aneous)? hot water\b", "tankless"),
     (r"\b(?:trip|truck|dispatch) (?:charge|fee)\b|\bservice (?:visit|fee)\b", "service call"),
     (r"\b(?:haul|cart|take|carry)(?:ed|ing|s)? (?:it |them |(?:the |that |this )?old (?:[a-z]+ ){0,2})?(?:off|away)\b",
@@ -33,9 +34,15 @@ _SYNONYMS: list[tuple[str, str]] = [
     (r"\b(?:clear|clean|snake|unclog|unblock|rod|auger|cable|jet|hydro ?jet)(?:ing|ed)?(?: out)?"
      r"(?: the| a)?(?: main)?(?: sewer| drain| waste)?(?: lines?| drains?| stoppages?| clogs?| sewer)\b",
      "drain cleaning"),
-    (r"\b(?:clogged|backed up|blocked) (?:main |sewer |drain )+(?:lines?)?\b", "drain cleaning"),
+    (r"\b(?:clogged|backed up|blocked|slow) (?:main |sewer |drain )*(?:lines?|drains?|sewer)\b", "drain cleaning"),
+    (r"\b(?:main |sewer )*(?:lines?|drains?|sewer) (?:is |are |was |keeps )?(?:clogged|backed up|backing up|blocked)\b",
+     "drain cleaning"),
+    (r"\b(?:snake|snaking|snaked|rooter|hydro ?jet(?:ting)?|auger(?:ing)?)\b(?: (?:it|them|out|the (?:main|line|drain|sewer)))?",
+     "drain cleaning"),
+    (r"\b(?:clear|unclog|unblock|clean out)(?:ed|ing)? (?:it|them)\b", "drain cleaning"),
     (r"\b(?:furnace|heating|heater) (?:maintenance|service|servicing|check ?up|cleaning|safety (?:inspection|check)"
      r"|inspection|tune ?up)\b", "furnace tune up"),
+    (r"\bservice (?:the|a|their|his|her) furnace\b", "furnace tune up"),
     (r"\b(?:maintenance|servicing|tune ?up|check ?up|cleaning|safety check)(?: on| of| for)?"
      r"(?: the| a| their| his| her)? furnace\b", "furnace tune up"),
     (r"\btune ?ups?\b|\btuneups?\b", "tune up"),
