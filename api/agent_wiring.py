@@ -51,7 +51,7 @@ async def build_agent_runtime(state: AppState) -> AgentHandle:
     from tools.base import ToolDeps
     from tools.registry import make_toolbox
 
-    handle = AgentHandle(graph=None)
+    handle = AgentHandle(graph=None, today=state.settings.today)
     checkpointer = await handle.stack.enter_async_context(make_checkpointer(checkpoint_url(state)))
     model, model_name = make_chat_model(state.settings)
     toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker))

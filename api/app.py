@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 AgentFactory = Callable[[AppState], Awaitable[Any]]
 WorkerFactory = Callable[[AppState], Awaitable[None]]
+# Runs once the engine and clients exist and before the agent is built (the demo seeds its tenant here).
+StartupHook = Callable[[AppState], Awaitable[None]]
 
 
 def create_app(
@@ -44,6 +46,7 @@ def create_app(
     agent_factory: AgentFactory | None = None,
     worker: WorkerFactory | None = None,
     create_schema: bool | None = None,
+    startup: StartupHook | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
 
@@ -61,6 +64,8 @@ def create_app(
         app.state.services = state
         worker_task: asyncio.Task[None] | None = None
         try:
+            if startup is not None:
+                await startup(state)
             factory = agent_factory or _default_agent_factory
             state.agent = await factory(state)
             run_worker = worker if worker is not None else (_default_worker if settings.run_worker else None)

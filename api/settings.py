@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     )
     model: str = Field(default="gpt-4o-mini", validation_alias=AliasChoices("QBO_AGENT_MODEL", "model"))
     demo: bool = False
+    # Pin "today" (the demo's --today, tests); None: the company's current date.
+    today: date | None = None
     var_dir: Path = Path("./var")
     # Origins allowed for every tenant (console on another host); tenants add their own for the widget.
     allowed_origins: list[str] = []

@@ -1,0 +1,51 @@
+"""The demo bootstrap: tenant and users, the OAuth dance against the QBO sandbox, the company imported via the API."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.cli_serve import demo_sandbox, demo_settings, demo_startup
+from api.qbo_wiring import callback_url
+from domain.models import Role
+from tests.api.conftest import make_settings
+
+AS_OF = date(2026, 3, 18)
+
+
+async def _no_agent(_state: Any) -> None:
+    return None
+
+
+def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
+    base = make_settings(var_dir=tmp_path / "var", base_url="http://testserver")
+    lines: list[str] = []
+    with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
+        settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
+        settings = settings.model_copy(update={"base_url": "http://testserver"})
+        app = create_app(settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent)
+        with TestClient(app) as client:
+            info = app.state.services.extras["demo"]
+            owner = {"Authorization": f"Bearer {info.keys[Role.OWNER]}"}
+            status = client.get("/api/integrations/quickbooks/status", headers=owner).json()
+            assert status["connected"] is True and status["realm_id"] == info.realm_id
+            customers = client.get("/api/customers", params={"limit": 200}, headers=owner).json()["items"]
+            assert len(customers) >= 10
+            invoices = client.get("/api/invoices", params={"limit": 200}, headers=owner).json()["items"]
+            assert len(invoices) >= 50
+            tech = {"Authorization": f"Bearer {info.keys[Role.TECHNICIAN]}"}
+            assert client.get("/api/me", headers=tech).json()["role"] == "technician"
+        # A restart finds the same tenant and connection and issues fresh keys.
+        app2 = create_app(settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent)
+        with TestClient(app2) as client:
+            info2 = app2.state.services.extras["demo"]
+            assert info2.tenant_id == info.tenant_id and info2.realm_id == info.realm_id
+            assert info2.keys[Role.OWNER] != info.keys[Role.OWNER]
+            owner2 = {"Authorization": f"Bearer {info2.keys[Role.OWNER]}"}
+            again = client.get("/api/invoices", params={"limit": 200}, headers=owner2).json()["items"]
+            assert len(again) == len(invoices)
+    assert any(line.startswith("Console:") and "#key=qbo_" in line for line in lines)
