@@ -317,7 +317,7 @@ def _matches(obj: dict[str, Any], condition: Condition, tz: timezone) -> bool:
     if actual is None:
         return False
     if condition.op == "like":
-        return bool(_like(condition.values[0]).match(str(_raw(obj, condition.prop))))
+        return bool(_like(condition.values[0]).match(str(_raw(obj, condition.prop)).lower()))
     values = [_coerce(condition.prop, v, tz) for v in condition.values]
     if condition.op == "in":
         return actual in values
