@@ -139,6 +139,11 @@ def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
         phrases: dict[tuple[str, ...], int] = {}
         add = partial(_add_phrase, phrases)
         add(left_toks + variant_toks, 4)
+        if "and" in left_toks:
+            # "Wax Ring & Bolts" is sold as one item but asked for by either part.
+            parts = " ".join(left_toks).split(" and ")
+            for part in parts:
+                add(part.split(), 3)
         add(core, 4 if len(core) > 1 or core[0] not in GENERIC else 0)
         for i in range(1, len(core)):
             add(core[i:], 2)
@@ -325,7 +330,9 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
         own = {tokens[i] for i in members}
         if own & PROBLEMS and not own & (PURCHASE | REPAIRS):
             continue  # a symptom ("furnace not heating"); the stated hours cover finding and fixing it
-        if clause not in handled and any(_is_content(tokens[i]) and tokens[i] not in named for i in members):
+        if clause not in handled and any(
+            _is_content(tokens[i]) and _is_content(raw[i]) and tokens[i] not in named for i in members
+        ):
             reading.unmatched_clauses.append(" ".join(raw[i] for i in members))
     return reading
 
@@ -418,7 +425,7 @@ downstairs office store shop restaurant building apartment suite room bathroom b
 front back side area there here again too very more extra additional replacement standard regular normal
 morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
 required needed necessary included whole entire complete full am pm clean cleanup diagnose diagnosis troubleshoot
-inspect look
+inspect look repipe
 """
 # Vague objects and symptoms describe the job without naming something to price ("burst pipe", "backed up").
 _NOT_CONTENT = (
