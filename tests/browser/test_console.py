@@ -1,0 +1,110 @@
+"""The staff console, the widget on another origin and the customer's estimate page, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from domain.models import Role
+from tests.api.live import serve
+from tests.browser.conftest import Demo
+
+
+def _open_console(page: Any, demo: Demo, role: Role = Role.OWNER) -> None:
+    page.goto(f"{demo.base}/console#key={demo.info.keys[role]}")
+    page.wait_for_selector("#whoami:not(:empty)")
+
+
+def test_question_streams_an_answer(page: Any, demo: Demo) -> None:
+    _open_console(page, demo)
+    assert "connected" in page.locator("#qbo-status").inner_text()
+    page.fill("#prompt", "What do we charge for a water heater?")
+    page.click("#send")
+    answer = page.locator(".msg.assistant.final").last
+    answer.wait_for()
+    text = answer.inner_text()
+    assert "Water Heater" in text and re.search(r"\d+\.\d\d", text)
+    assert page.locator(".msg.tool").count() >= 1
+
+
+def test_draft_estimate_approve_on_card_and_see_it_saved(page: Any, demo: Demo) -> None:
+    _open_console(page, demo, Role.OFFICE)
+    page.fill("#prompt", "Draft an estimate for Jane Cooper: replace her 50 gallon gas water heater")
+    page.click("#send")
+    card = page.locator(".messages .card.approval").last
+    card.wait_for()
+    assert "Jane Cooper" in card.inner_text()
+    total = card.locator("[data-field=total]").inner_text()
+    assert re.search(r"\d", total)
+    card.locator("button.approve").click()
+    saved = page.locator(".msg.assistant.final", has_text="Saved estimate").last
+    saved.wait_for()
+    doc = re.search(r"Saved estimate (\S+) for", saved.inner_text())
+    assert doc, saved.inner_text()
+    owner = {"Authorization": f"Bearer {demo.info.keys[Role.OWNER]}"}
+    estimates = httpx.get(f"{demo.base}/api/estimates", params={"limit": 200}, headers=owner).json()["items"]
+    assert any(e["doc_number"] == doc.group(1) and e["status"] == "draft" for e in estimates)
+    # The side panel's list shows it too, and the inbox is empty again.
+    page.click("[data-tab=estimates]")
+    page.locator("#tab-estimates tr", has_text=doc.group(1)).wait_for()
+
+
+def test_widget_on_another_origin(page: Any, demo: Demo) -> None:
+    owner = {"Authorization": f"Bearer {demo.info.keys[Role.OFFICE]}"}
+    minted = httpx.post(f"{demo.base}/api/embed/tokens", json={"origin": demo.host_origin}, headers=owner)
+    assert minted.status_code == 201, minted.text
+    token = minted.json()["token"]
+
+    async def host_page(_request: Any) -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><html><body><h1>Contractor portal</h1>"
+            f'<script src="{demo.base}/static/widget.js" data-token="{token}"></script></body></html>'
+        )
+
+    host = Starlette(routes=[Route("/", host_page)])
+    with serve(host, demo.host_port) as host_url:
+        page.goto(host_url)
+        page.click("#qbo-agent-widget-button")
+        frame = page.frame_locator("#qbo-agent-widget-frame")
+        frame.locator("#prompt").fill("What is in the catalog for water heaters?")
+        frame.locator("#send").click()
+        answer = frame.locator(".msg.assistant.final").last
+        answer.wait_for()
+        assert "Water Heater" in answer.inner_text()
+
+
+def test_widget_frame_refuses_other_hosts(demo: Demo) -> None:
+    owner = {"Authorization": f"Bearer {demo.info.keys[Role.OFFICE]}"}
+    token = httpx.post(f"{demo.base}/api/embed/tokens", json={"origin": demo.host_origin}, headers=owner).json()["token"]
+    frame = httpx.get(f"{demo.base}/embed", params={"token": token})
+    assert frame.headers["content-security-policy"] == f"frame-ancestors {demo.host_origin}"
+    assert httpx.post(f"{demo.base}/api/embed/tokens", json={"origin": "http://127.0.0.1:1"},
+                      headers=owner).status_code == 403
+
+
+def test_customer_approves_through_public_link(page: Any, demo: Demo) -> None:
+    office = {"Authorization": f"Bearer {demo.info.keys[Role.OFFICE]}"}
+    customers = httpx.get(f"{demo.base}/api/customers", params={"q": "jane cooper"}, headers=office).json()["items"]
+    items = httpx.get(f"{demo.base}/api/items", params={"q": "labor - standard"}, headers=office).json()["items"]
+    created = httpx.post(f"{demo.base}/api/estimates", headers=office, json={
+        "customer_id": customers[0]["id"], "title": "Fix leaking valve",
+        "lines": [{"type": "labor", "name": items[0]["name"], "item_id": items[0]["id"], "quantity": "2"}],
+    })
+    assert created.status_code == 201, created.text
+    estimate = created.json()
+    link = httpx.post(f"{demo.base}/api/estimates/{estimate['id']}/send", headers=office).json()["public_url"]
+
+    page.goto(link)
+    assert page.locator("#estimate-status").inner_text() == "Viewed"
+    page.fill("#signed_by", "Jane Cooper")
+    page.click("#approve-button")
+    page.locator("#approved-notice").wait_for()
+    assert "Approved by Jane Cooper" in page.locator("#approved-notice").inner_text()
+    saved = httpx.get(f"{demo.base}/api/estimates/{estimate['id']}", headers=office).json()
+    assert saved["status"] == "approved" and saved["approved_by"] == "Jane Cooper"
+    assert saved["approved_at"]
