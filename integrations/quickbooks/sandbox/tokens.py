@@ -189,7 +189,7 @@ class TokenStore:
             "token_type": "bearer",
             "expires_in": self.lifetimes.access_s,
             "refresh_token": refresh_token,
-            "x_refresh_token_expires_in": max(int(refresh.expires_at - now), 0),
+            "x_refresh_token_expires_in": max(round(refresh.expires_at - now), 0),
             "access_token": access,
         }
         if include_hard:
