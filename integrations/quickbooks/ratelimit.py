@@ -4,16 +4,15 @@ QBO counts per realm and app: 500 requests per minute, 10 per second, 10 in flig
 per minute. Every client talking to one realm must share one :class:`RealmLimiter`, which is why they come
 from a :class:`RateLimiterRegistry` the application builds once (no module-level state).
 
-Sliding windows remember the time each request was admitted. A request is stamped just before it is sent,
-so QBO sees it no earlier than we counted it; ``margin_seconds`` widens the windows a little to absorb
-differences in network delay between requests.
+Sliding windows remember when each request was in flight (see :class:`_Window`), so whatever the delays,
+QBO's window never holds more of our requests than ours does; ``margin_seconds`` widens the windows a little
+more for clock differences between QBO's edge servers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,23 +40,40 @@ class RateLimits:
         return 1.0 / self.time_scale + self.margin_seconds / (4 * self.time_scale)
 
 
+class _Stamp:
+    __slots__ = ("at", "done")
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.done = False
+
+
 class _Window:
-    """Timestamps of admitted requests within the last ``span`` seconds."""
+    """Requests counted within the last ``span`` seconds.
+
+    A request is stamped when it is admitted and re-stamped when its response is in: QBO saw it somewhere in
+    between, so counting it until ``completion + span`` can only over-count, never under-count, whatever the
+    queueing delay on either side. Windows hold at most a few hundred stamps, so a scan is cheap.
+    """
 
     def __init__(self, capacity: int, span: float) -> None:
         self.capacity = capacity
         self.span = span
-        self.stamps: deque[float] = deque()
+        self.stamps: list[_Stamp] = []
 
     def wait_time(self, now: float) -> float:
-        while self.stamps and self.stamps[0] <= now - self.span:
-            self.stamps.popleft()
+        # A request still in flight counts however long it takes (QBO allows up to 120 s).
+        self.stamps = [s for s in self.stamps if not s.done or s.at > now - self.span]
         if len(self.stamps) < self.capacity:
             return 0.0
-        return self.stamps[0] + self.span - now
+        # An unfinished request will end no earlier than now: count it as if it ended this instant.
+        oldest = sorted(s.at if s.done else max(s.at, now) for s in self.stamps)[
+            len(self.stamps) - self.capacity
+        ]
+        return oldest + self.span - now
 
-    def add(self, now: float) -> None:
-        self.stamps.append(now)
+    def add(self, stamp: _Stamp) -> None:
+        self.stamps.append(stamp)
 
 
 @dataclass
@@ -91,15 +107,17 @@ class RealmLimiter:
     async def slot(self, *, batch: bool = False) -> AsyncIterator[None]:
         # Concurrency first, then the windows: the stamp is taken right before the request goes out.
         async with self._in_flight:
-            await self._admit(batch)
+            stamp = await self._admit(batch)
             self._current += 1
             self.stats.max_in_flight = max(self.stats.max_in_flight, self._current)
             try:
                 yield
             finally:
                 self._current -= 1
+                stamp.at = self._clock()
+                stamp.done = True
 
-    async def _admit(self, batch: bool) -> None:
+    async def _admit(self, batch: bool) -> _Stamp:
         # One admission at a time keeps the order fair (FIFO on the lock) and the windows consistent.
         async with self._admission:
             while True:
@@ -107,11 +125,12 @@ class RealmLimiter:
                 windows = [self._minute, self._second] + ([self._batch] if batch else [])
                 wait = max([self._paused_until - now] + [w.wait_time(now) for w in windows])
                 if wait <= 0:
+                    stamp = _Stamp(now)
                     for w in windows:
-                        w.add(now)
+                        w.add(stamp)
                     self.stats.admitted += 1
                     self.stats.batches += int(batch)
-                    return
+                    return stamp
                 self.stats.waited_seconds += wait
                 await self._sleep(wait)
 

@@ -97,3 +97,40 @@ def test_registry_shares_one_limiter_per_realm() -> None:
     reg = RateLimiterRegistry()
     assert reg.for_realm("1") is reg.for_realm("1")
     assert reg.for_realm("1") is not reg.for_realm("2")
+
+
+async def test_a_request_counts_until_its_response_arrives() -> None:
+    vt = VirtualTime()
+    lim = limiter(vt, per_minute=1, per_second=10)
+    async with lim.slot():
+        vt.now = 5.0  # QBO may have counted it as late as now
+    async with lim.slot():
+        assert vt.now == 65.0
+
+
+async def test_a_long_request_is_never_forgotten() -> None:
+    vt = VirtualTime()
+    lim = limiter(vt, per_minute=1, per_second=10, concurrent=2)
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        async with lim.slot():
+            entered.set()
+            await release.wait()
+
+    task = asyncio.create_task(slow())
+    await entered.wait()
+    vt.now = 100.0  # still in flight long after a window's span
+
+    async def second() -> float:
+        async with lim.slot():
+            return vt.now
+
+    waiter = asyncio.create_task(second())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiter.done()
+    release.set()
+    await task
+    assert await waiter >= 160.0
