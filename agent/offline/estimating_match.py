@@ -58,6 +58,7 @@ _WEAK_OBJECTS = frozenset({
     "cleaning", "inspection", "repair", "install", "labor", "hour", "charge", "job", "equipment", "part",
     "material", "unit", "system", "fitting",
 })  # fmt: skip
+MODIFIER = 1  # strength of a phrase that counts only with a quantity beside it
 _STOP_DESC = frozenset({"and", "the", "of", "with", "per", "for", "a", "an", "to", "up", "or", "in"})
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _FRACTION = re.compile(r"^\d+/\d+$")
@@ -151,6 +152,9 @@ def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
             # "permit fee", "pex pipe": the word before a generic head names the item.
             for i in range(len(core) - 1):
                 add(core[i:-1], 2)
+        elif len(core) > 1 and core[0] not in LOCATIONS:
+            # "60 ft of romex": a lone modifier names the item only next to a stated quantity.
+            add(core[:1], MODIFIER)
         if len([t for t in variant_toks if t not in GENERIC]) and len(variant_toks) > 1:
             add(variant_toks, 2)
         support = set(variant_toks) | set(core)
@@ -293,8 +297,12 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
     with_spans = {clause_of[s] for s, _, _ in spans}
     for start, end, cands in spans:
         clause = clause_of[start]
-        handled.add(clause)
         members = clauses[clause]
+        if max(cands.values()) <= MODIFIER:
+            first = profiles[min(cands)]
+            if not _quantity(tokens, members, start, end, first)[1]:
+                continue
+        handled.add(clause)
         # Details often sit in their own clause: "water heater replacement, 50 gallon gas, 4 hours".
         context = members + [i for c in _orphans(clause, clauses, with_spans) for i in clauses[c]]
         words = {tokens[i] for i in context}
@@ -307,6 +315,7 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
             reading.warnings.append(f"'{clause_text}': {best}")
             continue
         prof, ambiguous = best
+        qty, explicit = _quantity(tokens, members, start, end, prof)
         if prof.entry.type is ItemType.MATERIAL and _refers(
             tokens, spans, members, start, profiles, clause in buying
         ):
@@ -323,7 +332,6 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
                 f"'{clause_text}' does not say which one ({options}); drafted {prof.entry.name}, please confirm."
             )
         named |= prof.tokens
-        qty, explicit = _quantity(tokens, members, start, end, prof)
         plural = raw[end - 1] != tokens[end - 1]
         reading.mentions.append(Mention(prof, start, end, clause, qty, explicit, plural, phrase, clause_text))
     for clause, members in clauses.items():
@@ -350,6 +358,7 @@ def _choose(
     scored: list[tuple[int, Profile]] = []
     rejected: list[str] = []
     sibling_variants = {v for p in cands for v in p.variants}
+    sibling_sizes = {z for p in cands for z in p.sizes}
     for prof in cands:
         score = strengths[profiles.index(prof)]
         conflict = ""
@@ -360,6 +369,8 @@ def _choose(
             elif said:
                 conflict = f"{' or '.join(sorted(said))} {unit} asked, the catalog has {prof.entry.name}"
         score += len(prof.variants & words) - len((sibling_variants - prof.variants) & words)
+        # "199k btu water heater": a size only a sibling has points away from this one.
+        score -= 2 * len((sibling_sizes - prof.sizes) & sizes)
         missing = set(prof.core) - words
         if missing and not conflict:
             rooms = (free & LOCATIONS) - prof.tokens
@@ -396,7 +407,9 @@ def _quantity(
             elif nxt not in SIZE_UNITS:
                 return Decimal(tok), True
         elif tok in ARTICLES:
-            return (None if by_length else Decimal(1)), False
+            if not by_length:
+                return Decimal(1), False
+            break  # "the copper pipe, 20 ft": a length may still follow
         elif not (_FRACTION.match(tok) or tok in SIZE_UNITS or tok in {"ft", "of", "x"} or tok.endswith("k")):
             seen_words += 1
         i -= 1
