@@ -24,7 +24,7 @@ from api.chat.runner import ThreadLocks
 from api.cors import OriginRegistry, TenantCorsMiddleware
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
-from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from api.settings import Settings
 from api.state import AppState
 from api.templating import STATIC_DIR, make_templates
@@ -98,6 +98,7 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TenantCorsMiddleware, registry=lambda: app.state.services.extras["origins"])
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     _include_routes(app)
     return app

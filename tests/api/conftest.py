@@ -11,15 +11,20 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from agent.graph import build_graph
+from api.agent_wiring import AgentHandle
 from api.app import create_app
 from api.identity import issue_api_key
 from api.settings import Settings
 from domain.db import Base, make_engine
 from domain.models import Customer, Item, ItemType, Role
 from domain.services.tenants import add_user, create_tenant
+from tests.agent.fakes import AddCustomer, DeactivateCustomer, FindCustomers, ScriptedModel
+from tools.base import Toolbox, ToolDeps
 
 SECRET = "test-secret-key-0123456789abcdef0123456789"
 
@@ -103,3 +108,24 @@ def tenant(api_engine: Engine, settings: Settings) -> TenantKeys:
 @pytest.fixture()
 def other_tenant(api_engine: Engine, settings: Settings) -> TenantKeys:
     return seed_tenant(api_engine, "Rival Heating", settings)
+
+
+@pytest.fixture()
+def script() -> ScriptedModel:
+    return ScriptedModel(script=[])
+
+
+@pytest.fixture()
+def chat_app(api_engine: Engine, settings: Settings, script: ScriptedModel) -> FastAPI:
+    async def factory(state: Any) -> AgentHandle:
+        toolbox = Toolbox(tools=[FindCustomers(), AddCustomer(), DeactivateCustomer()],
+                          deps=ToolDeps(sessionmaker=state.sessionmaker))
+        return AgentHandle(graph=build_graph(script, toolbox, InMemorySaver()))
+
+    return create_app(settings, engine=api_engine, agent_factory=factory)
+
+
+@pytest.fixture()
+def chat(chat_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(chat_app, raise_server_exceptions=False) as client:
+        yield client

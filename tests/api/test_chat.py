@@ -4,46 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from agent.graph import build_graph
-from api.agent_wiring import AgentHandle
-from api.app import create_app
-from api.settings import Settings
 from domain.models import Approval, Customer, Role
-from tests.agent.fakes import AddCustomer, DeactivateCustomer, FindCustomers, ScriptedModel, call, says
+from tests.agent.fakes import ScriptedModel, call, says
 from tests.api.conftest import TenantKeys
-from tools.base import Toolbox, ToolDeps
-
-
-@pytest.fixture()
-def script() -> ScriptedModel:
-    return ScriptedModel(script=[])
-
-
-@pytest.fixture()
-def chat_app(api_engine: Engine, settings: Settings, script: ScriptedModel) -> FastAPI:
-    async def factory(state: Any) -> AgentHandle:
-        toolbox = Toolbox(tools=[FindCustomers(), AddCustomer(), DeactivateCustomer()],
-                          deps=ToolDeps(sessionmaker=state.sessionmaker))
-        return AgentHandle(graph=build_graph(script, toolbox, InMemorySaver()))
-
-    return create_app(settings, engine=api_engine, agent_factory=factory)
-
-
-@pytest.fixture()
-def chat(chat_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(chat_app, raise_server_exceptions=False) as client:
-        yield client
 
 
 def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:

@@ -46,6 +46,8 @@ def test_estimate_lifecycle_through_public_link(client: TestClient, tenant: Tena
 
     page = client.get(path)
     assert page.status_code == 200
+    assert page.headers["referrer-policy"] == "no-referrer"  # the URL is the credential
+    assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
     assert "1,755.00" in page.text and "Approve estimate" in page.text
     viewed = client.get(f"/api/estimates/{estimate['id']}", headers=tenant.headers()).json()
     assert viewed["status"] == "viewed" and viewed["viewed_at"]

@@ -9,9 +9,6 @@ from sqlalchemy import Engine
 
 from domain.db import Base, make_engine
 from tests.api.test_chat import (  # noqa: F401 - collected again here, on PostgreSQL
-    chat,
-    chat_app,
-    script,
     test_concurrent_decisions_have_one_winner,
     test_other_tenant_cannot_see_or_decide,
     test_proposal_waits_then_approval_executes,
