@@ -7,6 +7,7 @@ particular company's catalog.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -80,24 +81,15 @@ def _num(value: str) -> Decimal:
     return Decimal(value)
 
 
+_TYPOGRAPHY = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "½": " 1/2", "¾": " 3/4", "¼": " 1/4"}
+)
+
+
 def normalize(text: str) -> str:
     """Lower-case text with units, numbers, hours and trade synonyms in one spelling."""
     t = text.lower()
-    t = t.translate(
-        str.maketrans(
-            {
-                "’": "'",
-                "‘": "'",
-                "“": '"',
-                "”": '"',
-                "–": "-",
-                "—": "-",
-                "½": " 1/2",
-                "¾": " 3/4",
-                "¼": " 1/4",
-            }
-        )
-    )
+    t = t.translate(_TYPOGRAPHY)
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(r"\b(\d+)\s*000\s*btus?\b", r"\1k btu", t)
@@ -148,13 +140,13 @@ def extract_labor(text: str) -> tuple[list[LaborAsk], str]:
     """Find stated hours in normalised text; return them and the text with those phrases blanked out."""
     asks: list[LaborAsk] = []
 
-    def cut(pattern: str, build: object) -> None:
+    def cut(pattern: str, build: Callable[[re.Match[str]], list[LaborAsk]]) -> None:
         nonlocal text
         while True:
             m = re.search(pattern, text)
             if m is None:
                 return
-            asks.extend(build(m))  # type: ignore[operator]
+            asks.extend(build(m))
             text = text[: m.start()] + " , " + text[m.end() :]
 
     def each_role(m: re.Match[str]) -> list[LaborAsk]:

@@ -241,7 +241,7 @@ def test_feet_without_a_length_are_not_guessed(catalog: list[CatalogEntry]) -> N
 
 def test_drafts_are_priced_by_the_catalog(company: dict[str, Any], catalog: list[CatalogEntry]) -> None:
     job = "Replace a 50 gallon gas water heater, about 3.5 hours of labor, haul away the old one"
-    draft, plan = draft_estimate(job, catalog, tax_rate_percent=company_tax_rate(company))
+    draft, _ = draft_estimate(job, catalog, tax_rate_percent=company_tax_rate(company))
     data = json.loads(draft.to_json(), parse_float=Decimal)
     by_name = {ln["item_name"]: ln for ln in data["estimate"]["lines"]}
     assert by_name["Water Heater 50 gal Gas"]["line_subtotal"] == D("1140.00")
