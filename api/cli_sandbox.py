@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
         today: Annotated[
             str | None, typer.Option(help="Pin today (YYYY-MM-DD); the demo company's dates shift to it.")
         ] = None,
-        webhook_url: Annotated[str | None, typer.Option(help="Where to deliver change notifications.")] = None,
+        webhook_url: Annotated[
+            str | None, typer.Option(help="Where to deliver change notifications.")
+        ] = None,
         verifier_token: Annotated[
             str | None, typer.Option(help="Verifier token used to sign webhooks (intuit-signature).")
         ] = None,
@@ -46,7 +48,9 @@ def register(app: typer.Typer) -> None:
         application = create_sandbox_app(config)
         client = config.clients[0]
         realm = application.state.sandbox.default_realm_id
-        typer.echo(f"QBO sandbox on http://{host}:{port}  (API base http://{host}:{port}/v3, company {realm})")
+        typer.echo(
+            f"QBO sandbox on http://{host}:{port}  (API base http://{host}:{port}/v3, company {realm})"
+        )
         typer.echo(f"OAuth client_id={client.client_id} client_secret={client.client_secret}")
         typer.echo(f"Discovery: http://{host}:{port}/.well-known/openid-configuration")
         uvicorn.run(application, host=host, port=port, log_level="warning")

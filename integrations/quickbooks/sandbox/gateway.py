@@ -52,8 +52,6 @@ class QboGateway:
                 }
             )
             raise DroppedConnection("fault injection: connection dropped")
-        if knobs.latency_ms:
-            await asyncio.sleep(knobs.latency_ms / 1000)
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         try:
             sandbox.tokens.check_access(headers.get("authorization"), realm_id)
@@ -73,6 +71,9 @@ class QboGateway:
 
     async def _admitted(self, scope: Scope, receive: Receive, send: Send, realm_id: str) -> None:
         sandbox = self.sandbox
+        if sandbox.faults.latency_ms:
+            # Added latency counts as time in flight, as slow processing at QBO would.
+            await asyncio.sleep(sandbox.faults.latency_ms / 1000)
         injected = self._injected_status()
         if injected == 429:
             sandbox.stats.throttled += 1

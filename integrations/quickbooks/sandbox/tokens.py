@@ -194,7 +194,7 @@ class TokenStore:
         }
         if include_hard:
             body["x_refresh_token_hard_expires_in"] = max(
-                int(grant.authorized_at + self.lifetimes.refresh_hard_s - now), 0
+                round(grant.authorized_at + self.lifetimes.refresh_hard_s - now), 0
             )
         if "openid" in grant.scope.split():
             body["id_token"] = self._id_token(grant, now)

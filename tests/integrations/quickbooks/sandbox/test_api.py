@@ -73,7 +73,9 @@ def test_requestid_replays_the_original_response_without_writing_twice(qbo: Qbo,
     first = qbo.post("customer", body, requestid="req-1")
     second = qbo.post("customer", body, requestid="req-1")
     assert first == second and first[0] == 200
-    matches = [c for c in sandbox.list_entities(qbo.realm_id, "Customer") if c["DisplayName"] == "Replay Test Co"]
+    matches = [
+        c for c in sandbox.list_entities(qbo.realm_id, "Customer") if c["DisplayName"] == "Replay Test Co"
+    ]
     assert len(matches) == 1
     assert sandbox.stats.replays == 1
     # Replayed even after the entity later changed (responses are cached, not recomputed).
@@ -102,8 +104,11 @@ def test_batch_items_run_independently_with_faults_per_bid(qbo: Qbo) -> None:
         "BatchItemRequest": [
             {"bId": "b1", "operation": "create", "Customer": {"DisplayName": "Batch Co"}},
             {"bId": "b2", "operation": "create", "Customer": {"DisplayName": "ACME Corp"}},
-            {"bId": "b3", "operation": "update",
-             "Invoice": {"Id": "3", "SyncToken": invoice["SyncToken"], "sparse": True, "PrivateNote": "x"}},
+            {
+                "bId": "b3",
+                "operation": "update",
+                "Invoice": {"Id": "3", "SyncToken": invoice["SyncToken"], "sparse": True, "PrivateNote": "x"},
+            },
             {"bId": "b4", "Query": "select * from Customer where DisplayName = 'Batch Co'"},
             {"bId": "b5", "operation": "delete", "Invoice": {"Id": "99999", "SyncToken": "0"}},
         ]
@@ -120,12 +125,42 @@ def test_batch_items_run_independently_with_faults_per_bid(qbo: Qbo) -> None:
 
 
 def test_batch_void_via_options_data_and_size_limit(qbo: Qbo) -> None:
-    invoice = qbo.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [
-        {"DetailType": "SalesItemLineDetail", "Amount": Decimal("50"), "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]})
-    payment = qbo.create("Payment", {"CustomerRef": {"value": "1"}, "TotalAmt": Decimal("50"), "Line": [
-        {"Amount": Decimal("50"), "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}]})
-    status, data = qbo.post("batch", {"BatchItemRequest": [{"bId": "v", "operation": "update", "optionsData": "void",
-                                                            "Payment": {"Id": payment["Id"], "SyncToken": "0", "sparse": True}}]})
+    invoice = qbo.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": "1"},
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": Decimal("50"),
+                    "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                }
+            ],
+        },
+    )
+    payment = qbo.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": "1"},
+            "TotalAmt": Decimal("50"),
+            "Line": [
+                {"Amount": Decimal("50"), "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    )
+    status, data = qbo.post(
+        "batch",
+        {
+            "BatchItemRequest": [
+                {
+                    "bId": "v",
+                    "operation": "update",
+                    "optionsData": "void",
+                    "Payment": {"Id": payment["Id"], "SyncToken": "0", "sparse": True},
+                }
+            ]
+        },
+    )
     assert data["BatchItemResponse"][0]["Payment"]["TotalAmt"] == 0
     assert qbo.read("Invoice", invoice["Id"])["Balance"] == Decimal("50.00")
     items = [{"bId": str(i), "Query": "select * from Term"} for i in range(31)]
@@ -137,8 +172,19 @@ def test_cdc_reports_changes_and_deleted_stubs(qbo: Qbo, sandbox: Sandbox) -> No
     since = sandbox.clock.now().replace(microsecond=0).isoformat()
     sandbox.clock.advance(timedelta(seconds=2))
     customer = qbo.create("Customer", {"DisplayName": "CDC Co"})
-    invoice = qbo.create("Invoice", {"CustomerRef": {"value": customer["Id"]}, "Line": [
-        {"DetailType": "SalesItemLineDetail", "Amount": Decimal("10"), "SalesItemLineDetail": {"ItemRef": {"value": "1"}}}]})
+    invoice = qbo.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": Decimal("10"),
+                    "SalesItemLineDetail": {"ItemRef": {"value": "1"}},
+                }
+            ],
+        },
+    )
     qbo.post("invoice", {"Id": invoice["Id"], "SyncToken": "0"}, operation="delete")
     status, data = qbo.get("cdc", entities="Customer,Invoice,Payment", changedSince=since)
     assert status == 200
@@ -146,8 +192,14 @@ def test_cdc_reports_changes_and_deleted_stubs(qbo: Qbo, sandbox: Sandbox) -> No
     assert len(blocks) == 3
     assert [c["Id"] for c in blocks[0]["Customer"]] == [customer["Id"]]
     assert blocks[0]["startPosition"] == 1 and blocks[0]["maxResults"] == 1
-    assert blocks[1]["Invoice"] == [{"Id": invoice["Id"], "status": "Deleted", "domain": "QBO",
-                                     "MetaData": {"LastUpdatedTime": blocks[1]["Invoice"][0]["MetaData"]["LastUpdatedTime"]}}]
+    assert blocks[1]["Invoice"] == [
+        {
+            "Id": invoice["Id"],
+            "status": "Deleted",
+            "domain": "QBO",
+            "MetaData": {"LastUpdatedTime": blocks[1]["Invoice"][0]["MetaData"]["LastUpdatedTime"]},
+        }
+    ]
     assert blocks[2] == {}
 
 
@@ -178,7 +230,11 @@ def test_realms_never_share_data(app: object, sandbox: Sandbox) -> None:
         assert status == 403 and body["Fault"]["Error"][0]["code"] == "3100"
     # A second realm from the fixture has the demo data too.
     third = sandbox.seed_realm("9130000000000003", source="fixture")
-    assert len(sandbox.list_entities(third, "Invoice")) == len(sandbox.list_entities(sandbox.default_realm_id, "Invoice")) == 96
+    assert (
+        len(sandbox.list_entities(third, "Invoice"))
+        == len(sandbox.list_entities(sandbox.default_realm_id, "Invoice"))
+        == 96
+    )
 
 
 def test_unknown_entity_path(qbo: Qbo) -> None:

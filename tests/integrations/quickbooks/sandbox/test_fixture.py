@@ -52,7 +52,10 @@ def test_backwards_shift_and_amounts_stay_exact() -> None:
     as_of = fixture_as_of()
     shifted = load_demo_company(as_of - timedelta(days=10))
     original = load_demo_company(as_of)
-    assert shifted["Bill"][3]["TxnDate"] == (date.fromisoformat(original["Bill"][3]["TxnDate"]) - timedelta(days=10)).isoformat()
+    assert (
+        shifted["Bill"][3]["TxnDate"]
+        == (date.fromisoformat(original["Bill"][3]["TxnDate"]) - timedelta(days=10)).isoformat()
+    )
     assert shifted["Invoice"][0]["TotalAmt"] == original["Invoice"][0]["TotalAmt"]
     assert str(shifted["Estimate"][0]["TotalAmt"]) == "605.28"
 

@@ -15,14 +15,34 @@ from integrations.quickbooks.sandbox.state import present
 TZ = timezone(timedelta(hours=-8))
 
 ROWS: list[dict[str, Any]] = [
-    {"Id": "1", "DisplayName": "O'Brien Plumbing", "Active": True, "Balance": Decimal("10.00"),
-     "MetaData": {"LastUpdatedTime": "2026-03-01T10:00:00-08:00"}},
-    {"Id": "2", "DisplayName": "Amy's Bird Sanctuary", "Active": True, "Balance": Decimal("0"),
-     "MetaData": {"LastUpdatedTime": "2026-03-10T09:00:00-08:00"}},
-    {"Id": "10", "DisplayName": "amy lee", "Active": False, "Balance": Decimal("250.50"),
-     "MetaData": {"LastUpdatedTime": "2026-03-16T23:30:00-08:00"}},
-    {"Id": "3", "DisplayName": "Zed 50% Off", "Active": True, "Balance": Decimal("99.99"),
-     "MetaData": {"LastUpdatedTime": "2026-03-17T00:00:00-08:00"}},
+    {
+        "Id": "1",
+        "DisplayName": "O'Brien Plumbing",
+        "Active": True,
+        "Balance": Decimal("10.00"),
+        "MetaData": {"LastUpdatedTime": "2026-03-01T10:00:00-08:00"},
+    },
+    {
+        "Id": "2",
+        "DisplayName": "Amy's Bird Sanctuary",
+        "Active": True,
+        "Balance": Decimal("0"),
+        "MetaData": {"LastUpdatedTime": "2026-03-10T09:00:00-08:00"},
+    },
+    {
+        "Id": "10",
+        "DisplayName": "amy lee",
+        "Active": False,
+        "Balance": Decimal("250.50"),
+        "MetaData": {"LastUpdatedTime": "2026-03-16T23:30:00-08:00"},
+    },
+    {
+        "Id": "3",
+        "DisplayName": "Zed 50% Off",
+        "Active": True,
+        "Balance": Decimal("99.99"),
+        "MetaData": {"LastUpdatedTime": "2026-03-17T00:00:00-08:00"},
+    },
 ]
 
 
@@ -68,7 +88,10 @@ def test_backslash_quote_escape() -> None:
 
 
 def test_like_wildcards_prefix_suffix_contains_and_underscore_is_literal() -> None:
-    assert ids(run("SELECT * FROM Customer WHERE DisplayName LIKE 'amy%' AND Active IN (true,false)")) == ["2", "10"]
+    assert ids(run("SELECT * FROM Customer WHERE DisplayName LIKE 'amy%' AND Active IN (true,false)")) == [
+        "2",
+        "10",
+    ]
     assert ids(run("SELECT * FROM Customer WHERE DisplayName LIKE '%Plumbing'")) == ["1"]
     assert ids(run("SELECT * FROM Customer WHERE DisplayName LIKE '%50%'")) == ["3"]
     assert ids(run("SELECT * FROM Customer WHERE DisplayName LIKE 'Amy_s%'")) == []
@@ -99,7 +122,9 @@ def test_date_only_literal_against_datetime_and_metadata_spelling() -> None:
     assert ids(run(text)) == ["3", "2"]
     text = "SELECT * FROM Customer WHERE MetaData.LastUpdatedTime > '2026-03-17T07:59:00Z'"
     assert ids(run(text)) == ["3"]
-    assert ids(run("SELECT * FROM Customer WHERE MetaData.LastUpdatedTime < '2026-03-01T10:00:01-0800'")) == ["1"]
+    assert ids(run("SELECT * FROM Customer WHERE MetaData.LastUpdatedTime < '2026-03-01T10:00:01-0800'")) == [
+        "1"
+    ]
 
 
 def test_order_by_both_spellings_and_directions() -> None:
@@ -117,13 +142,19 @@ def test_startposition_is_one_based_and_maxresults_pages() -> None:
 
 
 def test_ref_fields_compare_their_value() -> None:
-    rows = [{"Id": "1", "CustomerRef": {"value": "7", "name": "X"}}, {"Id": "2", "CustomerRef": {"value": "8"}}]
+    rows = [
+        {"Id": "1", "CustomerRef": {"value": "7", "name": "X"}},
+        {"Id": "2", "CustomerRef": {"value": "8"}},
+    ]
     assert ids(run("SELECT * FROM Invoice WHERE CustomerRef = '7'", rows), "Invoice") == ["1"]
 
 
 def test_date_field_with_date_literal() -> None:
     rows = [{"Id": "1", "TxnDate": "2026-01-31"}, {"Id": "2", "TxnDate": "2026-02-01"}]
-    assert ids(run("SELECT * FROM Invoice WHERE TxnDate >= '2026-02-01' AND TxnDate <= '2026-02-28'", rows), "Invoice") == ["2"]
+    assert ids(
+        run("SELECT * FROM Invoice WHERE TxnDate >= '2026-02-01' AND TxnDate <= '2026-02-28'", rows),
+        "Invoice",
+    ) == ["2"]
 
 
 def test_or_is_rejected_with_the_parser_fault() -> None:

@@ -10,7 +10,9 @@ from integrations.quickbooks.sandbox.state import Sandbox
 from .conftest import Qbo, fault_codes
 
 
-def line(item: str, qty: str | None = None, price: str | None = None, amount: str | None = None, **extra: Any) -> dict[str, Any]:
+def line(
+    item: str, qty: str | None = None, price: str | None = None, amount: str | None = None, **extra: Any
+) -> dict[str, Any]:
     detail: dict[str, Any] = {"ItemRef": {"value": item}, **extra}
     if qty is not None:
         detail["Qty"] = Decimal(qty)
@@ -31,7 +33,10 @@ def taxable_item(qbo: Qbo) -> str:
 
 
 def test_amount_derived_from_qty_times_unit_price_and_item_price_used(qbo: Qbo) -> None:
-    invoice = qbo.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", qty="2.5"), line("4", qty="1", price="95")]})
+    invoice = qbo.create(
+        "Invoice",
+        {"CustomerRef": {"value": "1"}, "Line": [line("1", qty="2.5"), line("4", qty="1", price="95")]},
+    )
     items = [x for x in invoice["Line"] if x["DetailType"] == "SalesItemLineDetail"]
     assert [x["Amount"] for x in items] == [Decimal("275.00"), Decimal("95.00")]  # 2.5 × 110 (catalog price)
     assert items[0]["SalesItemLineDetail"]["UnitPrice"] == Decimal("110.0")
@@ -42,14 +47,19 @@ def test_amount_derived_from_qty_times_unit_price_and_item_price_used(qbo: Qbo) 
 
 
 def test_amount_that_disagrees_with_qty_times_price_is_6070(qbo: Qbo) -> None:
-    status, body = qbo.post("invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "2", "110", amount="200")]})
+    status, body = qbo.post(
+        "invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "2", "110", amount="200")]}
+    )
     assert status == 400 and fault_codes(body) == ["6070"]
     assert body["Fault"]["type"] == "ValidationFault"
     assert "Supplied value:200" in body["Fault"]["Error"][0]["Detail"]
 
 
 def test_amount_inside_detail_is_2010(qbo: Qbo) -> None:
-    bad = {"DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Amount": 5}}
+    bad = {
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Amount": 5},
+    }
     status, body = qbo.post("invoice", {"CustomerRef": {"value": "1"}, "Line": [bad]})
     assert status == 400 and fault_codes(body) == ["2010"]
 
@@ -70,13 +80,20 @@ def test_tax_only_on_taxable_lines_and_totals_recomputed(qbo: Qbo) -> None:
 
 
 def test_discount_line_reduces_total(qbo: Qbo) -> None:
-    discount = {"DetailType": "DiscountLineDetail", "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10}}
-    invoice = qbo.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "1", "110"), discount]})
+    discount = {
+        "DetailType": "DiscountLineDetail",
+        "DiscountLineDetail": {"PercentBased": True, "DiscountPercent": 10},
+    }
+    invoice = qbo.create(
+        "Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "1", "110"), discount]}
+    )
     assert invoice["TotalAmt"] == Decimal("99.00")
 
 
 def test_defaults_docnumber_duedate_addresses(qbo: Qbo) -> None:
-    first = qbo.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "1")], "TxnDate": "2026-03-01"})
+    first = qbo.create(
+        "Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "1")], "TxnDate": "2026-03-01"}
+    )
     second = qbo.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "1")]})
     assert int(second["DocNumber"]) == int(first["DocNumber"]) + 1
     assert first["DueDate"] == "2026-03-31"  # ACME is on Net 30
@@ -131,17 +148,25 @@ def test_display_name_unique_across_customers_and_vendors(qbo: Qbo) -> None:
 def test_sparse_and_full_update_sync_token_and_metadata(qbo: Qbo, sandbox: Sandbox) -> None:
     sandbox.clock.advance(__import__("datetime").timedelta(seconds=5))
     before = qbo.read("Invoice", "2")
-    status, data = qbo.post("invoice", {"Id": "2", "SyncToken": before["SyncToken"], "sparse": True, "PrivateNote": "Follow up"})
+    status, data = qbo.post(
+        "invoice", {"Id": "2", "SyncToken": before["SyncToken"], "sparse": True, "PrivateNote": "Follow up"}
+    )
     assert status == 200
     after = data["Invoice"]
     assert after["SyncToken"] == str(int(before["SyncToken"]) + 1)
-    assert after["PrivateNote"] == "Follow up" and after["Line"] == before["Line"] and after["sparse"] is False
+    assert (
+        after["PrivateNote"] == "Follow up" and after["Line"] == before["Line"] and after["sparse"] is False
+    )
     assert after["MetaData"]["CreateTime"] == before["MetaData"]["CreateTime"]
     assert after["MetaData"]["LastUpdatedTime"] > before["MetaData"]["LastUpdatedTime"]
     # Full update: omitted writable fields are cleared.
     full = {k: v for k, v in after.items() if k not in ("PrivateNote", "CustomerMemo")}
     status, data = qbo.post("invoice", full)
-    assert status == 200 and "PrivateNote" not in data["Invoice"] and data["Invoice"]["SyncToken"] == str(int(after["SyncToken"]) + 1)
+    assert (
+        status == 200
+        and "PrivateNote" not in data["Invoice"]
+        and data["Invoice"]["SyncToken"] == str(int(after["SyncToken"]) + 1)
+    )
 
 
 def test_stale_sync_token_is_5010_and_missing_is_610(qbo: Qbo) -> None:
@@ -151,14 +176,23 @@ def test_stale_sync_token_is_5010_and_missing_is_610(qbo: Qbo) -> None:
     assert status == 400 and fault_codes(body) == ["5010"]
     assert body["Fault"]["Error"][0]["Message"] == "Stale Object Error"
     status, body = qbo.get("invoice/99999")
-    assert status == 400 and fault_codes(body) == ["610"] and body["Fault"]["Error"][0]["Message"] == "Object Not Found"
+    assert (
+        status == 400
+        and fault_codes(body) == ["610"]
+        and body["Fault"]["Error"][0]["Message"] == "Object Not Found"
+    )
 
 
 def test_line_ids_kept_for_existing_lines_new_ones_numbered(qbo: Qbo) -> None:
     invoice = qbo.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "1"), line("4", "1")]})
     kept = [x for x in invoice["Line"] if x.get("Id") == "2"]
-    body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True, "Line": [*kept, line("1", "2")]}
-    status, data = qbo.post("invoice", body)
+    body = {
+        "Id": invoice["Id"],
+        "SyncToken": invoice["SyncToken"],
+        "sparse": True,
+        "Line": [*kept, line("1", "2")],
+    }
+    _status, data = qbo.post("invoice", body)
     items = [x for x in data["Invoice"]["Line"] if x["DetailType"] == "SalesItemLineDetail"]
     assert [x["Id"] for x in items] == ["2", "3"]
     assert data["Invoice"]["TotalAmt"] == Decimal("89.00") + Decimal("220.00")
@@ -195,14 +229,20 @@ def test_voiding_or_deleting_a_payment_restores_the_balance(qbo: Qbo) -> None:
     first = qbo.create("Payment", pay(invoice, "100.00"))
     second = qbo.create("Payment", pay(invoice, "20.00"))
     assert qbo.read("Invoice", invoice["Id"])["Balance"] == Decimal("100.00")
-    status, data = qbo.post("payment", {"Id": first["Id"], "SyncToken": first["SyncToken"], "sparse": True},
-                            operation="update", include="void")
+    status, data = qbo.post(
+        "payment",
+        {"Id": first["Id"], "SyncToken": first["SyncToken"], "sparse": True},
+        operation="update",
+        include="void",
+    )
     assert status == 200
     voided = data["Payment"]
     assert voided["TotalAmt"] == 0 and voided["UnappliedAmt"] == 0 and voided["Line"] == []
     assert voided["PrivateNote"].startswith("Voided")
     assert qbo.read("Invoice", invoice["Id"])["Balance"] == Decimal("200.00")
-    status, data = qbo.post("payment", {"Id": second["Id"], "SyncToken": second["SyncToken"]}, operation="delete")
+    status, data = qbo.post(
+        "payment", {"Id": second["Id"], "SyncToken": second["SyncToken"]}, operation="delete"
+    )
     assert status == 200 and data["Payment"] == {"status": "Deleted", "domain": "QBO", "Id": second["Id"]}
     restored = qbo.read("Invoice", invoice["Id"])
     assert restored["Balance"] == Decimal("220.00")
@@ -222,7 +262,9 @@ def test_invoice_with_payments_cannot_be_deleted_or_voided(qbo: Qbo) -> None:
     qbo.create("Payment", pay(invoice, "10.00"))
     current = qbo.read("Invoice", invoice["Id"])
     for operation in ("delete", "void"):
-        status, body = qbo.post("invoice", {"Id": current["Id"], "SyncToken": current["SyncToken"]}, operation=operation)
+        status, body = qbo.post(
+            "invoice", {"Id": current["Id"], "SyncToken": current["SyncToken"]}, operation=operation
+        )
         assert status == 400 and fault_codes(body) == ["6000"]
 
 
@@ -235,7 +277,9 @@ def test_delete_invoice_returns_stub_then_610(qbo: Qbo) -> None:
 
 
 def test_void_invoice_zeroes_amounts_and_prepends_voided(qbo: Qbo) -> None:
-    invoice = qbo.create("Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "2")], "PrivateNote": "Kitchen"})
+    invoice = qbo.create(
+        "Invoice", {"CustomerRef": {"value": "1"}, "Line": [line("1", "2")], "PrivateNote": "Kitchen"}
+    )
     status, data = qbo.post("invoice", {"Id": invoice["Id"], "SyncToken": "0"}, operation="void")
     voided = data["Invoice"]
     assert status == 200 and voided["SyncToken"] == "1"
@@ -243,28 +287,36 @@ def test_void_invoice_zeroes_amounts_and_prepends_voided(qbo: Qbo) -> None:
     item_line = voided["Line"][0]
     assert item_line["Amount"] == 0 and item_line["SalesItemLineDetail"]["Qty"] == 0
     assert voided["PrivateNote"].startswith("Voided") and "Kitchen" in voided["PrivateNote"]
-    status, body = qbo.post("estimate", {"Id": "1", "SyncToken": "0"}, operation="void")
+    status, _body = qbo.post("estimate", {"Id": "1", "SyncToken": "0"}, operation="void")
     assert status == 400
 
 
 def test_estimate_linked_to_invoice(qbo: Qbo) -> None:
-    estimate = qbo.create("Estimate", {"CustomerRef": {"value": "2"}, "Line": [line("1", "1")], "TxnStatus": "Accepted"})
+    estimate = qbo.create(
+        "Estimate", {"CustomerRef": {"value": "2"}, "Line": [line("1", "1")], "TxnStatus": "Accepted"}
+    )
     assert estimate["TxnStatus"] == "Accepted" and "Balance" not in estimate
-    invoice = qbo.create("Invoice", {
-        "CustomerRef": {"value": "2"},
-        "LinkedTxn": [{"TxnId": estimate["Id"], "TxnType": "Estimate"}],
-        "Line": [line("1", "1")],
-    })
+    invoice = qbo.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": "2"},
+            "LinkedTxn": [{"TxnId": estimate["Id"], "TxnType": "Estimate"}],
+            "Line": [line("1", "1")],
+        },
+    )
     assert invoice["LinkedTxn"] == [{"TxnId": estimate["Id"], "TxnType": "Estimate"}]
     linked = qbo.read("Estimate", estimate["Id"])
     assert linked["LinkedTxn"] == [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]
     assert linked["TxnStatus"] == "Closed" and linked["SyncToken"] == "1"
     # A closed estimate cannot be linked again: the link is ignored, as the schema says.
-    again = qbo.create("Invoice", {
-        "CustomerRef": {"value": "2"},
-        "LinkedTxn": [{"TxnId": estimate["Id"], "TxnType": "Estimate"}],
-        "Line": [line("1", "1")],
-    })
+    again = qbo.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": "2"},
+            "LinkedTxn": [{"TxnId": estimate["Id"], "TxnType": "Estimate"}],
+            "Line": [line("1", "1")],
+        },
+    )
     assert again["LinkedTxn"] == []
     # Deleting the invoice unlinks the estimate.
     qbo.post("invoice", {"Id": invoice["Id"], "SyncToken": "0"}, operation="delete")
@@ -285,7 +337,12 @@ def test_name_lists_cannot_be_deleted_only_deactivated(qbo: Qbo) -> None:
 def test_fixture_totals_agree_with_the_rules(qbo: Qbo, sandbox: Sandbox) -> None:
     """Re-pricing every fixture invoice through the rules gives the totals QBO stored."""
     for invoice in sandbox.list_entities(sandbox.default_realm_id, "Invoice")[:30]:
-        body = {"Id": invoice["Id"], "SyncToken": invoice["SyncToken"], "sparse": True, "Line": invoice["Line"]}
+        body = {
+            "Id": invoice["Id"],
+            "SyncToken": invoice["SyncToken"],
+            "sparse": True,
+            "Line": invoice["Line"],
+        }
         status, data = qbo.post("invoice", body)
         assert status == 200, data
         assert data["Invoice"]["TotalAmt"] == invoice["TotalAmt"]
