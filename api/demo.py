@@ -22,7 +22,6 @@ from api.state import AppState
 from domain.errors import AppError
 from domain.models import Role, Tenant, User
 from domain.services.tenants import add_user, create_tenant
-from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.importer import import_company_snapshot
 from integrations.quickbooks.tokens import QboNotConnected
 
@@ -89,7 +88,7 @@ async def connect_through_oauth(state: AppState, qbo: QboServices, info: DemoInf
 
 
 async def read_company(state: AppState, qbo: QboServices, tenant_id: str, realm_id: str) -> dict[str, Any]:
-    client = QboClient(state.http, qbo.tokens.provider(tenant_id), realm_id, qbo.environment.api_base_url)
+    client = await qbo.client_for(tenant_id)
     company: dict[str, Any] = {}
     for entity in IMPORT_ENTITIES:
         company[entity] = await client.query_all(f"select * from {entity}")

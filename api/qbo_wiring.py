@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import httpx
 
 from api.security.keys import derive_key
 from api.settings import Settings
 from api.state import AppState
+from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.crypto import TokenCipher
 from integrations.quickbooks.oauth import OAuthSettings, OAuthTokenEndpoint, QboEnvironment, QboOAuthFlow
+from integrations.quickbooks.ratelimit import RateLimiterRegistry
 from integrations.quickbooks.tokens import TokenStore
 
 
@@ -18,6 +22,16 @@ class QboServices:
     environment: QboEnvironment
     oauth: QboOAuthFlow
     tokens: TokenStore
+    http: httpx.AsyncClient
+    limiters: RateLimiterRegistry = field(default_factory=RateLimiterRegistry)
+
+    async def client_for(self, tenant_id: str) -> QboClient:
+        """A client for the tenant's connected company (raises QboNotConnected when there is none)."""
+        info = await self.tokens.info(tenant_id)
+        return QboClient(
+            self.http, self.tokens.provider(tenant_id), info.realm_id, self.environment.api_base_url,
+            limiter=self.limiters.for_realm(info.realm_id),
+        )
 
 
 def callback_url(settings: Settings) -> str:
@@ -47,4 +61,5 @@ def build_qbo(state: AppState) -> QboServices:
         environment=environment,
         oauth=QboOAuthFlow(oauth_settings, endpoint, state.sessionmaker, tokens),
         tokens=tokens,
+        http=state.http,
     )

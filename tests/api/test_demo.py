@@ -49,3 +49,25 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
             again = client.get("/api/invoices", params={"limit": 200}, headers=owner2).json()["items"]
             assert len(again) == len(invoices)
     assert any(line.startswith("Console:") and "#key=qbo_" in line for line in lines)
+
+
+def test_demo_worker_pushes_new_records_to_the_sandbox(tmp_path: Path) -> None:
+    import time
+
+    base = make_settings(var_dir=tmp_path / "var", base_url="http://testserver", run_worker=True)
+    with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
+        settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
+        settings = settings.model_copy(update={"base_url": "http://testserver"})
+        app = create_app(settings, startup=demo_startup(lambda _l: None), create_schema=True, agent_factory=_no_agent)
+        with TestClient(app) as client:
+            info = app.state.services.extras["demo"]
+            office = {"Authorization": f"Bearer {info.keys[Role.OFFICE]}"}
+            created = client.post("/api/customers", json={"display_name": "Worker Test Plumbing"}, headers=office)
+            assert created.status_code == 201
+            deadline = time.monotonic() + 20
+            customer = created.json()
+            while customer["qbo_id"] is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+                customer = client.get(f"/api/customers/{customer['id']}", headers=office).json()
+            assert customer["qbo_id"], customer
+            assert customer["sync_status"] == "synced"
