@@ -119,8 +119,14 @@ class SyncState(IdMixin, TenantScoped, Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(36))
     qbo_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
-    base_checksum: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Each side is compared with its own last-synced self, so the two vocabularies never need to match.
+    base_checksum: Mapped[str | None] = mapped_column(String(64), default=None)  # local key fields
     base_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    remote_checksum: Mapped[str | None] = mapped_column(String(64), default=None)  # QBO key fields
+    remote_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    remote_sync_token: Mapped[str | None] = mapped_column(String(16), default=None)
+    # Checksum of the whole payload last sent or received: a change outside the key fields still syncs.
+    payload_checksum: Mapped[str | None] = mapped_column(String(64), default=None)
     remote_updated_at: Mapped[str | None] = mapped_column(String(40), default=None)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
 

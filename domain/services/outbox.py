@@ -1,4 +1,5 @@
-"""Enqueue a push to QuickBooks in the same transaction as the domain change that needs it."""
+"""The sync queue: domain writes enqueue a push in the same transaction as the change that needs it; webhook
+events and the CDC poller enqueue pulls. One open job per record and operation: a newer change reuses it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,49 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.db import utcnow
-from domain.models.sync import SyncJob, SyncJobStatus
+from domain.models.sync import SyncDirection, SyncJob, SyncJobStatus
+
+# Waiting jobs absorb newer changes of the same record; a running job is left alone (it may be mid-push) and
+# a new pending job queues behind it.
+_REUSABLE = (SyncJobStatus.PENDING, SyncJobStatus.FAILED)
+
+
+def _enqueue(
+    session: Session,
+    tenant_id: str,
+    direction: SyncDirection,
+    entity: str,
+    entity_id: str,
+    operation: str,
+    payload: dict[str, Any] | None,
+) -> SyncJob:
+    existing = session.scalars(
+        select(SyncJob).where(
+            SyncJob.tenant_id == tenant_id,
+            SyncJob.direction == direction,
+            SyncJob.entity == entity,
+            SyncJob.entity_id == entity_id,
+            SyncJob.operation == operation,
+            SyncJob.status.in_(_REUSABLE),
+        )
+    ).first()
+    if existing is not None:
+        existing.status = SyncJobStatus.PENDING
+        existing.next_attempt_at = utcnow()
+        if payload is not None:
+            existing.payload = {**(existing.payload or {}), **payload}
+        return existing
+    job = SyncJob(
+        tenant_id=tenant_id,
+        direction=direction,
+        entity=entity,
+        entity_id=entity_id,
+        operation=operation,
+        payload=payload,
+    )
+    session.add(job)
+    session.flush()
+    return job
 
 
 def enqueue_sync(
@@ -19,24 +62,20 @@ def enqueue_sync(
     operation: str = "upsert",
     payload: dict[str, Any] | None = None,
 ) -> SyncJob:
-    """Add a pending job; a still-pending job for the same record and operation is reused, not duplicated."""
-    existing = session.scalars(
-        select(SyncJob).where(
-            SyncJob.tenant_id == tenant_id,
-            SyncJob.entity == entity,
-            SyncJob.entity_id == entity_id,
-            SyncJob.operation == operation,
-            SyncJob.status == SyncJobStatus.PENDING,
-        )
-    ).first()
-    if existing is not None:
-        existing.next_attempt_at = utcnow()
-        if payload is not None:
-            existing.payload = payload
-        return existing
-    job = SyncJob(
-        tenant_id=tenant_id, entity=entity, entity_id=entity_id, operation=operation, payload=payload
-    )
-    session.add(job)
-    session.flush()
-    return job
+    """Queue a push of a local record (upsert, send, void, delete)."""
+    return _enqueue(session, tenant_id, SyncDirection.PUSH, entity, entity_id, operation, payload)
+
+
+def enqueue_pull(
+    session: Session,
+    tenant_id: str,
+    entity: str,
+    qbo_id: str,
+    payload: dict[str, Any] | None = None,
+    operation: str = "fetch",
+) -> SyncJob:
+    """Queue a fetch of a QBO entity by Id (after a webhook event, a CDC change or a conflict resolution)."""
+    return _enqueue(session, tenant_id, SyncDirection.PULL, entity, qbo_id, operation, payload)
+
+
+__all__ = ["enqueue_pull", "enqueue_sync"]

@@ -1,0 +1,106 @@
+"""Taking due jobs off the queue so that no job is ever worked by two workers at once.
+
+PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` picks rows no other worker is claiming, and the same
+transaction marks them running. SQLite has no row locks: each candidate is claimed by an UPDATE whose WHERE
+re-checks that it is still claimable, so of two racing workers exactly one sees a row count of 1.
+
+At most one job per record is claimed at a time, and a record that already has a running job is skipped:
+the pushes of one record stay in order and never race each other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from domain.models.sync import SyncJob, SyncJobStatus
+
+_WAITING = (SyncJobStatus.PENDING, SyncJobStatus.FAILED)
+
+
+def _claimable(now: datetime, lease: timedelta) -> object:
+    stale = now - lease
+    return or_(
+        and_(SyncJob.status.in_(_WAITING), SyncJob.next_attempt_at <= now),
+        # A running job whose worker died (killed, crashed) comes back once its lease has run out.
+        and_(SyncJob.status == SyncJobStatus.RUNNING, SyncJob.locked_at < stale),
+    )
+
+
+def _busy_record(now: datetime, lease: timedelta) -> object:
+    other = aliased(SyncJob)
+    return (
+        select(other.id)
+        .where(
+            other.tenant_id == SyncJob.tenant_id,
+            other.entity == SyncJob.entity,
+            other.entity_id == SyncJob.entity_id,
+            other.direction == SyncJob.direction,
+            other.status == SyncJobStatus.RUNNING,
+            other.locked_at >= now - lease,
+            other.id != SyncJob.id,
+        )
+        .exists()
+    )
+
+
+def claim_jobs(
+    session: Session, worker_id: str, *, now: datetime, lease: timedelta, limit: int
+) -> list[SyncJob]:
+    """Claim up to ``limit`` due jobs for ``worker_id`` and commit the claim; returns them, detached-safe."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    query = (
+        select(SyncJob)
+        .where(_claimable(now, lease), ~_busy_record(now, lease))  # type: ignore[arg-type]
+        .order_by(SyncJob.next_attempt_at, SyncJob.created_at)
+        .limit(limit * 3)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=SyncJob)
+    candidates = list(session.scalars(query))
+    seen: set[tuple[str, str, str, str]] = set()
+    claimed: list[SyncJob] = []
+    for job in candidates:
+        key = (job.tenant_id, job.direction.value, job.entity, job.entity_id)
+        if key in seen or len(claimed) >= limit:
+            continue
+        seen.add(key)
+        if postgres:
+            job.status = SyncJobStatus.RUNNING
+            job.locked_by = worker_id
+            job.locked_at = now
+            job.attempts += 1
+            claimed.append(job)
+            continue
+        result = session.execute(
+            update(SyncJob)
+            .where(SyncJob.id == job.id, _claimable(now, lease))  # type: ignore[arg-type]
+            .values(
+                status=SyncJobStatus.RUNNING,
+                locked_by=worker_id,
+                locked_at=now,
+                attempts=SyncJob.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            session.refresh(job)
+            claimed.append(job)
+    session.commit()
+    return claimed
+
+
+def still_ours(session: Session, job_id: str, worker_id: str) -> SyncJob | None:
+    """The job, locked, if this worker still holds it (a lease can expire and another worker take over)."""
+    query = select(SyncJob).where(SyncJob.id == job_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    job = session.scalars(query).first()
+    if job is None or job.locked_by != worker_id or job.status != SyncJobStatus.RUNNING:
+        return None
+    return job
+
+
+__all__ = ["claim_jobs", "still_ours"]

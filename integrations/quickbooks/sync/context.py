@@ -1,0 +1,45 @@
+"""What a sync worker needs, handed in: sessions, a QBO client per tenant, a clock and its settings."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.db import utcnow
+from domain.services.common import get_tenant
+from domain.services.sync_policy import SyncPolicy, policy_from_settings
+from integrations.quickbooks.client import QboClient
+
+# A tenant's client: built by the application from its token store and rate limiter registry.
+ClientFactory = Callable[[str], Awaitable[QboClient]]
+Clock = Callable[[], datetime]
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class SyncContext:
+    sessions: sessionmaker[Session]
+    clients: ClientFactory
+    clock: Clock = utcnow
+    worker_id: str = field(default_factory=default_worker_id)
+    # A running job whose worker has not finished it within the lease is presumed dead and taken over.
+    lease: timedelta = timedelta(minutes=5)
+    # How often a job waiting for a related record (its customer, its items) looks again.
+    dependency_delay: timedelta = timedelta(seconds=5)
+    # Overrides every tenant's retry timing (tests shrink the two hours to seconds).
+    policy_override: Callable[[SyncPolicy], SyncPolicy] | None = None
+
+    def policy(self, session: Session, tenant_id: str) -> SyncPolicy:
+        policy = policy_from_settings(get_tenant(session, tenant_id).sync_settings)
+        return self.policy_override(policy) if self.policy_override else policy
+
+
+__all__ = ["ClientFactory", "Clock", "SyncContext", "default_worker_id"]

@@ -1,0 +1,352 @@
+"""Per-entity glue between local rows and QBO JSON for the sync: payloads out, upserts in, key fields.
+
+The field-level mapping is ``mapping.py`` / ``mapping_docs.py``; this module adds what the sync needs around
+it: references resolved for exactly one record, natural keys to adopt a twin instead of duplicating it, the
+QBO-side key fields for checksums, and what a deletion in QBO means here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.db import Base, SourceSystem, SyncStatus, utcnow
+from domain.models.catalog import Account, Customer, Item, TaxRate, Term, Vendor
+from domain.models.payments import Bill, Payment, PaymentApplication
+from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, InvoiceStatus
+from domain.services.invoices import refresh_status
+from domain.services.sync_checksums import KeyFields, day, money, qty
+from integrations.quickbooks import mapping as m
+from integrations.quickbooks import mapping_docs as md
+from integrations.quickbooks.importer import load_refs
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySpec:
+    name: str  # the app's name: "customer"
+    qbo: str  # QBO's: "Customer"
+    model: type[Base]
+    natural_key: tuple[str, str] | None  # (local attribute, QBO field) that QBO keeps unique
+    pushable: bool = True
+    batchable: bool = True
+
+
+SPECS: dict[str, EntitySpec] = {
+    s.name: s
+    for s in (
+        EntitySpec("customer", "Customer", Customer, ("display_name", "DisplayName")),
+        EntitySpec("item", "Item", Item, ("name", "Name")),
+        EntitySpec("estimate", "Estimate", Estimate, ("doc_number", "DocNumber")),
+        EntitySpec("invoice", "Invoice", Invoice, ("doc_number", "DocNumber")),
+        # No natural key QBO enforces: a payment is only ever created alone, under its own requestid.
+        EntitySpec("payment", "Payment", Payment, None, batchable=False),
+        EntitySpec("vendor", "Vendor", Vendor, ("display_name", "DisplayName"), pushable=False),
+        EntitySpec("bill", "Bill", Bill, None, pushable=False),
+        EntitySpec("account", "Account", Account, None, pushable=False),
+        EntitySpec("term", "Term", Term, None, pushable=False),
+    )
+}
+BY_QBO_NAME = {s.qbo.lower(): s for s in SPECS.values()}
+
+
+def spec_for_qbo(qbo_name: str) -> EntitySpec | None:
+    return BY_QBO_NAME.get(qbo_name.lower())
+
+
+# ---- outbound ----------------------------------------------------------------------------------------------
+
+
+def _push_refs(session: Session, tenant_id: str, row: Base) -> m.Refs:
+    """Only the references this one record needs (load_refs reads the whole company)."""
+    refs = m.Refs()
+
+    def add(kind: str, model: type[Base], local_id: str | None) -> None:
+        if local_id:
+            qbo_id = session.scalar(
+                select(model.qbo_id).where(model.id == local_id, model.tenant_id == tenant_id)  # type: ignore[attr-defined]
+            )
+            refs.add(kind, local_id, qbo_id)
+
+    if isinstance(row, Customer):
+        add("term", Term, row.term_id)
+    if isinstance(row, Estimate | Invoice | Payment):
+        add("customer", Customer, row.customer_id)
+    if isinstance(row, Estimate | Invoice):
+        add("term", Term, getattr(row, "term_id", None))
+        if isinstance(row, Invoice):
+            add("estimate", Estimate, row.estimate_id)
+        item_ids = {line.item_id for line in row.lines if line.item_id}
+        if item_ids:
+            for item in session.scalars(select(Item).where(Item.id.in_(item_ids))):
+                refs.add_item(item)
+        if row.tax_rate_id:
+            rate = session.get(TaxRate, row.tax_rate_id)
+            if rate is not None:
+                refs.add("tax_code", rate.id, rate.qbo_tax_code_id)
+    if isinstance(row, Payment):
+        for app in row.applications:
+            add("invoice", Invoice, app.invoice_id)
+    return refs
+
+
+def to_qbo(session: Session, tenant_id: str, entity: str, row: Base) -> dict[str, Any]:
+    """The full QBO payload; raises ``MappingError`` naming a dependency that has no QBO id yet."""
+    if isinstance(row, Item):
+        return m.item_to_qbo(row)
+    refs = _push_refs(session, tenant_id, row)
+    if isinstance(row, Customer):
+        return m.customer_to_qbo(row, refs)
+    if isinstance(row, Estimate):
+        return md.estimate_to_qbo(row, refs)
+    if isinstance(row, Invoice):
+        return md.invoice_to_qbo(row, refs)
+    if isinstance(row, Payment):
+        return md.payment_to_qbo(row, refs)
+    raise m.MappingError(f"{entity} records are not pushed to QuickBooks", entity=entity)
+
+
+def dependencies(row: Base) -> list[tuple[str, str]]:
+    """Local records that must exist in QBO before ``row`` can be pushed, as (entity, id)."""
+    deps: list[tuple[str, str]] = []
+    if isinstance(row, Estimate | Invoice | Payment):
+        deps.append(("customer", row.customer_id))
+    if isinstance(row, Estimate | Invoice):
+        deps.extend(("item", line.item_id) for line in row.lines if line.item_id)
+    if isinstance(row, Payment):
+        deps.extend(("invoice", app.invoice_id) for app in row.applications)
+    return deps
+
+
+# ---- key fields of the QBO side ----------------------------------------------------------------------------
+
+
+def _lines(obj: dict[str, Any]) -> list[list[str | None]]:
+    rows = [
+        [qty((line.get("SalesItemLineDetail") or {}).get("Qty") or 1), money(line.get("Amount"))]
+        for line in obj.get("Line") or []
+        if line.get("DetailType") == "SalesItemLineDetail"
+    ]
+    return sorted(rows, key=lambda r: (r[1] or "", r[0] or ""))
+
+
+def _voided(obj: dict[str, Any]) -> bool:
+    note = obj.get("PrivateNote")
+    return bool(note and str(note).startswith(md.VOID_NOTE) and Decimal(str(obj.get("TotalAmt") or 0)) == 0)
+
+
+def remote_key_fields(entity: str, obj: dict[str, Any]) -> KeyFields:
+    """The same key fields ``local_key_fields`` reads from a local row, read from the QBO JSON."""
+    if entity == "customer":
+        return {
+            "name": obj.get("DisplayName"),
+            "email": m.nested(obj, "PrimaryEmailAddr", "Address") or None,
+            "phone": m.nested(obj, "PrimaryPhone", "FreeFormNumber") or None,
+            "active": bool(obj.get("Active", True)),
+        }
+    if entity == "item":
+        return {
+            "name": obj.get("Name"),
+            "rate": money(obj.get("UnitPrice") or 0),
+            "active": bool(obj.get("Active", True)),
+        }
+    if entity == "invoice":
+        return {
+            "date": day(obj.get("TxnDate")),
+            "due": day(obj.get("DueDate")),
+            "total": money(obj.get("TotalAmt") or 0),
+            "voided": _voided(obj),
+            "lines": _lines(obj),
+        }
+    if entity == "estimate":
+        return {
+            "date": day(obj.get("TxnDate")),
+            "total": money(obj.get("TotalAmt") or 0),
+            "status": obj.get("TxnStatus") or "Pending",
+            "lines": _lines(obj),
+        }
+    if entity == "payment":
+        return {
+            "date": day(obj.get("TxnDate")),
+            "amount": money(obj.get("TotalAmt") or 0),
+            "voided": _voided(obj),
+            "applied": sorted(money(line.get("Amount")) or "" for line in obj.get("Line") or []),
+        }
+    return {"id": obj.get("Id")}
+
+
+def last_updated(obj: dict[str, Any]) -> str | None:
+    meta = obj.get("MetaData") or {}
+    value = meta.get("LastUpdatedTime")
+    return str(value) if value else None
+
+
+# ---- inbound -----------------------------------------------------------------------------------------------
+
+
+def find_local(session: Session, tenant_id: str, entity: str, qbo_id: str) -> Base | None:
+    model = SPECS[entity].model
+    return session.scalars(
+        select(model).where(model.tenant_id == tenant_id, model.qbo_id == qbo_id)  # type: ignore[attr-defined]
+    ).first()
+
+
+def _find_twin(session: Session, tenant_id: str, spec: EntitySpec, obj: dict[str, Any]) -> Base | None:
+    """A local row not yet linked to QBO with the same natural key: link it rather than duplicate it."""
+    if spec.natural_key is None or not obj.get(spec.natural_key[1]):
+        return None
+    attr, field = spec.natural_key
+    model = spec.model
+    return session.scalars(
+        select(model).where(
+            model.tenant_id == tenant_id,  # type: ignore[attr-defined]
+            getattr(model, attr) == obj[field],
+            model.qbo_id.is_(None),  # type: ignore[attr-defined]
+        )
+    ).first()
+
+
+def _assign(row: Any, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(row, name, value)
+
+
+def _replace_lines(row: Estimate | Invoice, wanted: list[dict[str, Any]], model: type[Any]) -> None:
+    row.lines.clear()
+    for fields in wanted:
+        row.lines.append(model(tenant_id=row.tenant_id, **fields))
+
+
+def _mark_synced(row: Any) -> None:
+    row.sync_status = SyncStatus.SYNCED
+    row.last_synced_at = utcnow()
+
+
+def apply_remote(
+    session: Session, tenant_id: str, entity: str, obj: dict[str, Any], *, accounting_only: bool = False
+) -> Base:
+    """Upsert the local twin of ``obj``. ``accounting_only`` takes just what QBO masters (invoice balance and
+    status, payment applications) and leaves our workflow fields alone.
+
+    Raises ``MappingError`` naming a reference (customer, vendor...) that must be pulled first.
+    """
+    spec = SPECS[entity]
+    refs = load_refs(session, tenant_id)
+    row = find_local(session, tenant_id, entity, str(obj["Id"])) or _find_twin(session, tenant_id, spec, obj)
+    created = row is None
+    if row is None:
+        row = spec.model(tenant_id=tenant_id)
+        row.source_system = SourceSystem.QUICKBOOKS  # type: ignore[attr-defined]
+    if entity == "customer":
+        _assign(row, m.customer_from_qbo(obj, refs))
+    elif entity == "item":
+        _assign(row, m.item_from_qbo(obj))
+    elif entity == "vendor":
+        _assign(row, m.vendor_from_qbo(obj))
+    elif entity == "account":
+        _assign(row, m.account_from_qbo(obj))
+    elif entity == "term":
+        _assign(row, m.term_from_qbo(obj))
+    elif entity == "bill":
+        _assign(row, md.bill_from_qbo(obj, refs))
+    elif entity in ("estimate", "invoice"):
+        mapper = md.estimate_from_qbo if entity == "estimate" else md.invoice_from_qbo
+        mapped = mapper(obj, refs)
+        if accounting_only and not created:
+            _apply_accounting(row, mapped.fields)
+        else:
+            _assign(row, mapped.fields)
+            line_model = EstimateLine if entity == "estimate" else InvoiceLine
+            _replace_lines(row, mapped.lines, line_model)  # type: ignore[arg-type]
+    elif entity == "payment":
+        _apply_payment(session, tenant_id, row, md.payment_from_qbo(obj, refs))  # type: ignore[arg-type]
+    if created:
+        session.add(row)
+    _mark_synced(row)
+    session.flush()
+    return row
+
+
+def _apply_accounting(row: Any, fields: dict[str, Any]) -> None:
+    """QBO's balance wins; a write-off kept only here would be undone by it, so those are left alone."""
+    if not isinstance(row, Invoice) or row.written_off or row.status == InvoiceStatus.VOID:
+        return
+    row.sync_token = fields["sync_token"]
+    row.balance_due = fields["balance_due"]
+    row.amount_paid = fields["amount_paid"]
+    row.status = fields["status"]
+
+
+def _apply_payment(session: Session, tenant_id: str, row: Payment, mapped: md.MappedPayment) -> None:
+    _assign(row, mapped.fields)
+    wanted: dict[str, Decimal] = {}
+    for app in mapped.applications:
+        if app.invoice_id is None:
+            raise m.MappingError(
+                f"QuickBooks invoice {app.qbo_invoice_id} is not known here; import it first",
+                kind="invoice",
+                id=app.qbo_invoice_id,
+            )
+        wanted[app.invoice_id] = wanted.get(app.invoice_id, Decimal("0")) + app.amount
+    have = {a.invoice_id: Decimal(a.amount) for a in row.applications}
+    if have == wanted:
+        return
+    row.applications.clear()
+    session.flush()
+    for invoice_id, amount in wanted.items():
+        row.applications.append(PaymentApplication(tenant_id=tenant_id, invoice_id=invoice_id, amount=amount))
+
+
+def affected_invoices(row: Base) -> list[str]:
+    """Invoices whose balance a payment change moves (pulled again so QBO's balance lands here)."""
+    if isinstance(row, Payment):
+        return [a.invoice_id for a in row.applications]
+    return []
+
+
+def apply_remote_delete(session: Session, tenant_id: str, entity: str, qbo_id: str) -> Base | None:
+    """QBO deleted (or voided away) the entity: keep our row for the record, but out of the books."""
+    row = find_local(session, tenant_id, entity, qbo_id)
+    if row is None:
+        return None
+    if isinstance(row, Customer | Item | Vendor | Account | Term):
+        row.active = False
+    elif isinstance(row, Invoice):
+        row.status = InvoiceStatus.VOID
+        row.voided_at = row.voided_at or utcnow()
+        row.balance_due = Decimal("0.00")
+    elif isinstance(row, Payment):
+        invoices = [session.get(Invoice, a.invoice_id) for a in row.applications]
+        for app, invoice in zip(row.applications, invoices, strict=True):
+            if invoice is not None and invoice.status != InvoiceStatus.VOID:
+                invoice.amount_paid = max(Decimal("0.00"), invoice.amount_paid - app.amount)
+                refresh_status(invoice)
+        row.applications.clear()
+        row.voided = True
+        row.unapplied_amount = Decimal("0.00")
+    elif isinstance(row, Estimate):
+        row.internal_notes = ((row.internal_notes or "") + " [deleted in QuickBooks]").strip()
+    row.qbo_id = None  # type: ignore[attr-defined]
+    row.sync_token = None  # type: ignore[attr-defined]
+    row.sync_status = SyncStatus.SYNCED  # type: ignore[attr-defined]
+    session.flush()
+    return row
+
+
+__all__ = [
+    "BY_QBO_NAME",
+    "SPECS",
+    "EntitySpec",
+    "affected_invoices",
+    "apply_remote",
+    "apply_remote_delete",
+    "dependencies",
+    "find_local",
+    "last_updated",
+    "remote_key_fields",
+    "spec_for_qbo",
+    "to_qbo",
+]

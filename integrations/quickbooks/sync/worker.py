@@ -1,0 +1,286 @@
+"""The sync worker: claims due jobs, pushes and pulls them, records the outcome; safe to run several at once.
+
+Database work is synchronous SQLAlchemy run in threads (``asyncio.to_thread``) so the event loop keeps many
+QBO requests in flight; the per-realm limiter in the client keeps them under QBO's throttles. Many upserts of
+one tenant go out as QBO batches of up to 30.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from domain.errors import AppError
+from domain.models.sync import SyncDirection, SyncJob
+from domain.services.sync_policy import Strategy, SyncPolicy
+from integrations.quickbooks.batch import BatchOp
+from integrations.quickbooks.client import QboClient
+from integrations.quickbooks.errors import QboDuplicate, QboStaleObject
+from integrations.quickbooks.mapping import MappingError
+from integrations.quickbooks.sync import pull as pulling
+from integrations.quickbooks.sync import push as pushing
+from integrations.quickbooks.sync.claim import claim_jobs
+from integrations.quickbooks.sync.context import SyncContext
+from integrations.quickbooks.sync.entities import SPECS, apply_remote
+from integrations.quickbooks.sync.failures import Failure, classify
+from integrations.quickbooks.sync.settle import settle_failure, settle_push
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_PULL_DEPENDENCIES = 5
+
+
+@dataclass
+class WorkerStats:
+    claimed: int = 0
+    done: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+class SyncWorker:
+    def __init__(
+        self,
+        ctx: SyncContext,
+        *,
+        claim_size: int = 60,
+        concurrency: int = 10,
+        poll_interval: float = 1.0,
+        batch_min: int = 4,
+    ) -> None:
+        self.ctx = ctx
+        self.claim_size = claim_size
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.batch_min = batch_min
+        self.stats = WorkerStats()
+        self._policies: dict[str, SyncPolicy] = {}
+
+    # ---- plumbing --------------------------------------------------------------------------------------
+
+    async def _db(self, fn: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self.ctx.sessions() as session:
+                return fn(session)
+
+        return await asyncio.to_thread(run)
+
+    def _policy(self, session: Session, tenant_id: str) -> SyncPolicy:
+        policy = self._policies.get(tenant_id)
+        if policy is None:
+            policy = self._policies[tenant_id] = self.ctx.policy(session, tenant_id)
+        return policy
+
+    async def _fail(self, job: SyncJob, failure: Failure) -> None:
+        self.stats.failed += 1
+
+        def run(session: Session) -> None:
+            settle_failure(
+                session,
+                self.ctx.worker_id,
+                job.id,
+                failure,
+                self._policy(session, job.tenant_id),
+                self.ctx.clock(),
+                dependency_delay=self.ctx.dependency_delay,
+            )
+
+        await self._db(run)
+
+    # ---- the loop --------------------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one round of due jobs and work them; returns how many were claimed."""
+        now = self.ctx.clock()
+        jobs = await self._db(
+            lambda s: claim_jobs(s, self.ctx.worker_id, now=now, lease=self.ctx.lease, limit=self.claim_size)
+        )
+        self.stats.claimed += len(jobs)
+        if not jobs:
+            return 0
+        by_tenant: dict[str, list[SyncJob]] = defaultdict(list)
+        for job in jobs:
+            by_tenant[job.tenant_id].append(job)
+        await asyncio.gather(*(self._tenant_round(tid, tjobs) for tid, tjobs in by_tenant.items()))
+        return len(jobs)
+
+    async def run(self, stop: asyncio.Event | None = None, *, idle_exit: bool = False) -> None:
+        """Work until ``stop`` is set (or, with ``idle_exit``, until nothing is due)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            claimed = await self.run_once()
+            if claimed:
+                continue
+            if idle_exit:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
+
+    async def _tenant_round(self, tenant_id: str, jobs: list[SyncJob]) -> None:
+        try:
+            client = await self.ctx.clients(tenant_id)
+        except AppError as exc:
+            for job in jobs:
+                await self._fail(job, classify(exc, job.entity))
+            return
+        batchable = [
+            j
+            for j in jobs
+            if j.direction == SyncDirection.PUSH
+            and j.operation == "upsert"
+            and j.entity in SPECS
+            and SPECS[j.entity].batchable
+        ]
+        singles = [j for j in jobs if j not in batchable]
+        if len(batchable) < self.batch_min:
+            singles, batchable = jobs, []
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(job: SyncJob) -> None:
+            async with gate:
+                await self._guarded(job, self._work_one(client, job))
+
+        tasks = [one(j) for j in singles]
+        for start in range(0, len(batchable), 30):
+            tasks.append(self._push_batch(client, batchable[start : start + 30]))
+        await asyncio.gather(*tasks)
+
+    async def _guarded(self, job: SyncJob, work: Awaitable[None]) -> None:
+        try:
+            await work
+            self.stats.done += 1
+        except AppError as exc:
+            await self._fail(job, classify(exc, job.entity))
+        except SQLAlchemyError as exc:
+            log.warning("sync job %s hit a database error: %s", job.id, exc)
+            await self._fail(
+                job, Failure("database", True, f"database error while syncing: {exc.__class__.__name__}")
+            )
+
+    async def _work_one(self, client: QboClient, job: SyncJob) -> None:
+        if job.direction == SyncDirection.PULL:
+            await self._pull(client, job)
+        else:
+            await self._push(client, job)
+
+    # ---- push ------------------------------------------------------------------------------------------
+
+    def _strategy(self, session: Session, job: SyncJob) -> Strategy:
+        return self._policy(session, job.tenant_id).strategy_for(job.entity)
+
+    async def _push(self, client: QboClient, job: SyncJob) -> None:
+        prep = await self._db(lambda s: pushing.prepare(s, job, self._strategy(s, job)))
+        outcome = await pushing.send(client, prep)
+        await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
+
+    async def _push_batch(self, client: QboClient, jobs: list[SyncJob]) -> None:
+        """Upserts of one tenant in one QBO batch; an item that needs more care goes the single way."""
+        preps: list[tuple[SyncJob, pushing.Prepared]] = []
+        for job in jobs:
+            try:
+                prep = await self._db(lambda s, j=job: pushing.prepare(s, j, self._strategy(s, j)))  # type: ignore[misc]
+            except AppError as exc:
+                await self._fail(job, classify(exc, job.entity))
+                continue
+            preps.append((job, prep))
+        ops: list[BatchOp] = []
+        sending: list[tuple[SyncJob, pushing.Prepared]] = []
+        for job, prep in preps:
+            if prep.skip or prep.payload is None:
+                await self._guarded(
+                    job,
+                    self._db(
+                        lambda s, p=prep: settle_push(
+                            s, self.ctx.worker_id, p, pushing.Outcome("skip", message=p.skip)
+                        )
+                    ),
+                )  # type: ignore[misc]
+                continue
+            spec = SPECS[prep.entity]
+            if prep.qbo_id is None:
+                payload = {k: v for k, v in prep.payload.items() if k not in ("Id", "SyncToken")}
+                ops.append(BatchOp.create(spec.qbo, payload, bid=job.id))
+            else:
+                body = {
+                    **prep.payload,
+                    "Id": prep.qbo_id,
+                    "SyncToken": prep.sync_token or "0",
+                    "sparse": False,
+                }
+                ops.append(BatchOp.update(spec.qbo, body, bid=job.id))
+            sending.append((job, prep))
+        if not ops:
+            return
+        self.stats.batches += 1
+        request_id = str(
+            uuid.uuid5(
+                uuid.NAMESPACE_URL, "qbo-sync-batch:" + ",".join(f"{j.id}:{j.attempts}" for j, _ in sending)
+            )
+        )
+        try:
+            results = await client.batch(ops, request_id=request_id)
+        except AppError as exc:
+            for job, _prep in sending:
+                await self._fail(job, classify(exc, job.entity))
+            return
+        for (job, prep), result in zip(sending, results, strict=True):
+            if result.ok and result.data is not None:
+                outcome = pushing.Outcome("create" if prep.qbo_id is None else "update", result.data)
+                await self._guarded(
+                    job, self._db(lambda s, p=prep, o=outcome: settle_push(s, self.ctx.worker_id, p, o))
+                )  # type: ignore[misc]
+            elif isinstance(result.error, QboStaleObject | QboDuplicate):
+                # Stale tokens and names QBO already holds need the read-decide-retry path of a single push.
+                await self._guarded(job, self._retry_single(client, prep))
+            else:
+                assert result.error is not None
+                await self._fail(job, classify(result.error, job.entity))
+
+    async def _retry_single(self, client: QboClient, prep: pushing.Prepared) -> None:
+        outcome = await pushing.send(client, prep)
+        await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
+
+    # ---- pull ------------------------------------------------------------------------------------------
+
+    async def _pull(self, client: QboClient, job: SyncJob) -> None:
+        got = await pulling.fetch(client, job)
+        for _ in range(MAX_PULL_DEPENDENCIES):
+            try:
+                await self._db(
+                    lambda s: pulling.settle_pull(s, self.ctx.worker_id, got, self._strategy(s, job))
+                )
+                return
+            except MappingError as exc:
+                await self._pull_reference(client, job.tenant_id, exc)
+        raise MappingError(f"QuickBooks {job.entity} {job.entity_id} refers to records that cannot be pulled")
+
+    async def _pull_reference(self, client: QboClient, tenant_id: str, exc: MappingError) -> None:
+        """A pulled document names a customer (invoice, vendor...) we do not have yet: pull that first."""
+        kind = str(exc.context.get("kind") or "")
+        qbo_id = exc.context.get("id")
+        if kind not in SPECS or not qbo_id:
+            raise exc
+        remote: dict[str, Any] = await client.read(SPECS[kind].qbo, str(qbo_id))
+
+        def run(session: Session) -> None:
+            apply_remote(session, tenant_id, kind, remote)
+            session.commit()
+
+        await self._db(run)
+
+
+async def run_worker(ctx: SyncContext, stop: asyncio.Event | None = None, **options: Any) -> None:
+    """What the app's lifespan (or ``qbo-agent worker``) starts as a task."""
+    await SyncWorker(ctx, **options).run(stop)
+
+
+__all__ = ["SyncWorker", "WorkerStats", "run_worker"]

@@ -1,0 +1,119 @@
+"""Outbound: creates, updates, stale SyncTokens resolved per strategy, conflicts, and no duplicate creates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from domain.models import AuditLog, Customer, Invoice, ItemType, SyncConflict, SyncJob, SyncJobStatus, Tenant
+from domain.schemas import CustomerCreate, CustomerUpdate, InvoiceCreate, LineCreate
+from domain.services import catalog, invoices
+from domain.services.outbox import enqueue_sync
+from tests.factories import make_item
+from tests.integrations.quickbooks.sync.conftest import Env
+
+
+def _customer(env: Env, name: str) -> str:
+    with env.sessions() as s:
+        customer = catalog.create_customer(
+            s, env.actor, CustomerCreate(display_name=name, email="a@example.com")
+        )
+        s.commit()
+        return customer.id
+
+
+def _remote(env: Env, entity: str, qbo_id: str) -> dict:
+    return env.qbo.sandbox.realm(env.realm).get(entity, qbo_id)
+
+
+async def test_create_then_update_lands_in_qbo_once(env: Env) -> None:
+    cid = _customer(env, "Ada Plumbing")
+    await env.drain()
+    with env.sessions() as s:
+        row = s.get(Customer, cid)
+        assert row.qbo_id and row.sync_token == "0"
+        catalog.update_customer(s, env.actor, cid, CustomerUpdate(email="ops@ada.example"))
+        s.commit()
+        qbo_id = row.qbo_id
+    await env.drain()
+    remote = _remote(env, "Customer", qbo_id)
+    assert remote["PrimaryEmailAddr"]["Address"] == "ops@ada.example"
+    assert [c["DisplayName"] for c in env.qbo.sandbox.realm(env.realm).all("Customer")].count(
+        "Ada Plumbing"
+    ) == 1
+
+
+async def test_invoice_waits_for_its_customer_and_items(env: Env) -> None:
+    cid = _customer(env, "Bea Builders")
+    with env.sessions() as s:
+        tenant = s.get(Tenant, env.tenant_id)
+        item = make_item(s, tenant, name="Service call", type=ItemType.LABOR, rate="95")
+        enqueue_sync(s, env.tenant_id, "item", item.id)
+        inv = invoices.create_invoice(
+            s,
+            env.actor,
+            InvoiceCreate(
+                customer_id=cid,
+                issue_date=date(2026, 3, 1),
+                lines=[LineCreate(type="labor", name="Service call", quantity=Decimal("2"), item_id=item.id)],
+            ),
+        )
+        s.commit()
+        inv_id = inv.id
+    await env.drain()
+    with env.sessions() as s:
+        inv = s.get(Invoice, inv_id)
+        remote = _remote(env, "Invoice", inv.qbo_id)
+        assert Decimal(str(remote["TotalAmt"])) == inv.total
+        assert remote["CustomerRef"]["value"] == s.get(Customer, cid).qbo_id
+
+
+async def test_stale_token_last_write_wins_keeps_the_overwritten_value_in_the_audit_log(env: Env) -> None:
+    cid = _customer(env, "Cole Heating")
+    await env.drain()
+    with env.sessions() as s:
+        qbo_id = s.get(Customer, cid).qbo_id
+    # Someone edits the customer inside QBO (the SyncToken moves on) ...
+    env.qbo.sandbox.update(
+        env.realm, "Customer", {"Id": qbo_id, "PrimaryPhone": {"FreeFormNumber": "555-0100"}}
+    )
+    # ... and afterwards someone edits it here: ours is the later write.
+    with env.sessions() as s:
+        catalog.update_customer(s, env.actor, cid, CustomerUpdate(email="later@cole.example"))
+        s.commit()
+    await env.drain()
+    remote = _remote(env, "Customer", qbo_id)
+    assert remote["PrimaryEmailAddr"]["Address"] == "later@cole.example"
+    with env.sessions() as s:
+        audit = s.scalars(
+            select(AuditLog).where(
+                AuditLog.tenant_id == env.tenant_id, AuditLog.action == "sync.qbo_overwritten"
+            )
+        ).all()
+        assert len(audit) == 1 and audit[0].before["phone"] == "555-0100"
+
+
+async def test_manual_strategy_opens_a_conflict_with_both_sides(env: Env) -> None:
+    with env.sessions() as s:
+        s.get(Tenant, env.tenant_id).sync_settings = {"customer": "manual"}
+        s.commit()
+    cid = _customer(env, "Dell Drains")
+    await env.drain()
+    with env.sessions() as s:
+        qbo_id = s.get(Customer, cid).qbo_id
+    env.qbo.sandbox.update(
+        env.realm, "Customer", {"Id": qbo_id, "PrimaryEmailAddr": {"Address": "qbo@dell.example"}}
+    )
+    with env.sessions() as s:
+        catalog.update_customer(s, env.actor, cid, CustomerUpdate(email="app@dell.example"))
+        s.commit()
+    await env.drain()
+    with env.sessions() as s:
+        conflict = s.scalars(select(SyncConflict).where(SyncConflict.tenant_id == env.tenant_id)).one()
+        assert conflict.local_values["email"] == "app@dell.example"
+        assert conflict.remote_values["email"] == "qbo@dell.example"
+        job = s.get(SyncJob, conflict.job_id)
+        assert job.status is SyncJobStatus.CONFLICT
+    assert _remote(env, "Customer", qbo_id)["PrimaryEmailAddr"]["Address"] == "qbo@dell.example"
