@@ -107,14 +107,20 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         rest, has_doc_number=doc_number is not None, vendor_hint=vendor_hint
     )
     if operation is None and name is not None:
-        # "what about ACME?" names someone but no record kind; their invoices are the usual meaning.
-        operation = Operation.LIST_INVOICES if lang_vocab.SUM_WORDS.search(rest) else None
+        # A name and no record kind: "look up Maple Street Dental" is the customer; "how much for ACME?" their
+        # invoices. Anything else is a guess we do not make.
+        if lang_vocab.CUSTOMER_LOOKUP.search(rest):
+            operation = Operation.GET_CUSTOMER
+        elif lang_vocab.SUM_WORDS.search(rest):
+            operation = Operation.LIST_INVOICES
     if operation is None:
         return not_understood(f"I could not tell what kind of records '{utterance.strip()}' is about.")
     if operation is Operation.LIST_CUSTOMERS and name is not None:
         operation = Operation.GET_CUSTOMER
 
     filters: dict[str, Any] = {}
+    if operation is Operation.LIST_ITEMS:
+        name = None  # "price of Kitchen Faucet" names an item, and the price list has no name filter
     if name is not None:
         key = "vendorName" if operation is Operation.LIST_BILLS else "customerName"
         filters[key] = name.name

@@ -15,21 +15,22 @@ ESTIMATE_WORDS = re.compile(
     r"\b(?:estimates?|estimated|quotes?|quotations?|quoted|bids?|proposals?|tenders?|ests?)\b", re.I
 )
 BILL_WORDS = re.compile(
-    r"\b(?:bills?(?!ed|ing)|payables?|a/p|accounts\s+payable|vendor\s+invoices?|supplier\s+invoices?|"
+    r"\b(?:(?<!we\s)(?<!to\s)bills?(?!ed|ing)|payables?|a/p|ap|accounts\s+payable|vendor\s+invoices?|supplier\s+invoices?|"
     r"purchase\s+invoices?|vendors?|suppliers?|subcontractors?|subs)\b|\bwe\s+(?:still\s+)?owe\b|\bdo\s+we\s+owe\b|"
     r"\bowe\s+(?:to\s+)?(?:our\s+)?(?:vendors?|suppliers?)\b|\bdue\s+to\s+vendors?\b",
     re.I,
 )
 PAYMENT_NOUNS = re.compile(r"\b(?:payments?|receipts?|remittances?|deposits?|checks?\s+received)\b", re.I)
 INVOICE_WORDS = re.compile(
-    r"\b(?:invoices?|invoiced|inv|receivables?|a/r|accounts\s+receivable|billed|billing|"
-    r"(?:did|do|have)\s+we\s+bill|sales)\b",
+    r"\b(?:invoices?|invoiced|inv|receivables?|a/r|ar|accounts\s+receivable|billed|billing|"
+    r"(?:did|do|have)\s+we\s+bill|sales|revenue|income|earnings|turnover|"
+    r"(?:did|have|do)\s+we\s+(?:make|made|earn|earned|bring\s+in|brought\s+in))\b",
     re.I,
 )
 PAYMENT_VERBS = re.compile(
     r"\b(?:paid\s+(?:us|me|up\s+to\s+us)|pay\s+(?:us|me)|pays\s+us|received|receive|collected|collect|"
     r"came\s+in|come\s+in|brought\s+in|took\s+in|incoming|money\s+in|got\s+paid|"
-    r"(?:did|has|have|had)\s+(?:\S+\s+)?paid?\b|(?:did|has|have)\s+(?:\S+\s+)?(?:send|sent)\s+(?:us\s+)?(?:money|a\s+check|payment))",
+    r"(?:did|has|have|had)\s+(?:\S+\s+){0,4}?pa(?:y|id|ys)\b(?!\s+(?:invoices?|bills?))|(?:did|has|have)\s+(?:\S+\s+)?(?:send|sent)\s+(?:us\s+)?(?:money|a\s+check|payment))",
     re.I,
 )
 OWED_TO_US = re.compile(
@@ -41,13 +42,14 @@ OWED_TO_US = re.compile(
 ITEM_WORDS = re.compile(
     r"\b(?:items?|products?|services?|price\s*list|pricelist|price\s+book|pricebook|catalog(?:ue)?|rates?|"
     r"pricing|prices?|parts?|materials?|skus?|what\s+do\s+we\s+(?:charge|sell|offer)|"
-    r"how\s+much\s+do\s+we\s+charge|what\s+we\s+(?:charge|sell|offer))\b",
+    r"how\s+much\s+do\s+we\s+charge|what\s+we\s+(?:charge|sell|offer)|cost\s+of|costs?|"
+    r"how\s+much\s+(?:is|are|for)\s+(?:a|an|the|one|our)\b)\b",
     re.I,
 )
 CUSTOMER_WORDS = re.compile(r"\b(?:customers?|clients?|accounts?|homeowners?|contacts?)\b", re.I)
 CUSTOMER_LOOKUP = re.compile(
     r"\b(?:find|look\s*up|lookup|look\s+for|search(?:\s+for)?|details?|info(?:rmation)?|contact|"
-    r"phone|email|address|who\s+is|tell\s+me\s+about|profile|record)\b",
+    r"phone|email|address|who\s+is|who's|tell\s+me\s+about|profile|record|show(?:\s+me)?|pull\s+up|display)\b",
     re.I,
 )
 
@@ -70,7 +72,8 @@ BALANCE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:unpaid|un-paid|outstanding|open|due|owe[sd]?|owing|unsettled|uncollected|receivables?|"
             r"(?:not|n't)\s+(?:yet\s+|been\s+|yet\s+been\s+|fully\s+)?(?:paid|settled)|still\s+(?:owe|due|open)|"
-            r"with\s+(?:a|an\s+open)\s+balance|balance\s+due|awaiting\s+payment|waiting\s+(?:on|for)\s+payment)\b",
+            r"with\s+(?:a|an\s+open)\s+balance|balance\s+due|awaiting\s+payment|waiting\s+(?:on|for)\s+payment)\b"
+            r"|n't\s+(?:yet\s+|been\s+|yet\s+been\s+|fully\s+)?(?:paid|settled)\b",
             re.I,
         ),
     ),
@@ -89,7 +92,7 @@ ESTIMATE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
             r"\b(?:pending|awaiting|waiting|undecided|unanswered|open|outstanding|still\s+out|out\s+for|"
             r"(?:not|n't|never)\s+(?:yet\s+|been\s+|yet\s+been\s+)?(?:accepted|approved|signed|answered|"
             r"decided|responded|heard)|no\s+(?:answer|response|reply|decision)(?:\s+yet)?|haven't\s+heard|"
-            r"in\s+play|live|active|sent|open)\b",
+            r"in\s+play|live|active|open)\b",
             re.I,
         ),
     ),
@@ -103,7 +106,7 @@ ESTIMATE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
     (
         IntentStatus.ACCEPTED,
         re.compile(
-            r"\b(?:accepted|approved|won|signed|agreed|said\s+yes|green[\s-]?lit|booked|sold|winning|wins)\b",
+            r"\b(?:accepted|approved|won|win|signed|agreed|said\s+yes|green[\s-]?lit|booked|sold|winning|wins)\b",
             re.I,
         ),
     ),
