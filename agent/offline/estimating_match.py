@@ -15,49 +15,25 @@ from decimal import Decimal
 from functools import partial
 
 from agent.offline.estimating_text import normalize, singular, tokenize
+from agent.offline.estimating_words import (
+    ARTICLES,
+    BOUNDARIES,
+    CONNECTORS,
+    GENERIC,
+    LOCATIONS,
+    PREPOSITIONS,
+    PROBLEMS,
+    PRONOUNS,
+    PURCHASE,
+    REPAIRS,
+    SIZE_UNITS,
+    VARIANT_WORDS,
+    WEAK_OBJECTS,
+    is_content,
+)
 from domain.drafting import CatalogEntry
 from domain.models.catalog import ItemType
 
-# Words too common in trade talk to name an item on their own; they still help pick between variants.
-GENERIC = frozenset({
-    "pipe", "line", "tank", "pump", "kit", "heater", "water", "gas", "electric", "fee", "service", "cleaning",
-    "inspection", "repair", "install", "installation", "labor", "hour", "kitchen", "bathroom", "removal",
-    "heating", "cooling", "ac", "flex", "vent", "main", "new", "old", "standard", "unit", "system", "part",
-    "material", "fitting", "valve", "drain", "sewer", "call", "trip", "up", "away", "and", "the", "of", "for",
-    "with", "a", "an", "plumber", "helper", "furnace", "weekend", "emergency", "equipment", "charge", "job",
-})  # fmt: skip
-SIZE_UNITS = frozenset({"gal", "in", "hp", "btu", "ton", "amp", "volt", "v", "watt", "psi"})
-VARIANT_WORDS = frozenset({"gas", "electric", "propane", "standard", "basic", "premium", "deluxe"})
-LOCATIONS = frozenset({"kitchen", "bathroom", "bath", "lavatory", "lav", "vanity", "laundry", "utility", "bar",
-                       "tub", "shower", "outdoor", "garden", "hose", "wall"})  # fmt: skip
-PURCHASE = frozenset({
-    "install", "replace", "new", "swap", "put", "add", "supply", "provide", "upgrade", "convert", "fit", "mount",
-    "hook", "change", "installation", "replacement", "buy",
-})  # fmt: skip
-PRONOUNS = frozenset(
-    {"it", "them", "that", "one", "this", "those", "these", "the", "a", "an", "out", "with", "in"}
-)
-PROBLEMS = frozenset({
-    "clogged", "backing", "backed", "blocked", "burst", "frozen", "running", "dripping", "stuck", "overflowing",
-    "smell", "smelly", "noisy", "loud", "broken", "cracked", "leaking", "leaky", "leak", "unclog", "plunge",
-    "sluggish", "tripping", "rattling", "humming", "not", "won't", "doesn't", "isn't",
-})  # fmt: skip
-REPAIRS = frozenset(
-    {"fix", "repair", "rebuild", "rework", "reroute", "relocate", "move", "build", "run", "patch"}
-)
-PREPOSITIONS = frozenset({"on", "for", "to", "from", "under", "near", "behind", "above", "below", "off", "at",
-                          "into", "onto", "inside", "beside", "by"})  # fmt: skip
-CONNECTORS = frozenset({"and", "plus", "with", "also", "then", "but", "or"})
-BOUNDARIES = frozenset({",", ";", ".", ":", "!", "?", "(", ")", "|"})
-ARTICLES = frozenset(
-    {"a", "an", "another", "the", "this", "that", "their", "her", "his", "its", "our", "my", "your"}
-)
-# Core words too vague to show that a clause is about some other item ("water", "line").
-_WEAK_OBJECTS = frozenset({
-    "water", "line", "main", "service", "call", "fee", "kit", "up", "away", "and", "of", "the", "new", "standard",
-    "cleaning", "inspection", "repair", "install", "labor", "hour", "charge", "job", "equipment", "part",
-    "material", "unit", "system", "fitting",
-})  # fmt: skip
 MODIFIER = 1  # strength of a phrase that counts only with a quantity beside it
 _STOP_DESC = frozenset({"and", "the", "of", "with", "per", "for", "a", "an", "to", "up", "or", "in"})
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
@@ -291,7 +267,7 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
     buying = _buying_clauses(tokens, clauses)
     reading = Reading()
     span_tokens = {i for s, e, _ in spans for i in range(s, e)}
-    objects = {t for p in profiles for t in p.core if t not in _WEAK_OBJECTS} - LOCATIONS
+    objects = {t for p in profiles for t in p.core if t not in WEAK_OBJECTS} - LOCATIONS
     handled: set[int] = set()
     named: set[str] = set()
     with_spans = {clause_of[s] for s, _, _ in spans}
@@ -322,7 +298,7 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
             # "the toilet is clogged", "haul away the old water heater": named, but nothing asks for a new one.
             continue
         follower = tokens[end] if end < len(tokens) and clause_of[end] == clause else ""
-        if _is_content(follower) and follower not in prof.tokens | prof.support:
+        if is_content(follower) and follower not in prof.tokens | prof.support:
             # "toilet flapper", "faucet cartridge": the item names a part of something the catalog sells.
             reading.warnings.append(f"'{phrase} {raw[end]}' is not in the catalog, so it was not priced.")
             continue
@@ -339,7 +315,7 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
         if own & PROBLEMS and not own & (PURCHASE | REPAIRS):
             continue  # a symptom ("furnace not heating"); the stated hours cover finding and fixing it
         if clause not in handled and any(
-            _is_content(tokens[i]) and _is_content(raw[i]) and tokens[i] not in named for i in members
+            is_content(tokens[i]) and is_content(raw[i]) and tokens[i] not in named for i in members
         ):
             reading.unmatched_clauses.append(" ".join(raw[i] for i in members))
     return reading
@@ -423,45 +399,3 @@ def _quantity(
         if len(rest) >= 2 and _NUMBER.match(rest[0]) and rest[1] == "ft":
             return Decimal(rest[0]), True
     return None, False
-
-
-_NOT_CONTENT_WORDS = """
-a an the this that these those some any all each every both per about around approx roughly maybe just only
-and or but so as is are was be been has have had will would should can could need needs want wants please
-i we you he she it they them their his her my your our its me us customer client quote estimate job work
-install installed installing replace replaced replacing swap swapped put add run do fix fixing repair repairing
-check look come go get take make set hook connect reconnect disconnect remove removing new old existing broken
-leak leaking leaky bad dead failed failing worn out noisy slow damaged cracked one unit system also plus then
-same day today tomorrow asap labor labour hour time on site at in for to of from with by into up down off over
-under near behind next inside outside house home garage basement attic crawlspace crawl space upstairs
-downstairs office store shop restaurant building apartment suite room bathroom bath hallway yard backyard
-front back side area there here again too very more extra additional replacement standard regular normal
-morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
-required needed necessary included whole entire complete full am pm clean cleanup diagnose diagnosis troubleshoot
-inspect look repipe
-"""
-# Vague objects and symptoms describe the job without naming something to price ("burst pipe", "backed up").
-_NOT_CONTENT = (
-    frozenset(_NOT_CONTENT_WORDS.split())
-    | PROBLEMS
-    | LOCATIONS
-    | {
-        "pipe",
-        "line",
-        "water",
-        "gas",
-        "drain",
-        "sewer",
-        "main",
-        "call",
-        "sink",
-        "fixture",
-        "blockage",
-    }
-)
-
-
-def _is_content(tok: str) -> bool:
-    return (
-        bool(re.match(r"^[a-z]", tok)) and tok not in _NOT_CONTENT and tok not in SIZE_UNITS and tok != "ft"
-    )
