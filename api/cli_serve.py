@@ -76,18 +76,20 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from api.app import create_app
+        from api.middleware import configure_logging
         from api.qbo_wiring import callback_url
 
         settings = Settings()
+        configure_logging(settings.log_level)
         pinned = date.fromisoformat(today) if today else None
         if not demo:
             if settings.secret_key.get_secret_value() == DEV_SECRET:
                 raise typer.BadParameter("set QBO_AGENT_SECRET_KEY (or use --demo)")
-            uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+            uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
             return
         callback = callback_url(settings.model_copy(update={"base_url": f"http://{host}:{port}"}))
         with demo_sandbox(settings, callback=callback, today=pinned) as sandbox_url:
             typer.echo(f"QBO sandbox running at {sandbox_url}")
             settings = demo_settings(settings, host=host, port=port, sandbox_url=sandbox_url, today=pinned)
             application = create_app(settings, startup=demo_startup(typer.echo), create_schema=True)
-            uvicorn.run(application, host=host, port=port, log_level="warning")
+            uvicorn.run(application, host=host, port=port, log_config=None)

@@ -39,6 +39,7 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
             assert len(invoices) >= 50
             tech = {"Authorization": f"Bearer {info.keys[Role.TECHNICIAN]}"}
             assert client.get("/api/me", headers=tech).json()["role"] == "technician"
+            assert client.post("/api/integrations/quickbooks/disconnect", headers=tech).status_code == 403
         # A restart finds the same tenant and connection and issues fresh keys.
         app2 = create_app(settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent)
         with TestClient(app2) as client:
@@ -48,6 +49,9 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
             owner2 = {"Authorization": f"Bearer {info2.keys[Role.OWNER]}"}
             again = client.get("/api/invoices", params={"limit": 200}, headers=owner2).json()["items"]
             assert len(again) == len(invoices)
+            gone = client.post("/api/integrations/quickbooks/disconnect", headers=owner2)
+            assert gone.status_code == 200 and gone.json()["connected"] is False
+            assert client.get("/api/integrations/quickbooks/status", headers=owner2).json()["connected"] is False
     assert any(line.startswith("Console:") and "#key=qbo_" in line for line in lines)
 
 

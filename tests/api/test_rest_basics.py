@@ -79,3 +79,16 @@ def test_openapi_lists_routes(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/estimates/{estimate_id}/send" in spec["paths"]
     assert "CustomerPublic" in spec["components"]["schemas"]
+
+
+def test_access_log_carries_the_request_id(client: TestClient, caplog) -> None:
+    import logging
+
+    from api.middleware import RequestIdFilter
+
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.INFO, logger="api.access"):
+        client.get("/healthz", headers={"X-Request-Id": "trace-me-42"})
+    records = [r for r in caplog.records if r.name == "api.access"]
+    assert records and getattr(records[-1], "request_id", None) == "trace-me-42"
+    assert "/healthz" in records[-1].getMessage()
