@@ -120,12 +120,16 @@
       var s = await api.json("GET", "/api/integrations/quickbooks/status");
       badge.textContent = "QuickBooks: " + (s.connected ? "connected" + (s.realm_id ? " (" + s.realm_id + ")" : "") : (s.status || "not connected"));
       badge.className = "status " + (s.connected ? "status-approved" : "status-rejected");
+      var connect = document.getElementById("qbo-connect");
+      connect.hidden = s.connected || !(me && me.permissions.indexOf("manage_integration") >= 0);
     } catch (e) { badge.textContent = "QuickBooks: unknown"; }
   }
 
+  var me = null;
+
   async function start() {
     try {
-      var me = await api.json("GET", "/api/me");
+      me = await api.json("GET", "/api/me");
       document.getElementById("whoami").textContent = me.name + " · " + me.role;
       document.getElementById("company").textContent = me.tenant_name;
     } catch (e) {
@@ -142,6 +146,10 @@
   document.getElementById("login-form").addEventListener("submit", function () {
     sessionStorage.setItem(KEY, document.getElementById("api-key").value.trim());
     setTimeout(start, 0);
+  });
+  document.getElementById("qbo-connect").addEventListener("click", async function () {
+    var started = await api.json("POST", "/api/integrations/quickbooks/connect");
+    location.href = started.authorize_url;
   });
   document.getElementById("logout").addEventListener("click", function () { sessionStorage.removeItem(KEY); location.reload(); });
   document.getElementById("composer").addEventListener("submit", function (ev) {

@@ -30,7 +30,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-sync", "--no-first-run"]
 AS_OF = date(2026, 3, 18)
 
-pytestmark = pytest.mark.browser
 
 
 @dataclass

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -13,6 +14,9 @@ from starlette.routing import Route
 from domain.models import Role
 from tests.api.live import serve
 from tests.browser.conftest import Demo
+
+# One worker runs them in order, sharing one demo server.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def _open_console(page: Any, demo: Demo, role: Role = Role.OWNER) -> None:
@@ -108,3 +112,17 @@ def test_customer_approves_through_public_link(page: Any, demo: Demo) -> None:
     saved = httpx.get(f"{demo.base}/api/estimates/{estimate['id']}", headers=office).json()
     assert saved["status"] == "approved" and saved["approved_by"] == "Jane Cooper"
     assert saved["approved_at"]
+
+
+def test_owner_reconnects_quickbooks_from_the_console(page: Any, demo: Demo) -> None:
+    owner = {"Authorization": f"Bearer {demo.info.keys[Role.OWNER]}"}
+    gone = httpx.post(f"{demo.base}/api/integrations/quickbooks/disconnect", headers=owner)
+    assert gone.json()["connected"] is False
+    _open_console(page, demo)
+    page.locator("#qbo-status", has_text="disconnected").wait_for()
+    # Through the sandbox's consent (auto-approved) and back to our callback, in the browser.
+    page.click("#qbo-connect")
+    page.wait_for_url(re.compile(r".*/console\?qbo=connected"))
+    page.locator("#qbo-status", has_text="connected (").wait_for()
+    status = httpx.get(f"{demo.base}/api/integrations/quickbooks/status", headers=owner).json()
+    assert status["connected"] is True and status["realm_id"] == demo.info.realm_id
