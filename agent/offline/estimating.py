@@ -103,11 +103,14 @@ def _item_lines(mentions: list[Mention]) -> tuple[list[DraftLineRequest], list[s
         if per_clause:
             counts[key] = sum(per_clause.values(), Decimal(0))
     # "3 toilets with new wax rings": a plural without a number goes with the count the job did give.
+    each = {k for k, group in by_item.items() if any(m.each for m in group)}
     most = max(
         (
             q
             for k, q in counts.items()
-            if by_item[k][0].profile.entry.counted and by_item[k][0].profile.entry.type is ItemType.MATERIAL
+            if k not in each
+            and by_item[k][0].profile.entry.counted
+            and by_item[k][0].profile.entry.type is ItemType.MATERIAL
         ),
         default=Decimal(1),
     )
@@ -116,7 +119,11 @@ def _item_lines(mentions: list[Mention]) -> tuple[list[DraftLineRequest], list[s
     for key, group in by_item.items():
         entry = group[0].profile.entry
         phrases = "; ".join(dict.fromkeys(f"'{m.clause_text}'" for m in group))
-        if key in counts:
+        if key in counts and key in each:
+            # "2 toilets, 1 wax ring each"
+            quantity = counts[key] * most
+            why = f"{_fmt(counts[key])} for each of the {_fmt(most)} units in the job ({phrases})."
+        elif key in counts:
             quantity = counts[key]
             why = f"{_fmt(quantity)} {entry.unit or 'each'} from the job ({phrases})."
         elif entry.counted:

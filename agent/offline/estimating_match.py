@@ -21,12 +21,14 @@ from agent.offline.estimating_words import (
     CONNECTORS,
     GENERIC,
     LOCATIONS,
+    PLACES,
     PREPOSITIONS,
     PROBLEMS,
     PRONOUNS,
     PURCHASE,
     REPAIRS,
     SIZE_UNITS,
+    SWAPS,
     VARIANT_WORDS,
     WEAK_OBJECTS,
     is_content,
@@ -63,6 +65,7 @@ class Mention:
     plural: bool
     phrase: str
     clause_text: str
+    each: bool = False
 
 
 @dataclass
@@ -223,25 +226,31 @@ def _refers(
     start: int,
     profiles: Sequence[Profile],
     buying: bool,
+    material: bool,
 ) -> bool:
-    """Whether a material is named without being asked for.
+    """Whether an item is named without being asked for.
 
-    "The toilet is clogged" describes a problem; "haul away the old water heater" and "connector on the water
-    heater" name the thing another line acts on.
+    "The toilet is clogged" describes a problem; "haul away the old water heater", "connector on the water
+    heater" and "camera through the main line" name the thing another line acts on.
     """
-    if not buying and {tokens[i] for i in members} & PROBLEMS:
+    if material and not buying and {tokens[i] for i in members} & PROBLEMS:
         return True
     earlier = [cands for s, _, cands in spans if members[0] <= s < start]
     if not earlier:
         return False
-    if not buying and any(
-        profiles[i].entry.type is not ItemType.MATERIAL for cands in earlier for i in cands
+    if (
+        material
+        and not buying
+        and any(profiles[i].entry.type is not ItemType.MATERIAL for cands in earlier for i in cands)
     ):
         return True
     i = start - 1
     while i >= members[0] and tokens[i] in ARTICLES | {"old", "existing", "new"}:
         i -= 1
-    return i >= members[0] and tokens[i] in PREPOSITIONS
+    if i < members[0] or tokens[i] not in PREPOSITIONS:
+        return False
+    # "service call for drain cleaning" still asks for the cleaning; "camera down the main line" does not.
+    return material or tokens[i] in PLACES
 
 
 def _buying_clauses(tokens: list[str], clauses: dict[int, list[int]]) -> set[int]:
@@ -254,30 +263,51 @@ def _buying_clauses(tokens: list[str], clauses: dict[int, list[int]]) -> set[int
     return buying
 
 
+@dataclass
+class _Text:
+    raw: list[str]
+    tokens: list[str]
+    spans: list[tuple[int, int, dict[int, int]]]
+    clause_of: list[int]
+    clauses: dict[int, list[int]]
+
+    @classmethod
+    def read(cls, text: str, profiles: Sequence[Profile]) -> _Text:
+        raw = re.findall(
+            r"\d+(?:\.\d+)?(?:/\d+)?k?|[a-z]+(?:'[a-z]+)?|[,;.:!?()|]",
+            text.replace("&", " and ").replace("-", " "),
+        )
+        tokens = [singular(t) for t in raw]
+        spans = _find_spans(tokens, profiles)
+        clause_of = _clauses(tokens, spans)
+        return cls(raw, tokens, spans, clause_of, _group(clause_of))
+
+    def opener(self, clause: int) -> str:
+        """The connector or mark a clause starts after ("with" in "replace the tank with a tankless")."""
+        first = self.clauses[clause][0]
+        return self.tokens[first - 1] if first else ""
+
+
 def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
     """All catalog mentions in normalised, labor-free text, with the variant and quantity each implies."""
-    raw = re.findall(
-        r"\d+(?:\.\d+)?(?:/\d+)?k?|[a-z]+(?:'[a-z]+)?|[,;.:!?()|]",
-        text.replace("&", " and ").replace("-", " "),
-    )
-    tokens = [singular(t) for t in raw]
-    spans = _find_spans(tokens, profiles)
-    clause_of = _clauses(tokens, spans)
-    clauses = _group(clause_of)
+    t = _Text.read(text, profiles)
+    tokens, raw, clauses, clause_of = t.tokens, t.raw, t.clauses, t.clause_of
     buying = _buying_clauses(tokens, clauses)
     reading = Reading()
-    span_tokens = {i for s, e, _ in spans for i in range(s, e)}
-    objects = {t for p in profiles for t in p.core if t not in WEAK_OBJECTS} - LOCATIONS
+    span_tokens = {i for s, e, _ in t.spans for i in range(s, e)}
+    span_starts = {s for s, _, _ in t.spans}
+    objects = {w for p in profiles for w in p.core if w not in WEAK_OBJECTS} - LOCATIONS
     handled: set[int] = set()
     named: set[str] = set()
-    with_spans = {clause_of[s] for s, _, _ in spans}
-    for start, end, cands in spans:
+    with_spans = {clause_of[s] for s, _, _ in t.spans}
+    for start, end, cands in t.spans:
         clause = clause_of[start]
         members = clauses[clause]
-        if max(cands.values()) <= MODIFIER:
-            first = profiles[min(cands)]
-            if not _quantity(tokens, members, start, end, first)[1]:
-                continue
+        if (
+            max(cands.values()) <= MODIFIER
+            and not _quantity(tokens, members, start, end, profiles[min(cands)])[1]
+        ):
+            continue
         handled.add(clause)
         # Details often sit in their own clause: "water heater replacement, 50 gallon gas, 4 hours".
         context = members + [i for c in _orphans(clause, clauses, with_spans) for i in clauses[c]]
@@ -291,13 +321,12 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
             reading.warnings.append(f"'{clause_text}': {best}")
             continue
         prof, ambiguous = best
-        qty, explicit = _quantity(tokens, members, start, end, prof)
-        if prof.entry.type is ItemType.MATERIAL and _refers(
-            tokens, spans, members, start, profiles, clause in buying
-        ):
-            # "the toilet is clogged", "haul away the old water heater": named, but nothing asks for a new one.
+        material = prof.entry.type is ItemType.MATERIAL
+        if _refers(tokens, t.spans, members, start, profiles, clause in buying, material):
             continue
         follower = tokens[end] if end < len(tokens) and clause_of[end] == clause else ""
+        if end in span_starts:
+            continue  # "water heater expansion tank": the first item only says which tank
         if is_content(follower) and follower not in prof.tokens | prof.support:
             # "toilet flapper", "faucet cartridge": the item names a part of something the catalog sells.
             reading.warnings.append(f"'{phrase} {raw[end]}' is not in the catalog, so it was not priced.")
@@ -308,8 +337,13 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
                 f"'{clause_text}' does not say which one ({options}); drafted {prof.entry.name}, please confirm."
             )
         named |= prof.tokens
+        qty, explicit = _quantity(tokens, members, start, end, prof)
         plural = raw[end - 1] != tokens[end - 1]
-        reading.mentions.append(Mention(prof, start, end, clause, qty, explicit, plural, phrase, clause_text))
+        each = follower in {"each", "apiece"}
+        reading.mentions.append(
+            Mention(prof, start, end, clause, qty, explicit, plural, phrase, clause_text, each=each)
+        )
+    reading.mentions = _replaced(reading.mentions, t)
     for clause, members in clauses.items():
         own = {tokens[i] for i in members}
         if own & PROBLEMS and not own & (PURCHASE | REPAIRS):
@@ -319,6 +353,33 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
         ):
             reading.unmatched_clauses.append(" ".join(raw[i] for i in members))
     return reading
+
+
+def _replaced(mentions: list[Mention], t: _Text) -> list[Mention]:
+    """'Replace the 40 gallon tank with a tankless': the first item goes out, the second comes in."""
+    kept = list(mentions)
+    for old in mentions:
+        if not {t.tokens[i] for i in t.clauses[old.clause]} & SWAPS:
+            continue
+        new = next(
+            (
+                m
+                for m in mentions
+                if m.clause > old.clause
+                and t.opener(m.clause) in {"with", "for", "to"}
+                and m.profile is not old.profile
+                and m.profile.core[-1] == old.profile.core[-1]  # a pipe for a pipe, a heater for a heater
+                and all(c <= old.clause or c >= m.clause for c in (x.clause for x in mentions))
+            ),
+            None,
+        )
+        if new is None:
+            continue
+        kept.remove(old)
+        if old.explicit and not new.explicit:
+            # "replace 25 ft of copper with pex": the length carries over to what goes in.
+            new.quantity, new.explicit = old.quantity, True
+    return kept
 
 
 def _choose(

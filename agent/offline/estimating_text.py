@@ -30,6 +30,9 @@ _SYNONYMS: list[tuple[str, str]] = [
     (r"\b(?:remove|removal|haul away)(?: and|,| &)? dispos(?:e|al)(?: of)?\b", "haul away"),
     (r"\bdispos(?:e|ing) of\b|\bdisposal of (?:the )?old\b", "haul away"),
     (r"\b(?:garbage|food waste|food|sink) dispos(?:al|er)s?\b|\bdisposer\b|\binsinkerator\b", "garbage disposal"),
+    (r"\bhaul (?:away |off |out )?(?:the |all )?(?:debris|trash|junk|rubbish)\b", "haul away"),
+    (r"\b(?:gas )?flex (?:lines?|hoses?|connectors?)\b|\bgas flex\b", "flex connector"),
+    (r"\b(?:vent|venting|flue)(?: pipe| kit)? (?:for|on|to) (?:the |a )?water heater\b", "water heater vent"),
     (r"\bpull(?:ing)? (?:a |the )?permits?\b|\bpermits\b|\bpermitting\b", "permit"),
     (r"\b(?:video|sewer camera|camera) (?:inspection|scope)\b|\bscope the (?:line|sewer|drain)\b", "camera inspection"),
     (r"\b(?:clear|clean|snake|unclog|unblock|rod|auger|cable|jet|hydro ?jet)(?:ing|ed)?(?: out)?"

@@ -26,13 +26,17 @@ PRONOUNS = frozenset(
 PROBLEMS = frozenset({
     "clogged", "backing", "backed", "blocked", "burst", "frozen", "running", "dripping", "stuck", "overflowing",
     "smell", "smelly", "noisy", "loud", "broken", "cracked", "leaking", "leaky", "leak", "unclog", "plunge",
-    "sluggish", "tripping", "rattling", "humming", "not", "won't", "doesn't", "isn't",
+    "sluggish", "tripping", "rattling", "humming", "not", "won't", "doesn't", "isn't", "no",
 })  # fmt: skip
 REPAIRS = frozenset(
     {"fix", "repair", "rebuild", "rework", "reroute", "relocate", "move", "build", "run", "patch"}
 )
 PREPOSITIONS = frozenset({"on", "for", "to", "from", "under", "near", "behind", "above", "below", "off", "at",
-                          "into", "onto", "inside", "beside", "by"})  # fmt: skip
+                          "into", "onto", "inside", "beside", "by", "through", "down", "along", "via"})  # fmt: skip
+# Prepositions of place: what follows is where the work happens, not what is bought.
+PLACES = frozenset({"on", "under", "near", "behind", "above", "below", "at", "into", "onto", "inside", "beside",
+                    "through", "down", "along", "via", "from"})  # fmt: skip
+SWAPS = frozenset({"replace", "swap", "convert", "change", "upgrade", "switch"})
 CONNECTORS = frozenset({"and", "plus", "with", "also", "then", "but", "or"})
 BOUNDARIES = frozenset({",", ";", ".", ":", "!", "?", "(", ")", "|"})
 ARTICLES = frozenset(
@@ -58,7 +62,8 @@ downstairs office store shop restaurant building apartment suite room bathroom b
 front back side area there here again too very more extra additional replacement standard regular normal
 morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
 required needed necessary included whole entire complete full am pm clean cleanup diagnose diagnosis troubleshoot
-inspect look repipe
+inspect look repipe hot cold tonight now first thing total overall including incl through across along
+between via throughout
 """
 # Vague objects and symptoms describe the job without naming something to price ("burst pipe", "backed up").
 NOT_CONTENT = (
