@@ -1,7 +1,7 @@
 """What stands in front of QBO's API: bearer check, throttles, injected faults and ``requestid`` replay.
 
-A raw ASGI middleware, because a dropped connection has to be produced below the HTTP framework: it starts a
-response and then fails, so the server closes the socket without ever completing an answer.
+A raw ASGI middleware, because a dropped connection has to be produced below the HTTP framework (it closes the
+socket without an answer).
 """
 
 from __future__ import annotations
@@ -25,6 +25,27 @@ class DroppedConnection(Exception):
     """Raised after a response has started so the server aborts the connection (fault injection)."""
 
 
+async def _drop_connection(receive: Receive, send: Send) -> None:
+    """Close the socket without answering, as a network failure would.
+
+    uvicorn's ``receive`` is bound to the request cycle, which holds the transport: closing it sends nothing.
+    Where that is not reachable (an in-process test client) the response is started and then broken off.
+    """
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if transport is not None and hasattr(transport, "close"):
+        transport.close()
+        await asyncio.sleep(0)  # let the server notice the disconnect before the app returns
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
+    raise DroppedConnection("fault injection: connection dropped")
+
+
 class QboGateway:
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
@@ -44,14 +65,8 @@ class QboGateway:
         knobs = sandbox.faults
         if knobs.drop_rate and sandbox.rng.random() < knobs.drop_rate:
             sandbox.count_injected("dropped_connection")
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-                }
-            )
-            raise DroppedConnection("fault injection: connection dropped")
+            await _drop_connection(receive, send)
+            return
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         try:
             sandbox.tokens.check_access(headers.get("authorization"), realm_id)

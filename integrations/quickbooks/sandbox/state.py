@@ -70,7 +70,8 @@ class Sandbox:
         self.lock = threading.RLock()
         self.realms: dict[str, RealmStore] = {}
         self.stats = Stats()
-        self.faults = config.faults
+        # A copy: runtime knob changes must not alter the configuration that ``reset`` returns to.
+        self.faults = config.faults.model_copy(deep=True)
         self.rng = random.Random(config.faults.seed)
         self.throttle = Throttle(config.limits)
         self.tokens = TokenStore(config.clients, config.tokens, self.clock)
@@ -117,6 +118,7 @@ class Sandbox:
             self.realms.clear()
             self.replay_cache.clear()
             self.stats = Stats()
+            self.set_faults(**self.config.faults.model_dump())
             self.throttle.reset()
             self.tokens = TokenStore(self.config.clients, self.config.tokens, self.clock)
             for seed in self.config.realms:

@@ -12,6 +12,7 @@ import hmac
 import json
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,7 +99,7 @@ class WebhookDispatcher:
         client_factory: Callable[[], httpx.Client] | None = None,
     ) -> None:
         self.config = config
-        self.deliveries: list[Delivery] = []
+        self.deliveries: deque[Delivery] = deque(maxlen=1000)  # the latest attempts, for tests and stats
         self._on_result = on_result
         self._client_factory = client_factory or (lambda: httpx.Client(timeout=self.config.timeout_s))
         self._pending: list[tuple[str, Change]] = []

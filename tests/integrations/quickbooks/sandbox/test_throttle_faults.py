@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import FaultConfig, RateLimits, SandboxConfig
 from integrations.quickbooks.sandbox.faults import THROTTLE_MESSAGE
+from integrations.quickbooks.sandbox.gateway import DroppedConnection
 from integrations.quickbooks.sandbox.server import run_sandbox_server
 from integrations.quickbooks.sandbox.state import Sandbox
 
@@ -47,6 +48,14 @@ def test_batch_rate_limit() -> None:
     with http:
         assert [qbo.post("batch", batch)[0] for _ in range(3)] == [200, 200, 429]
         assert qbo.get("companyinfo/1")[0] == 200  # other requests still pass
+
+
+def test_optional_per_second_limit() -> None:
+    http, qbo, _ = client_for(SandboxConfig(limits=RateLimits(per_second=2, time_compression=4)))
+    with http:
+        assert [qbo.get("companyinfo/1")[0] for _ in range(3)] == [200, 200, 429]
+        time.sleep(0.3)  # a compressed second
+        assert qbo.get("companyinfo/1")[0] == 200
 
 
 def test_limits_are_per_realm() -> None:
@@ -123,7 +132,7 @@ def test_dropped_connection_closes_without_a_response() -> None:
     sandbox: Sandbox = app.state.sandbox
     token = sandbox.issue_tokens()["access_token"]
     with run_sandbox_server(app) as base:
-        with pytest.raises(httpx.TransportError):
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
             httpx.get(
                 f"{base}/v3/company/{sandbox.default_realm_id}/companyinfo/1",
                 headers={"Authorization": f"Bearer {token}"},
@@ -135,6 +144,21 @@ def test_dropped_connection_closes_without_a_response() -> None:
         )
         assert ok.status_code == 200
     assert sandbox.stats.injected["dropped_connection"] == 1
+
+
+def test_dropped_connection_in_process_breaks_off_the_response(qbo: Qbo, sandbox: Sandbox) -> None:
+    sandbox.set_faults(drop_rate=1.0)
+    with pytest.raises(DroppedConnection):
+        qbo.get("companyinfo/1")
+
+
+def test_reset_restores_configured_faults(qbo: Qbo, sandbox: Sandbox) -> None:
+    sandbox.set_faults(force_status=500)
+    assert qbo.get("companyinfo/1")[0] == 500
+    sandbox.reset()
+    assert sandbox.faults.force_status is None and sandbox.config.faults.force_status is None
+    token = sandbox.issue_tokens()["access_token"]
+    assert Qbo(qbo.http, sandbox.default_realm_id, token).get("companyinfo/1")[0] == 200
 
 
 def test_forced_stale_sync_token_as_if_a_user_edited(qbo: Qbo, sandbox: Sandbox) -> None:
