@@ -14,6 +14,7 @@ from domain.db import utcnow
 from domain.services.common import get_tenant
 from domain.services.sync_policy import SyncPolicy, policy_from_settings
 from integrations.quickbooks.client import QboClient
+from integrations.quickbooks.sync.cdc import connected_tenants
 
 # A tenant's client: built by the application from its token store and rate limiter registry.
 ClientFactory = Callable[[str], Awaitable[QboClient]]
@@ -34,6 +35,9 @@ class SyncContext:
     lease: timedelta = timedelta(minutes=5)
     # How often a job waiting for a related record (its customer, its items) looks again.
     dependency_delay: timedelta = timedelta(seconds=5)
+    # The CDC safety net: how often each connected company is polled (None: never from this worker).
+    cdc_interval: timedelta | None = timedelta(minutes=5)
+    cdc_tenants: Callable[[Session], list[str]] = connected_tenants
     # Overrides every tenant's retry timing (tests shrink the two hours to seconds).
     policy_override: Callable[[SyncPolicy], SyncPolicy] | None = None
 

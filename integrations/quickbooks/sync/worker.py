@@ -26,13 +26,14 @@ from integrations.quickbooks.batch import BatchOp
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboDuplicate, QboStaleObject
 from integrations.quickbooks.mapping import MappingError
+from integrations.quickbooks.sync import cdc
 from integrations.quickbooks.sync import pull as pulling
 from integrations.quickbooks.sync import push as pushing
-from integrations.quickbooks.sync.claim import claim_jobs
+from integrations.quickbooks.sync.claim import claim_jobs, still_ours
 from integrations.quickbooks.sync.context import SyncContext
 from integrations.quickbooks.sync.entities import SPECS, apply_remote
 from integrations.quickbooks.sync.failures import Failure, classify
-from integrations.quickbooks.sync.settle import settle_failure, settle_push
+from integrations.quickbooks.sync.settle import finish, settle_failure, settle_push
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -113,10 +114,27 @@ class SyncWorker:
         await asyncio.gather(*(self._tenant_round(tid, tjobs) for tid, tjobs in by_tenant.items()))
         return len(jobs)
 
+    async def schedule_polls(self) -> int:
+        """Queue a CDC poll for every connected company (a pending poll is reused, never doubled)."""
+
+        def run(session: Session) -> int:
+            tenants = self.ctx.cdc_tenants(session)
+            for tenant_id in tenants:
+                cdc.enqueue_poll(session, tenant_id)
+            session.commit()
+            return len(tenants)
+
+        return await self._db(run)
+
     async def run(self, stop: asyncio.Event | None = None, *, idle_exit: bool = False) -> None:
         """Work until ``stop`` is set (or, with ``idle_exit``, until nothing is due)."""
         stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
         while not stop.is_set():
+            if self.ctx.cdc_interval is not None and loop.time() >= next_poll:
+                await self.schedule_polls()
+                next_poll = loop.time() + self.ctx.cdc_interval.total_seconds()
             claimed = await self.run_once()
             if claimed:
                 continue
@@ -167,7 +185,9 @@ class SyncWorker:
             )
 
     async def _work_one(self, client: QboClient, job: SyncJob) -> None:
-        if job.direction == SyncDirection.PULL:
+        if job.entity == cdc.CDC_JOB_ENTITY:
+            await self._poll(client, job)
+        elif job.direction == SyncDirection.PULL:
             await self._pull(client, job)
         else:
             await self._push(client, job)
@@ -250,6 +270,23 @@ class SyncWorker:
         await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
 
     # ---- pull ------------------------------------------------------------------------------------------
+
+    async def _poll(self, client: QboClient, job: SyncJob) -> None:
+        now = self.ctx.clock()
+        since = await self._db(lambda s: cdc.cursor(s, job.tenant_id, now))
+        changes = await cdc.poll(client, since)
+        trigger = str((job.payload or {}).get("trigger") or "scheduled")
+
+        def run(session: Session) -> None:
+            held = still_ours(session, job.id, self.ctx.worker_id)
+            if held is None:
+                session.rollback()
+                return
+            cdc.queue_changes(session, job.tenant_id, changes, since, trigger)
+            finish(held)
+            session.commit()
+
+        await self._db(run)
 
     async def _pull(self, client: QboClient, job: SyncJob) -> None:
         got = await pulling.fetch(client, job)

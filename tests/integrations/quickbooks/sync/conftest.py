@@ -15,7 +15,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.context import Actor
-from domain.models import Tenant
+from domain.db import utcnow
+from domain.models import QboConnection, Tenant
 from domain.services.sync_mappings import MappingIn, save_mappings
 from domain.services.sync_policy import RetrySchedule, SyncPolicy
 from integrations.quickbooks.client import QboClient
@@ -101,6 +102,7 @@ class Env:
 
         options: dict[str, Any] = {
             "policy_override": fast,
+            "cdc_interval": None,
             "lease": timedelta(seconds=30),
             "dependency_delay": timedelta(seconds=0.2),
         }
@@ -150,6 +152,17 @@ async def env(qbo: Qbo, committing_sessionmaker: sessionmaker[Session]) -> Async
         actor = make_actor(s, tenant)
         # Items book to the new company's "Services" income account unless a test says otherwise.
         save_mappings(s, actor, [MappingIn("revenue", "default", "*", "5", "Services")])
+        # Webhooks find their tenant through the connection's realm; the tokens are never used here.
+        s.add(
+            QboConnection(
+                tenant_id=tenant.id,
+                realm_id=realm,
+                access_token_enc="-",
+                refresh_token_enc="-",
+                access_expires_at=utcnow() + timedelta(hours=1),
+                refresh_expires_at=utcnow() + timedelta(days=100),
+            )
+        )
         s.commit()
         tenant_id = tenant.id
     limiter = RealmLimiter(RateLimits(per_minute=500, per_second=10, concurrent=10, time_scale=60.0))
