@@ -131,6 +131,7 @@ def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
             # "permit fee", "pex pipe": the word before a generic head names the item.
             for i in range(len(core) - 1):
                 add(core[i:-1], 2)
+            add(core[:1], 2)  # "a tankless" for "tankless water heater"
         elif len(core) > 1 and core[0] not in LOCATIONS:
             # "60 ft of romex": a lone modifier names the item only next to a stated quantity.
             add(core[:1], MODIFIER)

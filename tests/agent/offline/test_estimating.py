@@ -184,6 +184,11 @@ def test_an_unsaid_variant_is_drafted_with_a_question(catalog: list[CatalogEntry
         ("Install a bathroom faucet, 1 hour", "Kitchen Faucet"),
         ("AC tune-up", "Furnace Tune-up"),
         ("Diagnose the water heater, 1 hour", "Service Call"),
+        ("Run a camera through the main line", "Drain Cleaning - Main Line"),
+        ("Replace the 40 gallon water heater with a tankless, 8 hours", "Water Heater 40 gal Gas"),
+        ("Replace 25 ft of copper with PEX, 4 hours", "Copper Pipe 3/4 in"),
+        ("Install a water heater expansion tank, 1 hour", "Water Heater 40 gal Gas"),
+        ("Patch the ceiling above the kitchen faucet, 2 hours", "Ceiling"),
     ],
 )
 def test_false_friends_are_not_drafted(job: str, absent: str, catalog: list[CatalogEntry]) -> None:
