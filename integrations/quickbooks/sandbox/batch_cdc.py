@@ -94,7 +94,8 @@ def cdc(
         names.append(entity)
     tz = sandbox.clock.tz
     try:
-        since = parse_qbo_datetime(changed_since, tz).replace(microsecond=0)
+        # An unencoded "+" in the offset arrives as a space.
+        since = parse_qbo_datetime(changed_since.replace(" ", "+"), tz).replace(microsecond=0)
     except ValueError as exc:
         raise faults.query_invalid(f"invalid changedSince '{changed_since}'") from exc
     if since < sandbox.clock.now() - CDC_LOOKBACK:

@@ -214,9 +214,8 @@ class Books:
                 raise faults.validation(
                     "2170", "Invalid Enumeration", f"Invalid Enumeration: {status}", "TxnStatus"
                 )
-            obj["LinkedTxn"] = [
-                link for link in obj.get("LinkedTxn") or [] if link.get("TxnType") == "Invoice"
-            ]
+            # Links to invoices are made from the invoice side; whatever the client sends here is ignored.
+            obj["LinkedTxn"] = copy.deepcopy((previous or {}).get("LinkedTxn") or [])
             return
         if not obj.get("DueDate"):
             days = int(term.get("DueDays", 0)) if term else 0

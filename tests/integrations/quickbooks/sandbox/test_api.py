@@ -201,6 +201,10 @@ def test_cdc_reports_changes_and_deleted_stubs(qbo: Qbo, sandbox: Sandbox) -> No
         }
     ]
     assert blocks[2] == {}
+    # An unencoded "+" offset (decoded as a space) is understood too.
+    plus_since = since.replace("-08:00", "+00:00")
+    plus = qbo.http.get(f"{qbo.url('cdc')}?entities=Customer&changedSince={plus_since}", headers=qbo.headers)
+    assert plus.status_code == 200, plus.text
 
 
 def test_cdc_limits(qbo: Qbo, sandbox: Sandbox) -> None:

@@ -308,6 +308,10 @@ def test_estimate_linked_to_invoice(qbo: Qbo) -> None:
     linked = qbo.read("Estimate", estimate["Id"])
     assert linked["LinkedTxn"] == [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]
     assert linked["TxnStatus"] == "Closed" and linked["SyncToken"] == "1"
+    # The link is kept by the server: a full update of the estimate without LinkedTxn does not drop it.
+    full = {k: v for k, v in linked.items() if k != "LinkedTxn"}
+    status, data = qbo.post("estimate", full)
+    assert status == 200 and data["Estimate"]["LinkedTxn"] == linked["LinkedTxn"]
     # A closed estimate cannot be linked again: the link is ignored, as the schema says.
     again = qbo.create(
         "Invoice",
