@@ -134,6 +134,7 @@ _NEVER_EXTEND = frozenset(
     }
 )
 _CONNECTORS = frozenset({"&", "+", "and", "of", "the", "de", "la", "del", "van", "von", "der", "n", "'n'"})
+_DETERMINERS = frozenset({"the", "our", "a", "an", "my"})
 _VENDOR_MARKERS = frozenset({"vendor", "supplier", "subcontractor", "sub"})
 _CUSTOMER_MARKERS = frozenset({"customer", "client", "homeowner"})
 
@@ -230,6 +231,10 @@ def find_name(text: str) -> NameMatch | None:
     for i, j in _runs(text, tokens):
         first, last = tokens[i], tokens[j - 1]
         before = tokens[i - 1] if i > 0 and _gap_is_space(text, tokens[i - 1], first) else None
+        if before is not None and before.bare in _DETERMINERS and i > 1:
+            # "for the Riverside school district": the anchor is the word before the article.
+            k = i - 2
+            before = tokens[k] if _gap_is_space(text, tokens[k], tokens[i - 1]) else before
         after = tokens[j] if j < len(tokens) and _gap_is_space(text, last, tokens[j]) else None
         raw = text[first.start : last.end]
         if raw.endswith(".") and last.bare not in _ABBREVIATIONS and len(last.bare) > 1:

@@ -125,7 +125,9 @@ COUNT_WORDS = re.compile(
 SUM_WORDS = re.compile(
     r"\b(?:how\s+much|total(?:s|led|ing)?|sum(?:\s+of)?|add(?:ed)?\s+up|added\s+together|combined|"
     r"in\s+total|altogether|all\s+together|total\s+value|dollar\s+value|amount\s+(?:owed|outstanding|due|we)|"
-    r"(?:what|how)\s+much\s+money|grand\s+total|aggregate)\b",
+    r"(?:what|how)\s+much\s+money|grand\s+total|aggregate|"
+    r"(?:what(?:'s|\s+is|\s+are)|how\s+big\s+is|tell\s+me)\s+(?:the\s+|their\s+|his\s+|her\s+|its\s+)?"
+    r"(?:total\s+|current\s+|outstanding\s+|open\s+)?balances?)\b",
     re.I,
 )
 
