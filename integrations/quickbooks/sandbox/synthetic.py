@@ -92,9 +92,19 @@ def _sales(books: Books, entity: str, rng: random.Random) -> dict[str, Any]:
     return books.create(entity, body)
 
 
-def _payment(books: Books, rng: random.Random) -> dict[str, Any]:
-    open_invoices = [i for i in books.store.all("Invoice") if Decimal(str(i.get("Balance", 0))) > 0]
-    invoice = rng.choice(open_invoices) if open_invoices else _sales(books, "Invoice", rng)
+def _payment(books: Books, rng: random.Random, open_ids: list[str]) -> dict[str, Any]:
+    """Pay an open invoice (in full most of the time); ``open_ids`` is kept up to date across calls."""
+    invoice = None
+    while open_ids and invoice is None:
+        index = rng.randrange(len(open_ids))
+        candidate = books.store.get("Invoice", open_ids[index])
+        if candidate is not None and Decimal(str(candidate.get("Balance", 0))) > 0:
+            invoice = candidate
+        else:
+            open_ids[index] = open_ids[-1]
+            open_ids.pop()
+    if invoice is None:
+        invoice = _sales(books, "Invoice", rng)
     balance = Decimal(str(invoice["Balance"]))
     amount = balance if rng.random() < 0.7 else (balance / 2).quantize(Decimal("0.01"))
     return books.create(
@@ -134,9 +144,14 @@ def generate_records(books: Books, entity: str, count: int, rng: random.Random) 
         "Item": lambda: _item(books, rng),
         "Invoice": lambda: _sales(books, "Invoice", rng),
         "Estimate": lambda: _sales(books, "Estimate", rng),
-        "Payment": lambda: _payment(books, rng),
+        "Payment": lambda: _payment(books, rng, open_ids),
         "Bill": lambda: _bill(books, rng),
     }
+    open_ids = (
+        [i["Id"] for i in books.store.all("Invoice") if Decimal(str(i.get("Balance", 0))) > 0]
+        if entity == "Payment"
+        else []
+    )
     if entity not in makers:
         raise ValueError(f"cannot generate {entity} records")
     return [str(makers[entity]()["Id"]) for _ in range(count)]
