@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -31,6 +32,10 @@ MAX_EACH_QUANTITY = Decimal("500")
 MAX_QUANTITY = Decimal("10000")
 HOUR_UNITS = frozenset({"hour", "hours", "hr", "hrs", "h"})
 EACH_UNITS = frozenset({"each", "ea", "unit", "job", "visit"})
+
+_HOURLY = re.compile(r"\b(?:labou?r|hourly|per hour|an hour|/\s*hr|per hr)\b", re.IGNORECASE)
+
+_PER_UNIT = re.compile(r"\bper (foot|ft|meter|yard|pound|lb|gallon|hour|hr)\b", re.IGNORECASE)
 
 _LINE_TYPE = {
     ItemType.LABOR: LineType.LABOR,
@@ -74,12 +79,26 @@ class CatalogEntry:
         """Hourly items are labor: their quantity is hours, rounded to the half hour."""
         if self.unit:
             return self.unit.strip().lower() in HOUR_UNITS
-        return self.type is ItemType.LABOR
+        if self.type is not ItemType.LABOR:
+            return False
+        # Without a unit, QBO "Service" items (imported as labor) are hourly only when they say so; a drain
+        # cleaning or an inspection is priced per job.
+        return _HOURLY.search(f"{self.name} {self.description or ''}") is not None
+
+    @property
+    def sold_by(self) -> str:
+        """The unit a quantity counts; without one on the item, what its description says ("per foot")."""
+        if self.unit and self.unit.strip():
+            return self.unit.strip().lower()
+        said = _PER_UNIT.search(f"{self.name} {self.description or ''}")
+        if said:
+            return "hour" if said.group(1).lower() in HOUR_UNITS else said.group(1).lower()
+        return "hour" if self.billed_hourly else "each"
 
     @property
     def counted(self) -> bool:
         """Items sold by the piece (or per job) take whole quantities."""
-        return (self.unit or "each").strip().lower() in EACH_UNITS and not self.billed_hourly
+        return self.sold_by in EACH_UNITS and not self.billed_hourly
 
 
 class DraftLineRequest(BaseModel):
@@ -292,8 +311,9 @@ def _quantity(entry: CatalogEntry, req: DraftLineRequest, notes: list[str]) -> D
     quantity = req.quantity
     if quantity is None:
         if not entry.counted:
-            unit = entry.unit or "unit"
-            notes.append(f"How many {unit}s of '{entry.name}'? No quantity was given, so it was not added.")
+            notes.append(
+                f"No quantity was given for '{entry.name}' (sold per {entry.sold_by}), so it was not added."
+            )
             return None
         quantity = Decimal(1)
     if quantity <= 0:

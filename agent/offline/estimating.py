@@ -125,7 +125,7 @@ def _item_lines(mentions: list[Mention]) -> tuple[list[DraftLineRequest], list[s
             why = f"{_fmt(counts[key])} for each of the {_fmt(most)} units in the job ({phrases})."
         elif key in counts:
             quantity = counts[key]
-            why = f"{_fmt(quantity)} {entry.unit or 'each'} from the job ({phrases})."
+            why = f"{_fmt(quantity)} {entry.sold_by} from the job ({phrases})."
         elif entry.counted:
             plural = any(m.plural for m in group)
             quantity = most if plural else Decimal(1)
@@ -136,7 +136,7 @@ def _item_lines(mentions: list[Mention]) -> tuple[list[DraftLineRequest], list[s
                 why = f"{_fmt(quantity)}, one for each of the {_fmt(most)} units in the job ({phrases})."
         else:
             warnings.append(
-                f"{entry.name} is sold per {entry.unit or 'unit'} and the job does not say how much "
+                f"{entry.name} is sold per {entry.sold_by} and the job does not say how much "
                 f"({phrases}), so it was not added."
             )
             continue

@@ -8,52 +8,25 @@ demo company ships those as ``itemUnits`` and ``itemKeywords``; in the product t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from domain.drafting import CatalogEntry
-from domain.models.catalog import ItemType
+from domain.models.catalog import Item
 from domain.money import to_decimal
-
-_FEE = re.compile(r"\b(fee|permit|charge|call|trip|haul|disposal)\b", re.IGNORECASE)
-
-
-def item_type(item: Mapping[str, Any], unit: str | None) -> ItemType:
-    """The product's item type for a QBO item: hourly → labor, goods → material, fees, discounts, other."""
-    name = str(item.get("Name", ""))
-    if unit and unit.lower() in {"hour", "hours", "hr"}:
-        return ItemType.LABOR
-    if name.strip().lower() == "discount":
-        return ItemType.DISCOUNT
-    if item.get("Type") in {"NonInventory", "Inventory"}:
-        return ItemType.MATERIAL
-    if _FEE.search(name) or _FEE.search(str(item.get("Description") or "")):
-        return ItemType.FEE
-    return ItemType.OTHER
+from integrations.quickbooks.mapping import item_from_qbo
 
 
 def catalog_from_company(company: Mapping[str, Any]) -> list[CatalogEntry]:
+    """Catalog entries exactly as the product imports the company's items (same type and unit mapping)."""
     keywords: Mapping[str, list[str]] = company.get("itemKeywords") or {}
     units: Mapping[str, str] = company.get("itemUnits") or {}
     entries = []
-    for item in company.get("Item", []):
-        name = str(item["Name"])
-        unit = units.get(name)
-        entries.append(
-            CatalogEntry(
-                id=str(item["Id"]),
-                name=name,
-                type=item_type(item, unit),
-                rate=to_decimal(item.get("UnitPrice", 0)),
-                taxable=bool(item.get("Taxable", False)),
-                unit=unit,
-                keywords=tuple(keywords.get(name, ())),
-                description=item.get("Description"),
-                active=bool(item.get("Active", True)),
-            )
-        )
+    for obj in company.get("Item", []):
+        fields = item_from_qbo(obj, keywords=keywords.get(obj["Name"]), unit=units.get(obj["Name"]))
+        entries.append(CatalogEntry.from_item(Item(id=str(obj["Id"]), **fields)))
     return entries
 
 
@@ -62,7 +35,7 @@ def load_company(path: Path) -> dict[str, Any]:
     return data
 
 
-def company_tax_rate(company: Mapping[str, Any]) -> Any:
+def company_tax_rate(company: Mapping[str, Any]) -> Decimal:
     """The first active sales tax rate of the company, in percent (0 when it has none)."""
     for rate in company.get("TaxRate", []):
         if rate.get("Active", True):

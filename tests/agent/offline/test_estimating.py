@@ -72,11 +72,38 @@ def test_held_out_jobs(case: dict[str, Any], catalog: list[CatalogEntry]) -> Non
 
 
 @pytest.mark.parametrize("name", ["estimates_public.jsonl", "estimate_jobs.jsonl"])
-def test_a_catalog_without_keywords_still_works(name: str, company: dict[str, Any]) -> None:
-    bare = catalog_from_company({**company, "itemKeywords": {}})
-    assert all(not e.keywords for e in bare)
+@pytest.mark.parametrize("variant", ["no keywords", "no keywords or units", "sorted by name", "reversed"])
+def test_the_catalog_shape_does_not_matter(name: str, variant: str, company: dict[str, Any]) -> None:
+    """A real QBO company has no keywords or units, and the product lists items by name."""
+    if variant == "no keywords":
+        entries = catalog_from_company({**company, "itemKeywords": {}})
+        assert all(not e.keywords for e in entries)
+    elif variant == "no keywords or units":
+        entries = catalog_from_company({**company, "itemKeywords": {}, "itemUnits": {}})
+        assert all(e.unit is None for e in entries)
+    elif variant == "sorted by name":
+        entries = sorted(catalog_from_company(company), key=lambda e: e.name)
+    else:
+        entries = list(reversed(catalog_from_company(company)))
     for case in _cases(name):
-        _check_case(case, bare)
+        _check_case(case, entries)
+
+
+def test_items_are_typed_as_the_product_imports_them(catalog: list[CatalogEntry]) -> None:
+    by_name = {e.name: e for e in catalog}
+    assert by_name["Water Heater 50 gal Gas"].type is ItemType.MATERIAL
+    assert by_name["Permit Fee"].type is ItemType.FEE
+    assert by_name["Labor - Standard"].billed_hourly
+    assert not by_name["Drain Cleaning - Main Line"].billed_hourly  # a QBO service priced per job
+    assert by_name["PEX Pipe 1/2 in"].sold_by == "foot" and not by_name["PEX Pipe 1/2 in"].counted
+
+
+def test_units_are_read_from_descriptions_when_missing(company: dict[str, Any]) -> None:
+    by_name = {e.name: e for e in catalog_from_company({**company, "itemUnits": {}})}
+    assert by_name["Labor - Apprentice"].billed_hourly  # "Apprentice helper, per hour"
+    assert not by_name["Camera Inspection"].billed_hourly
+    assert by_name["Copper Pipe 3/4 in"].sold_by == "foot"
+    assert by_name["Toilet - Standard"].counted
 
 
 def test_lines_only_ever_name_catalog_items(catalog: list[CatalogEntry]) -> None:
