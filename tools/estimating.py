@@ -43,6 +43,8 @@ class DraftArgs(BaseModel):
     )
     hours: Decimal | None = Field(default=None, gt=0, le=200, description="Labor hours, when not given per line")
     title: str | None = Field(default=None, max_length=200)
+    unpriced: list[str] = Field(default_factory=list, max_length=20,
+                                description="Work in the job that no catalog item covers (shown as warnings)")
 
 
 class UpdateArgs(BaseModel):
@@ -66,14 +68,15 @@ def _with_hours(lines: list[DraftLineRequest], hours: Decimal | None, env: ToolE
     ]
 
 
-def _draft(lines: list[DraftLineRequest], env: ToolEnv, customer: Customer) -> EstimateDraft:
+def _draft(lines: list[DraftLineRequest], env: ToolEnv, customer: Customer, notes: list[str] | None = None
+           ) -> EstimateDraft:
     may_change = can(env.actor.role, Permission.CHANGE_PRICES)
     if not may_change and any(r.unit_price is not None for r in lines):
         raise ValidationFailed(f"a {env.actor.role.value} drafts at catalog prices; drop unit_price")
     tenant = get_tenant(env.session, env.actor.tenant_id)
     return build_draft(lines, catalog(env.session, env.actor.tenant_id),
                        default_markup_percent=tenant.default_markup_percent, tax_exempt=customer.tax_exempt,
-                       allow_price_override=may_change)
+                       allow_price_override=may_change, warnings=notes or ())
 
 
 def _preview_lines(env: ToolEnv, customer: Customer, lines: list[LineCreate]) -> dict[str, Any]:
@@ -100,7 +103,7 @@ class DraftEstimate(BooksTool):
         if not args.lines:
             raise ValidationFailed("list the catalog items for this job in 'lines' (item_name, quantity or hours)")
         customer = find_customer(env.session, env.actor.tenant_id, args.customer)
-        return customer, _draft(_with_hours(args.lines, args.hours, env), env, customer)
+        return customer, _draft(_with_hours(args.lines, args.hours, env), env, customer, args.unpriced)
 
     async def propose(self, args: DraftArgs, env: ToolEnv) -> ProposedAction:
         customer, draft = self._build(args, env)

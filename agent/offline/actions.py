@@ -1,0 +1,167 @@
+"""The offline model's reading of write requests: staff phrasing → the same tool calls an LLM would make.
+
+Each reader is a regular expression over the whole message; the first that matches wins. Only phrasing that
+clearly asks for a change is read as one; everything else is left to the question reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agent.offline.lang_amounts import amount_value
+
+_NUM = r"#?\s*(?P<num>[A-Za-z]{0,3}\d[\w-]*)"
+_TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?)\s*(?P<reason>.+))?"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRequest:
+    name: str
+    args: dict[str, Any]
+
+
+def _convert(m: re.Match[str]) -> ToolRequest:
+    return ToolRequest("convert_estimate_to_invoice", {"doc_number": m["num"], "send": bool(m["send"])})
+
+
+def _payment(m: re.Match[str]) -> ToolRequest:
+    args: dict[str, Any] = {"customer": m["customer"].strip(" .,"), "amount": str(amount_value(m["amount"]))}
+    if m["method"]:
+        method = m["method"].lower()
+        args["method"] = {"cheque": "check", "credit card": "card", "ach": "ach"}.get(method, method)
+    if m["invoices"]:
+        args["invoices"] = re.findall(r"[A-Za-z]{0,3}\d[\w-]*", m["invoices"])
+    if m["ref"]:
+        args["reference"] = m["ref"]
+    return ToolRequest("record_payment", args)
+
+
+def _void(m: re.Match[str]) -> ToolRequest:
+    args: dict[str, Any] = {"doc_number": m["num"]}
+    if m["reason"]:
+        args["reason"] = m["reason"].strip(" .")
+    return ToolRequest("void_invoice", args)
+
+
+def _write_off(m: re.Match[str]) -> ToolRequest:
+    reason = (m["reason"] or "").strip(" .") or "uncollectible"
+    args: dict[str, Any] = {"doc_number": m["num"], "reason": reason if len(reason) >= 3 else "uncollectible"}
+    if m["amount"]:
+        args["amount"] = str(amount_value(m["amount"]))
+    return ToolRequest("write_off_invoice", args)
+
+
+def _send(m: re.Match[str]) -> ToolRequest:
+    kind = m["kind"].lower()
+    name = "send_invoice" if kind.startswith("inv") else "send_estimate"
+    return ToolRequest(name, {"doc_number": m["num"]})
+
+
+_EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
+
+
+def _customer(m: re.Match[str]) -> ToolRequest:
+    rest = m["rest"]
+    email = _EMAIL.search(rest)
+    phone = _PHONE.search(rest)
+    name = re.split(r",|;|\s+(?:with|email|e-mail|phone|at)\b|\s+\(", rest, maxsplit=1)[0]
+    name = name.strip(" .'\"") or rest.strip()
+    args: dict[str, Any] = {"display_name": name}
+    if email:
+        args["email"] = email.group(0)
+    if phone:
+        args["phone"] = phone.group(0)
+    return ToolRequest("create_customer", args)
+
+
+_READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest]]] = [
+    (
+        re.compile(
+            r"\b(?:turn|convert|make|change)\s+(?:the\s+)?(?:estimate|quote)\s+"
+            + _NUM
+            + r"\s+(?:into|to)\s+(?:an?\s+)?invoice(?P<send>.*\bsend\b)?",
+            re.I,
+        ),
+        _convert,
+    ),
+    (
+        re.compile(
+            r"\b(?:record|log|enter|post|apply)\s+(?:a\s+|the\s+)?(?P<amount>\$?\s?[\d,]+(?:\.\d+)?k?)\s*"
+            r"(?:dollars?\s+)?(?P<method>check|cheque|cash|card|credit card|ach|wire|payment)?"
+            r"(?:\s+payment)?(?:\s*(?:#|no\.?|number)\s*(?P<ref>\w+))?\s+from\s+(?P<customer>.+?)"
+            r"(?:\s+(?:for|on|against|to)\s+(?:invoices?|inv)\s*(?P<invoices>[#\w\s,-]+?(?:\s+and\s+#?\w+)?))?"
+            r"\s*[.!]?$",
+            re.I,
+        ),
+        _payment,
+    ),
+    (
+        re.compile(
+            r"\bwrite[\s-]?off\s+(?:(?P<amount>\$\s?[\d,]+(?:\.\d+)?)\s+(?:of|on|from)\s+)?"
+            r"(?:the\s+(?:rest|balance|remainder)\s+(?:of|on)\s+)?(?:invoice|inv)\s*" + _NUM + _TAIL,
+            re.I,
+        ),
+        _write_off,
+    ),
+    (re.compile(r"\bvoid\s+(?:the\s+)?(?:invoice|inv)\s*" + _NUM + _TAIL, re.I), _void),
+    (
+        re.compile(
+            r"\b(?:send|email|e-mail|resend)\s+(?:the\s+)?(?P<kind>estimate|quote|invoice|inv)\s*" + _NUM,
+            re.I,
+        ),
+        _send,
+    ),
+    (
+        re.compile(
+            r"\b(?:add|create|new|set up)\s+(?:a\s+)?(?:new\s+)?customer\s*(?:called|named|:)?\s*(?P<rest>.+)$",
+            re.I,
+        ),
+        _customer,
+    ),
+]
+
+_DRAFT = re.compile(
+    r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:draft|write|create|make|prepare|put together|quote)\s+"
+    r"(?:up\s+)?(?:me\s+)?(?:an?\s+|the\s+)?(?:estimate|quote|bid)?\s*(?:for\s+(?P<customer>[^:—–\n]+?)\s*"
+    r"(?:[:—–]|\s-\s|,)\s*)?(?P<job>.+)$",
+    re.I | re.S,
+)
+
+
+def read_write_request(text: str) -> ToolRequest | None:
+    """The write a message asks for, if it clearly asks for one."""
+    cleaned = " ".join(text.replace("’", "'").split())
+    for pattern, build in _READERS:
+        m = pattern.search(cleaned)
+        if m:
+            return build(m)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRequest:
+    customer: str | None
+    job: str
+
+
+def read_draft_request(text: str) -> DraftRequest | None:
+    """'draft an estimate for Jane Cooper: replace the water heater, 3.5 hours' → customer + job."""
+    cleaned = " ".join(text.replace("’", "'").split())
+    if not re.match(
+        r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:draft|write|create|make|prepare|put together"
+        r"|quote)\b.*\b(?:estimate|quote|bid)\b",
+        cleaned,
+        re.I,
+    ) and not cleaned.lower().startswith(("estimate for", "quote for")):
+        return None
+    if cleaned.lower().startswith(("estimate for", "quote for")):
+        cleaned = "draft " + cleaned
+    m = _DRAFT.match(cleaned)
+    if m is None:
+        return None
+    customer = (m["customer"] or "").strip() or None
+    return DraftRequest(customer=customer, job=m["job"].strip())

@@ -1,0 +1,162 @@
+"""The offline chat model: deterministic and rule-based, it emits the same tool calls an LLM would.
+
+It serves the demo, the tests and air-gapped installs. Questions go through the intent reader, estimate requests
+through the estimate planner, changes through the write-phrasing reader; results come back as plain language.
+It says plainly what it did not understand, with examples of what it can do. It never writes anything itself:
+its write tool calls are proposals like any model's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field, PrivateAttr
+
+from agent.offline.actions import read_draft_request, read_write_request
+from agent.offline.answers import answer_action, answer_error, answer_query
+from agent.offline.estimating import plan_estimate
+from agent.offline.intents import parse_intent
+from domain.drafting import CatalogEntry
+
+MODEL_NAME = "qbo-agent-offline"
+_TODAY = re.compile(r"Today is (\d{4}-\d{2}-\d{2})")
+_SHOW_QUERY = re.compile(r"\b(?:show|see|what(?:'s| is| was)?|give|print|display)\b.*\bquer(?:y|ies)\b|"
+                         r"\bhow did you (?:get|find|look)", re.I)
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you)\b[\s!.]*$", re.I)
+WRITE_EXAMPLES = (
+    "draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, 3.5 hours",
+    "turn estimate 5012 into an invoice and send it",
+    "record a $500 check from Bob's Bakery for invoice 1042",
+    "void invoice 1003",
+    "write off the rest of invoice 1010 — customer went bankrupt",
+)
+_ids = itertools.count(1)
+
+
+def _call_id() -> str:
+    return f"offline_{next(_ids)}"
+
+
+def _payload(message: ToolMessage) -> dict[str, Any]:
+    try:
+        data = json.loads(message.content) if isinstance(message.content, str) else {}
+    except json.JSONDecodeError:
+        return {"error": str(message.content)}
+    return data if isinstance(data, dict) else {"value": data}
+
+
+class OfflineChatModel(BaseChatModel):
+    """A ``BaseChatModel`` with ``bind_tools`` whose "reasoning" is the offline readers."""
+
+    catalog: list[CatalogEntry] = Field(default_factory=list)
+    today: date | None = None  # used only when the system prompt does not say what today is
+    _tools: frozenset[str] | None = PrivateAttr(default=None)
+
+    @property
+    def _llm_type(self) -> str:
+        return "qbo-agent-offline"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> OfflineChatModel:
+        bound = self.model_copy()
+        bound._tools = frozenset(getattr(t, "name", None) or t["function"]["name"] for t in tools)
+        return bound
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+
+    # ---- the rules ------------------------------------------------------------------------------------------
+
+    def reply(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        if messages and isinstance(messages[-1], ToolMessage):
+            return AIMessage(self._answer_tools(messages))
+        human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+        if human is None:
+            return AIMessage("How can I help with the books?")
+        return self._read(str(human.content), messages)
+
+    def _today(self, messages: Sequence[BaseMessage]) -> date:
+        for m in messages:
+            if isinstance(m, SystemMessage):
+                found = _TODAY.search(str(m.content))
+                if found:
+                    return date.fromisoformat(found.group(1))
+        return self.today or date.today()
+
+    def _call(self, name: str, args: dict[str, Any], text: str = "") -> AIMessage:
+        if self._tools is not None and name not in self._tools:
+            return AIMessage(f"I cannot {name.replace('_', ' ')} here.")
+        return AIMessage(content=text, tool_calls=[{"name": name, "args": args, "id": _call_id(),
+                                                    "type": "tool_call"}])
+
+    def _read(self, text: str, messages: Sequence[BaseMessage]) -> AIMessage:
+        if _SHOW_QUERY.search(text):
+            return AIMessage(self._last_query(messages))
+        if _GREETING.match(text):
+            return AIMessage("Hello! Ask me about invoices, estimates, payments or customers, or ask me to "
+                             "draft an estimate.")
+        draft = read_draft_request(text)
+        if draft is not None:
+            return self._draft(draft.customer, draft.job)
+        write = read_write_request(text)
+        if write is not None:
+            return self._call(write.name, write.args)
+        parsed = parse_intent(text, self._today(messages))
+        if parsed.intent is not None:
+            return self._call("query_books", {"intent": parsed.intent.to_json()})
+        writes = "; ".join(f'"{e}"' for e in WRITE_EXAMPLES)
+        return AIMessage(f"{parsed.message} I can also propose changes for your approval, e.g. {writes}.")
+
+    def _draft(self, customer: str | None, job: str) -> AIMessage:
+        if not customer:
+            return AIMessage("Which customer is this estimate for? Say e.g. "
+                             f'"{WRITE_EXAMPLES[0]}".')
+        if not self.catalog:
+            return AIMessage("I have no price list to draft from yet; import the catalog from QuickBooks first.")
+        plan = plan_estimate(job, self.catalog)
+        if not plan.lines:
+            return AIMessage("Nothing in that job matches the catalog, so I cannot draft lines for it. "
+                             + " ".join(plan.warnings))
+        lines = [line.model_dump(mode="json", exclude_none=True) for line in plan.lines]
+        args: dict[str, Any] = {"customer": customer, "job_description": job, "lines": lines}
+        if plan.warnings:
+            args["unpriced"] = plan.warnings
+        return self._call("draft_estimate", args)
+
+    def _last_query(self, messages: Sequence[BaseMessage]) -> str:
+        for m in reversed(messages):
+            if isinstance(m, ToolMessage):
+                query = _payload(m).get("query")
+                if query:
+                    return f"Here is the QuickBooks query I ran:\n{query}"
+        return "I have not run a query in this conversation yet."
+
+    def _answer_tools(self, messages: Sequence[BaseMessage]) -> str:
+        results: list[ToolMessage] = []
+        for m in reversed(messages):
+            if not isinstance(m, ToolMessage):
+                break
+            results.append(m)
+        parts = []
+        for m in reversed(results):
+            data = _payload(m)
+            if "error" in data and "status" not in data:
+                parts.append(answer_error(data))
+            elif "status" in data and "approval_id" in data:
+                parts.append(answer_action(m.name or "", data))
+            elif "results" in data:
+                parts.append(answer_query(data))
+            else:
+                parts.append(json.dumps(data, default=str))
+        return "\n\n".join(parts)

@@ -1,0 +1,65 @@
+"""Where read questions are answered: live QuickBooks (``QboBooks``) or the local store (``LocalBooks``).
+
+Both take a validated QboIntent and return the same shape — ``{"query", "results", "aggregate"}`` with QBO field
+names — so the agent, the CLI and the differential test cannot tell them apart except by where the data lives.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from domain.intent import QboIntent
+from domain.names import NameCandidate, resolve_name
+from domain.queries import run_intent_locally
+from integrations.quickbooks.client import QboClient
+from integrations.quickbooks.query import compile_intent, finish_rows
+
+
+class LocalBooks:
+    """The local mirror of the company (imported from QBO, kept current by sync)."""
+
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
+        result = run_intent_locally(self.session, self.tenant_id, intent, today=today)
+        # The QBO query that asks the same question, so "show me the query" means the same everywhere.
+        compiled = compile_intent(intent, today=today)
+        return {"query": compiled.text, "results": result.rows,
+                "aggregate": result.aggregate.to_json() if result.aggregate else None}
+
+
+def _candidates(records: list[dict[str, Any]]) -> list[NameCandidate]:
+    out = []
+    for r in records:
+        aliases = {r.get(k) for k in ("CompanyName", "FullyQualifiedName")} - {None, "", r["DisplayName"]}
+        out.append(NameCandidate(id=str(r["Id"]), name=r["DisplayName"], aliases=tuple(sorted(aliases)),
+                                 active=bool(r.get("Active", True))))
+    return out
+
+
+class QboBooks:
+    """Live answers: resolve names against QBO's lists, compile, fetch, finish (post filters, paging, sums)."""
+
+    def __init__(self, client: QboClient) -> None:
+        self.client = client
+
+    async def _resolve(self, entity: str, name: str, kind: str) -> str:
+        records = await self.client.query_all(f"SELECT * FROM {entity}")
+        return resolve_name(name, _candidates(records), kind=kind).id
+
+    async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
+        f = intent.filters
+        customer_id = await self._resolve("Customer", f.customer_name, "customer") if f.customer_name else None
+        vendor_id = await self._resolve("Vendor", f.vendor_name, "vendor") if f.vendor_name else None
+        compiled = compile_intent(intent, customer_id=customer_id, vendor_id=vendor_id, today=today)
+        # One query: either the requested page, or (sums, counts, post filters) the bounded scan window.
+        response = await self.client.query(compiled.text)
+        rows = list(response.get(compiled.entity) or [])
+        page, aggregate = finish_rows(rows, compiled, intent, today)
+        return {"query": compiled.text, "results": page,
+                "aggregate": aggregate.to_json() if aggregate else None}
