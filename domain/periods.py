@@ -484,7 +484,9 @@ def find_period(text: str, today: date) -> PeriodMatch | None:
 def parse_period(phrase: str, today: date) -> Period:
     """A phrase that is only a date expression, e.g. "last quarter"; ValueError when it is not one."""
     cleaned = " ".join(phrase.strip().rstrip("?.!").split())
-    found = find_periods(cleaned, today)
-    if len(found) != 1 or found[0][0] != 0 or found[0][1] != len(cleaned):
-        raise ValueError(f"not a date phrase I understand: {phrase!r}")
-    return found[0][2]
+    for candidate in (cleaned, f"in {cleaned}"):
+        # Alone, "March" or "May" can only be the month; inside a sentence they need "in" to count.
+        found = find_periods(candidate, today)
+        if len(found) == 1 and found[0][0] == 0 and found[0][1] == len(candidate):
+            return found[0][2]
+    raise ValueError(f"not a date phrase I understand: {phrase!r}")

@@ -34,12 +34,21 @@ from domain.models import (
 from domain.queries import run_intent_locally
 
 TODAY = date(2026, 3, 18)
-FIXTURE = Path(__file__).resolve().parents[2] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
+FIXTURE = (
+    Path(__file__).resolve().parents[2] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
+)
 
 
-def _intent(operation: str, aggregate: str | None = None, page: int = 1, size: int = 100, **filters: Any) -> QboIntent:
+def _intent(
+    operation: str, aggregate: str | None = None, page: int = 1, size: int = 100, **filters: Any
+) -> QboIntent:
     return QboIntent.model_validate(
-        {"operation": operation, "filters": filters, "aggregate": aggregate, "pagination": {"page": page, "pageSize": size}}
+        {
+            "operation": operation,
+            "filters": filters,
+            "aggregate": aggregate,
+            "pagination": {"page": page, "pageSize": size},
+        }
     )
 
 
@@ -50,7 +59,9 @@ def _tenant(session: Session, name: str = "Northwind") -> Tenant:
     return tenant
 
 
-def _customer(session: Session, tenant: Tenant, name: str, *, active: bool = True, qbo_id: str | None = None) -> Customer:
+def _customer(
+    session: Session, tenant: Tenant, name: str, *, active: bool = True, qbo_id: str | None = None
+) -> Customer:
     row = Customer(tenant_id=tenant.id, display_name=name, active=active, qbo_id=qbo_id)
     session.add(row)
     session.flush()
@@ -92,36 +103,124 @@ def books(session: Session) -> dict[str, Any]:
     acme = _customer(session, tenant, "ACME Corp", qbo_id="1")
     obrien = _customer(session, tenant, "O'Brien Construction")
     _customer(session, tenant, "Westgate Mall", active=False)
-    _invoice(session, tenant, acme, "1001", issued=date(2026, 2, 3), total="1500.00", balance="1500.00",
-             due=date(2026, 3, 5))  # overdue
-    _invoice(session, tenant, acme, "1002", issued=date(2026, 2, 28), total="800.00", balance="300.00",
-             due=date(2026, 3, 30))  # partial, not yet due
-    _invoice(session, tenant, obrien, "1003", issued=date(2026, 3, 10), total="2500.50", balance="0.00",
-             due=date(2026, 4, 9))  # paid
-    _invoice(session, tenant, obrien, "1004", issued=date(2026, 1, 31), total="400.00", balance="400.00",
-             due=date(2026, 2, 28))  # overdue, small
-    _invoice(session, tenant, acme, "1005", issued=date(2026, 3, 1), total="999.00", balance="999.00",
-             status=InvoiceStatus.DRAFT)  # not in the books
-    _invoice(session, tenant, acme, "1006", issued=date(2026, 3, 2), total="50.00", balance="0.00",
-             status=InvoiceStatus.VOID)  # not in the books
+    _invoice(
+        session,
+        tenant,
+        acme,
+        "1001",
+        issued=date(2026, 2, 3),
+        total="1500.00",
+        balance="1500.00",
+        due=date(2026, 3, 5),
+    )  # overdue
+    _invoice(
+        session,
+        tenant,
+        acme,
+        "1002",
+        issued=date(2026, 2, 28),
+        total="800.00",
+        balance="300.00",
+        due=date(2026, 3, 30),
+    )  # partial, not yet due
+    _invoice(
+        session,
+        tenant,
+        obrien,
+        "1003",
+        issued=date(2026, 3, 10),
+        total="2500.50",
+        balance="0.00",
+        due=date(2026, 4, 9),
+    )  # paid
+    _invoice(
+        session,
+        tenant,
+        obrien,
+        "1004",
+        issued=date(2026, 1, 31),
+        total="400.00",
+        balance="400.00",
+        due=date(2026, 2, 28),
+    )  # overdue, small
+    _invoice(
+        session,
+        tenant,
+        acme,
+        "1005",
+        issued=date(2026, 3, 1),
+        total="999.00",
+        balance="999.00",
+        status=InvoiceStatus.DRAFT,
+    )  # not in the books
+    _invoice(
+        session,
+        tenant,
+        acme,
+        "1006",
+        issued=date(2026, 3, 2),
+        total="50.00",
+        balance="0.00",
+        status=InvoiceStatus.VOID,
+    )  # not in the books
     session.add_all(
         [
-            Estimate(tenant_id=tenant.id, customer_id=acme.id, doc_number="5001", txn_date=date(2026, 3, 1),
-                     status=EstimateStatus.SENT, total=Decimal("3000.00")),
-            Estimate(tenant_id=tenant.id, customer_id=acme.id, doc_number="5002", txn_date=date(2026, 2, 1),
-                     status=EstimateStatus.APPROVED, total=Decimal("1200.00")),
-            Estimate(tenant_id=tenant.id, customer_id=obrien.id, doc_number="5003", txn_date=date(2025, 12, 1),
-                     status=EstimateStatus.REJECTED, total=Decimal("700.00")),
-            Estimate(tenant_id=tenant.id, customer_id=obrien.id, doc_number="5004", txn_date=date(2026, 1, 5),
-                     status=EstimateStatus.CONVERTED, total=Decimal("2500.50")),
-            Payment(tenant_id=tenant.id, customer_id=acme.id, amount=Decimal("500.00"), payment_date=date(2026, 3, 3)),
-            Payment(tenant_id=tenant.id, customer_id=obrien.id, amount=Decimal("2500.50"),
-                    payment_date=date(2026, 3, 12)),
-            Payment(tenant_id=tenant.id, customer_id=acme.id, amount=Decimal("75.00"), payment_date=date(2026, 3, 4),
-                    voided=True),
+            Estimate(
+                tenant_id=tenant.id,
+                customer_id=acme.id,
+                doc_number="5001",
+                txn_date=date(2026, 3, 1),
+                status=EstimateStatus.SENT,
+                total=Decimal("3000.00"),
+            ),
+            Estimate(
+                tenant_id=tenant.id,
+                customer_id=acme.id,
+                doc_number="5002",
+                txn_date=date(2026, 2, 1),
+                status=EstimateStatus.APPROVED,
+                total=Decimal("1200.00"),
+            ),
+            Estimate(
+                tenant_id=tenant.id,
+                customer_id=obrien.id,
+                doc_number="5003",
+                txn_date=date(2025, 12, 1),
+                status=EstimateStatus.REJECTED,
+                total=Decimal("700.00"),
+            ),
+            Estimate(
+                tenant_id=tenant.id,
+                customer_id=obrien.id,
+                doc_number="5004",
+                txn_date=date(2026, 1, 5),
+                status=EstimateStatus.CONVERTED,
+                total=Decimal("2500.50"),
+            ),
+            Payment(
+                tenant_id=tenant.id,
+                customer_id=acme.id,
+                amount=Decimal("500.00"),
+                payment_date=date(2026, 3, 3),
+            ),
+            Payment(
+                tenant_id=tenant.id,
+                customer_id=obrien.id,
+                amount=Decimal("2500.50"),
+                payment_date=date(2026, 3, 12),
+            ),
+            Payment(
+                tenant_id=tenant.id,
+                customer_id=acme.id,
+                amount=Decimal("75.00"),
+                payment_date=date(2026, 3, 4),
+                voided=True,
+            ),
             Item(tenant_id=tenant.id, name="Service Call", type=ItemType.FEE, rate=Decimal("89")),
             Item(tenant_id=tenant.id, name="Labor - Standard", type=ItemType.LABOR, rate=Decimal("110")),
-            Item(tenant_id=tenant.id, name="Old Part", type=ItemType.MATERIAL, rate=Decimal("5"), active=False),
+            Item(
+                tenant_id=tenant.id, name="Old Part", type=ItemType.MATERIAL, rate=Decimal("5"), active=False
+            ),
         ]
     )
     ferguson = Vendor(tenant_id=tenant.id, display_name="Ferguson Supply")
@@ -130,10 +229,24 @@ def books(session: Session) -> dict[str, Any]:
     session.flush()
     session.add_all(
         [
-            Bill(tenant_id=tenant.id, vendor_id=ferguson.id, doc_number="V1", txn_date=date(2026, 2, 10),
-                 due_date=date(2026, 3, 12), total=Decimal("2000.00"), balance=Decimal("2000.00")),
-            Bill(tenant_id=tenant.id, vendor_id=johnstone.id, doc_number="V2", txn_date=date(2026, 3, 1),
-                 due_date=date(2026, 3, 31), total=Decimal("640.25"), balance=Decimal("0.00")),
+            Bill(
+                tenant_id=tenant.id,
+                vendor_id=ferguson.id,
+                doc_number="V1",
+                txn_date=date(2026, 2, 10),
+                due_date=date(2026, 3, 12),
+                total=Decimal("2000.00"),
+                balance=Decimal("2000.00"),
+            ),
+            Bill(
+                tenant_id=tenant.id,
+                vendor_id=johnstone.id,
+                doc_number="V2",
+                txn_date=date(2026, 3, 1),
+                due_date=date(2026, 3, 31),
+                total=Decimal("640.25"),
+                balance=Decimal("0.00"),
+            ),
         ]
     )
     # Another tenant's rows must never show up.
@@ -190,7 +303,9 @@ def test_paging_is_stable_and_newest_first(session: Session, books: dict[str, An
     assert pages == [["1003", "1002", "1001"], ["1004"], []]
 
 
-def test_names_resolve_fuzzily_and_unknown_or_ambiguous_names_raise(session: Session, books: dict[str, Any]) -> None:
+def test_names_resolve_fuzzily_and_unknown_or_ambiguous_names_raise(
+    session: Session, books: dict[str, Any]
+) -> None:
     rows = _run(session, books, _intent("LIST_INVOICES", customerName="obrien construction")).rows
     assert {r["DocNumber"] for r in rows} == {"1003", "1004"}
     assert rows[0]["CustomerRef"]["name"] == "O'Brien Construction"
@@ -252,8 +367,13 @@ def _load_demo(session: Session) -> Tenant:
     tenant = _tenant(session, "Demo")
     customers = {}
     for c in data["Customer"]:
-        row = Customer(tenant_id=tenant.id, display_name=c["DisplayName"], company_name=c.get("CompanyName"),
-                       active=c.get("Active", True), qbo_id=c["Id"])
+        row = Customer(
+            tenant_id=tenant.id,
+            display_name=c["DisplayName"],
+            company_name=c.get("CompanyName"),
+            active=c.get("Active", True),
+            qbo_id=c["Id"],
+        )
         session.add(row)
         customers[c["Id"]] = row
     vendors = {}
@@ -261,33 +381,72 @@ def _load_demo(session: Session) -> Tenant:
         vendors[v["Id"]] = Vendor(tenant_id=tenant.id, display_name=v["DisplayName"], qbo_id=v["Id"])
         session.add(vendors[v["Id"]])
     session.flush()
-    status_of = {"Pending": EstimateStatus.SENT, "Accepted": EstimateStatus.APPROVED,
-                 "Closed": EstimateStatus.CONVERTED, "Rejected": EstimateStatus.REJECTED}
+    status_of = {
+        "Pending": EstimateStatus.SENT,
+        "Accepted": EstimateStatus.APPROVED,
+        "Closed": EstimateStatus.CONVERTED,
+        "Rejected": EstimateStatus.REJECTED,
+    }
     for inv in data["Invoice"]:
-        session.add(Invoice(tenant_id=tenant.id, customer_id=customers[inv["CustomerRef"]["value"]].id,
-                            doc_number=inv["DocNumber"], issue_date=date.fromisoformat(inv["TxnDate"]),
-                            due_date=date.fromisoformat(inv["DueDate"]), total=Decimal(str(inv["TotalAmt"])),
-                            balance_due=Decimal(str(inv["Balance"])), qbo_id=inv["Id"],
-                            status=InvoiceStatus.PAID if inv["Balance"] == 0 else InvoiceStatus.OPEN))
+        session.add(
+            Invoice(
+                tenant_id=tenant.id,
+                customer_id=customers[inv["CustomerRef"]["value"]].id,
+                doc_number=inv["DocNumber"],
+                issue_date=date.fromisoformat(inv["TxnDate"]),
+                due_date=date.fromisoformat(inv["DueDate"]),
+                total=Decimal(str(inv["TotalAmt"])),
+                balance_due=Decimal(str(inv["Balance"])),
+                qbo_id=inv["Id"],
+                status=InvoiceStatus.PAID if inv["Balance"] == 0 else InvoiceStatus.OPEN,
+            )
+        )
     for est in data["Estimate"]:
-        session.add(Estimate(tenant_id=tenant.id, customer_id=customers[est["CustomerRef"]["value"]].id,
-                             doc_number=est["DocNumber"], txn_date=date.fromisoformat(est["TxnDate"]),
-                             status=status_of[est["TxnStatus"]], total=Decimal(str(est["TotalAmt"])),
-                             qbo_id=est["Id"]))
+        session.add(
+            Estimate(
+                tenant_id=tenant.id,
+                customer_id=customers[est["CustomerRef"]["value"]].id,
+                doc_number=est["DocNumber"],
+                txn_date=date.fromisoformat(est["TxnDate"]),
+                status=status_of[est["TxnStatus"]],
+                total=Decimal(str(est["TotalAmt"])),
+                qbo_id=est["Id"],
+            )
+        )
     for pay in data["Payment"]:
-        session.add(Payment(tenant_id=tenant.id, customer_id=customers[pay["CustomerRef"]["value"]].id,
-                            amount=Decimal(str(pay["TotalAmt"])), payment_date=date.fromisoformat(pay["TxnDate"]),
-                            qbo_id=pay["Id"]))
+        session.add(
+            Payment(
+                tenant_id=tenant.id,
+                customer_id=customers[pay["CustomerRef"]["value"]].id,
+                amount=Decimal(str(pay["TotalAmt"])),
+                payment_date=date.fromisoformat(pay["TxnDate"]),
+                qbo_id=pay["Id"],
+            )
+        )
     for bill in data["Bill"]:
-        session.add(Bill(tenant_id=tenant.id, vendor_id=vendors[bill["VendorRef"]["value"]].id,
-                         doc_number=bill["DocNumber"], txn_date=date.fromisoformat(bill["TxnDate"]),
-                         due_date=date.fromisoformat(bill["DueDate"]) if bill.get("DueDate") else None,
-                         total=Decimal(str(bill["TotalAmt"])), balance=Decimal(str(bill["Balance"])),
-                         qbo_id=bill["Id"]))
+        session.add(
+            Bill(
+                tenant_id=tenant.id,
+                vendor_id=vendors[bill["VendorRef"]["value"]].id,
+                doc_number=bill["DocNumber"],
+                txn_date=date.fromisoformat(bill["TxnDate"]),
+                due_date=date.fromisoformat(bill["DueDate"]) if bill.get("DueDate") else None,
+                total=Decimal(str(bill["TotalAmt"])),
+                balance=Decimal(str(bill["Balance"])),
+                qbo_id=bill["Id"],
+            )
+        )
     for item in data["Item"]:
-        session.add(Item(tenant_id=tenant.id, name=item["Name"], type=ItemType.OTHER,
-                         rate=Decimal(str(item.get("UnitPrice", 0))), active=item.get("Active", True),
-                         qbo_id=item["Id"]))
+        session.add(
+            Item(
+                tenant_id=tenant.id,
+                name=item["Name"],
+                type=ItemType.OTHER,
+                rate=Decimal(str(item.get("UnitPrice", 0))),
+                active=item.get("Active", True),
+                qbo_id=item["Id"],
+            )
+        )
     session.flush()
     return tenant
 
@@ -303,7 +462,9 @@ PARITY_INTENTS = [
     _intent("GET_INVOICE", docNumber="1042"),
     _intent("LIST_ESTIMATES", status="pending"),
     _intent("LIST_ESTIMATES", customerName="Greenfield Apartments LLC", minAmount=500),
-    _intent("LIST_PAYMENTS", customerName="ACME Corp", dateFrom="2026-01-01", dateTo="2026-03-31", aggregate="sum"),
+    _intent(
+        "LIST_PAYMENTS", customerName="ACME Corp", dateFrom="2026-01-01", dateTo="2026-03-31", aggregate="sum"
+    ),
     _intent("LIST_BILLS", status="open", aggregate="sum"),
     _intent("LIST_BILLS", vendorName="Ferguson Supply", dateFrom="2025-01-01", dateTo="2025-12-31"),
     _intent("LIST_CUSTOMERS"),
@@ -326,15 +487,21 @@ def test_local_answers_equal_the_qbo_path_over_the_demo_company(session: Session
     def qbo_id(kind: str, name: str | None) -> str | None:
         return next((r["Id"] for r in data[kind] if r["DisplayName"] == name), None)
 
-    compiled = compile_intent(intent, customer_id=qbo_id("Customer", intent.filters.customer_name),
-                              vendor_id=qbo_id("Vendor", intent.filters.vendor_name), today=TODAY)
-    response = run_query(parse_query(compiled.text), data[compiled.entity], timezone(timedelta(hours=-8)),
-                         lambda row: row)
+    compiled = compile_intent(
+        intent,
+        customer_id=qbo_id("Customer", intent.filters.customer_name),
+        vendor_id=qbo_id("Vendor", intent.filters.vendor_name),
+        today=TODAY,
+    )
+    response = run_query(
+        parse_query(compiled.text), data[compiled.entity], timezone(timedelta(hours=-8)), lambda row: row
+    )
     rows, aggregate = finish_rows(response.get(compiled.entity, []), compiled, intent, TODAY)
 
     assert [r["Id"] for r in local.rows] == [r["Id"] for r in rows] or (
         # Same records; QBO breaks TxnDate ties by Id, we by DocNumber — compare as sets within equal dates.
-        sorted((r.get("TxnDate"), r["Id"]) for r in local.rows) == sorted((r.get("TxnDate"), r["Id"]) for r in rows)
+        sorted((r.get("TxnDate"), r["Id"]) for r in local.rows)
+        == sorted((r.get("TxnDate"), r["Id"]) for r in rows)
     )
     assert len(local.rows) == len(rows)
     if intent.aggregate:
