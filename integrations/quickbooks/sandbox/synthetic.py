@@ -138,6 +138,11 @@ def _bill(books: Books, rng: random.Random) -> dict[str, Any]:
 
 
 def generate_records(books: Books, entity: str, count: int, rng: random.Random) -> list[str]:
+    open_ids: list[str] = (
+        [str(i["Id"]) for i in books.store.all("Invoice") if Decimal(str(i.get("Balance", 0))) > 0]
+        if entity == "Payment"
+        else []
+    )
     makers = {
         "Customer": lambda: _party(books, "Customer", rng),
         "Vendor": lambda: _party(books, "Vendor", rng),
@@ -147,11 +152,6 @@ def generate_records(books: Books, entity: str, count: int, rng: random.Random) 
         "Payment": lambda: _payment(books, rng, open_ids),
         "Bill": lambda: _bill(books, rng),
     }
-    open_ids = (
-        [i["Id"] for i in books.store.all("Invoice") if Decimal(str(i.get("Balance", 0))) > 0]
-        if entity == "Payment"
-        else []
-    )
     if entity not in makers:
         raise ValueError(f"cannot generate {entity} records")
     return [str(makers[entity]()["Id"]) for _ in range(count)]

@@ -16,6 +16,7 @@ from integrations.quickbooks.sandbox.faults import THROTTLE_MESSAGE
 from integrations.quickbooks.sandbox.gateway import DroppedConnection
 from integrations.quickbooks.sandbox.server import run_sandbox_server
 from integrations.quickbooks.sandbox.state import Sandbox
+from integrations.quickbooks.sandbox.throttle import Throttle
 
 from .conftest import Qbo, fault_codes
 
@@ -51,11 +52,35 @@ def test_batch_rate_limit() -> None:
 
 
 def test_optional_per_second_limit() -> None:
-    http, qbo, _ = client_for(SandboxConfig(limits=RateLimits(per_second=2, time_compression=4)))
+    # A compressed "second" of 2.5 s, so the three calls surely fall into one window.
+    http, qbo, _ = client_for(SandboxConfig(limits=RateLimits(per_second=2, time_compression=0.4)))
     with http:
         assert [qbo.get("companyinfo/1")[0] for _ in range(3)] == [200, 200, 429]
-        time.sleep(0.3)  # a compressed second
-        assert qbo.get("companyinfo/1")[0] == 200
+
+
+def test_throttle_windows_slide_with_a_fake_clock() -> None:
+    now = [0.0]
+    throttle = Throttle(
+        RateLimits(per_minute=3, per_second=2, concurrent=2, batch_per_minute=1, time_compression=2),
+        lambda: now[0],
+    )
+    assert throttle.acquire("r", batch=False) and throttle.acquire("r", batch=False)
+    assert not throttle.acquire("r", batch=False)  # 2 in flight
+    throttle.release("r")
+    assert not throttle.acquire("r", batch=False)  # 2 within the (half-)second
+    now[0] = 0.6
+    assert throttle.acquire("r", batch=True)
+    throttle.release("r")
+    throttle.release("r")
+    now[0] = 1.2
+    assert not throttle.acquire("r", batch=False)  # 3 within the compressed minute (30 s)
+    now[0] = 30.1
+    assert throttle.acquire("r", batch=False)
+    throttle.release("r")
+    assert not throttle.acquire("r", batch=True)  # the batch at 0.6 is still inside its window
+    now[0] = 30.7
+    assert throttle.acquire("r", batch=True)
+    assert throttle.acquire("other", batch=True)  # realms are counted apart
 
 
 def test_limits_are_per_realm() -> None:
