@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Where QuickBooks lives: the real hosts, or the embedded sandbox's base URL in the demo.
     qbo_api_base: str | None = None
     qbo_oauth_base: str | None = None
+    # The app's webhook verifier token from the developer portal; webhooks are refused without it.
+    qbo_webhook_verifier_token: SecretStr | None = None
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "QBO_AGENT_OPENAI_API_KEY")
     )

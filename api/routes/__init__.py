@@ -17,6 +17,8 @@ from api.routes import (
     payments,
     public,
     qbo,
+    sync,
+    webhooks,
 )
 
 
@@ -34,5 +36,8 @@ def all_routers() -> list[APIRouter]:
         audit.router,
         public.router,
         qbo.router,
+        sync.router,
+        webhooks.router,
+        sync.page_router,
         pages.router,
     ]
