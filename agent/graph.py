@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -17,12 +18,19 @@ from langgraph.types import Checkpointer
 
 from agent.approval_node import make_approval_node
 from agent.context import Context
+from agent.offline.estimating import plan_estimate
 from agent.prompts import render_system_prompt
 from agent.state import State
 from agent.tool_node import make_tool_node
 from tools.base import Toolbox
 
 DEFAULT_MAX_TOOL_FAILURES = 3
+
+
+def plan_lines(job: str, catalog: list[Any]) -> tuple[list[Any], list[str]]:
+    """The estimate planner the draft tool falls back on when a model names no lines."""
+    plan = plan_estimate(job, catalog)
+    return list(plan.lines), list(plan.warnings)
 
 
 def build_graph(
@@ -34,6 +42,8 @@ def build_graph(
     system_prompt: Callable[[Context], str] = render_system_prompt,
 ) -> Any:
     """Compile the graph; the caller owns the model, the tools' dependencies and the checkpointer."""
+    if tools.deps.planner is None:
+        tools = replace(tools, deps=replace(tools.deps, planner=plan_lines))
     bound = model.bind_tools(list(tools))
 
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

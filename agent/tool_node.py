@@ -40,7 +40,7 @@ def make_env(toolbox: Toolbox, session: Any, ctx: Context, thread_id: str) -> To
     books = toolbox.deps.books_for(session, actor) if toolbox.deps.books_for else None
     return ToolEnv(
         session=session, actor=actor, today=ctx.resolved_today(), timezone=ctx.timezone,
-        thread_id=thread_id, books=books,
+        thread_id=thread_id, books=books, planner=toolbox.deps.planner,
     )
 
 

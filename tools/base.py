@@ -33,6 +33,11 @@ class BooksSource(Protocol):
         ...
 
 
+# Plans catalog lines for a job description: (job, catalog) → (line requests, warnings). The agent layer injects
+# it so a model that gives no lines (the offline model without a catalog) still gets a draft.
+Planner = Callable[[str, list[Any]], tuple[list[Any], list[str]]]
+
+
 @dataclass(slots=True)
 class ToolEnv:
     """One tool call's world: a session inside the step's transaction, the acting user and the books."""
@@ -43,6 +48,7 @@ class ToolEnv:
     timezone: str
     thread_id: str
     books: BooksSource | None = None
+    planner: Planner | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,7 @@ class ToolDeps:
     sessionmaker: sessionmaker[Session]
     # Chooses the books for a tenant: QboBooks when it is connected, LocalBooks otherwise.
     books_for: Callable[[Session, Actor], BooksSource] | None = None
+    planner: Planner | None = None
 
 
 class ProposedAction(BaseModel):

@@ -100,10 +100,14 @@ class DraftEstimate(BooksTool):
     permission: Permission = Permission.DRAFT_ESTIMATE
 
     def _build(self, args: DraftArgs, env: ToolEnv) -> tuple[Customer, EstimateDraft]:
-        if not args.lines:
+        lines, notes = list(args.lines), list(args.unpriced)
+        if not lines and env.planner is not None:
+            lines, planned = env.planner(args.job_description, catalog(env.session, env.actor.tenant_id))
+            notes += planned
+        if not lines:
             raise ValidationFailed("list the catalog items for this job in 'lines' (item_name, quantity or hours)")
         customer = find_customer(env.session, env.actor.tenant_id, args.customer)
-        return customer, _draft(_with_hours(args.lines, args.hours, env), env, customer, args.unpriced)
+        return customer, _draft(_with_hours(lines, args.hours, env), env, customer, notes)
 
     async def propose(self, args: DraftArgs, env: ToolEnv) -> ProposedAction:
         customer, draft = self._build(args, env)

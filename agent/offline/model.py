@@ -29,9 +29,14 @@ from domain.drafting import CatalogEntry
 
 MODEL_NAME = "qbo-agent-offline"
 _TODAY = re.compile(r"Today is (\d{4}-\d{2}-\d{2})")
-_SHOW_QUERY = re.compile(r"\b(?:show|see|what(?:'s| is| was)?|give|print|display)\b.*\bquer(?:y|ies)\b|"
-                         r"\bhow did you (?:get|find|look)", re.I)
-_GREETING = re.compile(r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you)\b[\s!.]*$", re.I)
+_SHOW_QUERY = re.compile(
+    r"\b(?:show|see|what(?:'s| is| was)?|give|print|display)\b.*\bquer(?:y|ies)\b|"
+    r"\bhow did you (?:get|find|look)",
+    re.I,
+)
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you)\b[\s!.]*$", re.I
+)
 WRITE_EXAMPLES = (
     "draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, 3.5 hours",
     "turn estimate 5012 into an invoice and send it",
@@ -71,8 +76,11 @@ class OfflineChatModel(BaseChatModel):
         return bound
 
     def _generate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
     ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
 
@@ -97,15 +105,18 @@ class OfflineChatModel(BaseChatModel):
     def _call(self, name: str, args: dict[str, Any], text: str = "") -> AIMessage:
         if self._tools is not None and name not in self._tools:
             return AIMessage(f"I cannot {name.replace('_', ' ')} here.")
-        return AIMessage(content=text, tool_calls=[{"name": name, "args": args, "id": _call_id(),
-                                                    "type": "tool_call"}])
+        return AIMessage(
+            content=text, tool_calls=[{"name": name, "args": args, "id": _call_id(), "type": "tool_call"}]
+        )
 
     def _read(self, text: str, messages: Sequence[BaseMessage]) -> AIMessage:
         if _SHOW_QUERY.search(text):
             return AIMessage(self._last_query(messages))
         if _GREETING.match(text):
-            return AIMessage("Hello! Ask me about invoices, estimates, payments or customers, or ask me to "
-                             "draft an estimate.")
+            return AIMessage(
+                "Hello! Ask me about invoices, estimates, payments or customers, or ask me to "
+                "draft an estimate."
+            )
         draft = read_draft_request(text)
         if draft is not None:
             return self._draft(draft.customer, draft.job)
@@ -120,14 +131,16 @@ class OfflineChatModel(BaseChatModel):
 
     def _draft(self, customer: str | None, job: str) -> AIMessage:
         if not customer:
-            return AIMessage("Which customer is this estimate for? Say e.g. "
-                             f'"{WRITE_EXAMPLES[0]}".')
+            return AIMessage(f'Which customer is this estimate for? Say e.g. "{WRITE_EXAMPLES[0]}".')
         if not self.catalog:
-            return AIMessage("I have no price list to draft from yet; import the catalog from QuickBooks first.")
+            # No catalog at hand: the draft tool plans the lines against the company's own catalog.
+            return self._call("draft_estimate", {"customer": customer, "job_description": job})
         plan = plan_estimate(job, self.catalog)
         if not plan.lines:
-            return AIMessage("Nothing in that job matches the catalog, so I cannot draft lines for it. "
-                             + " ".join(plan.warnings))
+            return AIMessage(
+                "Nothing in that job matches the catalog, so I cannot draft lines for it. "
+                + " ".join(plan.warnings)
+            )
         lines = [line.model_dump(mode="json", exclude_none=True) for line in plan.lines]
         args: dict[str, Any] = {"customer": customer, "job_description": job, "lines": lines}
         if plan.warnings:
