@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.context import Context
+from api.qbo_wiring import QboServices
 from api.state import AppState
 from domain.context import Actor
-from domain.models import Tenant
+from domain.models import ConnectionStatus, QboConnection, Tenant
 
 
 @dataclass
@@ -25,8 +28,12 @@ class AgentHandle:
     def context_for(self, session: Session, actor: Actor) -> Context:
         tenant = session.get(Tenant, actor.tenant_id)
         return Context(
-            tenant_id=actor.tenant_id, user_id=actor.user_id, role=actor.role, user_name=actor.name,
-            today=self.today, timezone=tenant.timezone if tenant else "America/Los_Angeles",
+            tenant_id=actor.tenant_id,
+            user_id=actor.user_id,
+            role=actor.role,
+            user_name=actor.name,
+            today=self.today,
+            timezone=tenant.timezone if tenant else "America/Los_Angeles",
             company_name=tenant.name if tenant else "",
         )
 
@@ -38,25 +45,42 @@ def checkpoint_url(state: AppState) -> str:
     """Checkpoints live beside the domain data: the same PostgreSQL, or a SQLite file next to the database."""
     url = state.settings.database_url
     if url.startswith("sqlite"):
+        state.settings.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{state.settings.var_dir / 'checkpoints.sqlite'}"
     return url
 
 
+def make_books_for(qbo: QboServices) -> Callable[[Session, Actor], Any]:
+    """Questions are answered live from QuickBooks when the tenant is connected, else from the local store."""
+    from tools.books import LocalBooks, QboBooks
+
+    def books_for(session: Session, actor: Actor) -> Any:
+        connection = session.scalar(
+            select(QboConnection).where(
+                QboConnection.tenant_id == actor.tenant_id,
+                QboConnection.status == ConnectionStatus.CONNECTED.value,
+            )
+        )
+        if connection is None:
+            return LocalBooks(session, actor.tenant_id)
+        return QboBooks(qbo.client_for_realm(actor.tenant_id, connection.realm_id))
+
+    return books_for
+
+
 async def build_agent_runtime(state: AppState) -> AgentHandle:
     """The production graph: the tool registry, the configured chat model and a durable checkpointer."""
-    from agent.models import make_chat_model
-
     from agent.checkpoint import make_checkpointer
     from agent.graph import build_graph
+    from agent.models import make_chat_model
+    from api.routes.qbo import qbo_of
     from tools.base import ToolDeps
     from tools.registry import make_toolbox
 
     handle = AgentHandle(graph=None, today=state.settings.today)
     checkpointer = await handle.stack.enter_async_context(make_checkpointer(checkpoint_url(state)))
-    model, model_name = make_chat_model(state.settings)
-    toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker))
+    model = make_chat_model(state.settings)
+    toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker, books_for=make_books_for(qbo_of(state))))
     handle.graph = build_graph(model, toolbox, checkpointer)
-    handle.model_name = model_name
+    handle.model_name = str(getattr(model, "model_name", None) or getattr(model, "_llm_type", "offline"))
     return handle
-
-

@@ -17,17 +17,21 @@ from api.settings import DEV_SECRET, Settings
 from api.state import AppState
 
 
-def demo_settings(base: Settings, *, host: str, port: int, sandbox_url: str, today: date | None = None) -> Settings:
+def demo_settings(
+    base: Settings, *, host: str, port: int, sandbox_url: str, today: date | None = None
+) -> Settings:
     var = base.var_dir
     var.mkdir(parents=True, exist_ok=True)
-    return base.model_copy(update={
-        "demo": True,
-        "database_url": f"sqlite:///{var / 'qbo_agent.sqlite'}",
-        "base_url": f"http://{host}:{port}",
-        "qbo_environment": "custom",
-        "qbo_oauth_base": sandbox_url,
-        "today": today,
-    })
+    return base.model_copy(
+        update={
+            "demo": True,
+            "database_url": f"sqlite:///{var / 'qbo_agent.sqlite'}",
+            "base_url": f"http://{host}:{port}",
+            "qbo_environment": "custom",
+            "qbo_oauth_base": sandbox_url,
+            "today": today,
+        }
+    )
 
 
 @contextmanager
@@ -37,15 +41,19 @@ def demo_sandbox(settings: Settings, *, callback: str, today: date | None) -> It
     from integrations.quickbooks.sandbox.config import OAuthClient, SandboxConfig
     from integrations.quickbooks.sandbox.server import run_sandbox_server
 
-    client = OAuthClient(client_id=settings.qbo_client_id,
-                         client_secret=settings.qbo_client_secret.get_secret_value(), redirect_uris=[callback])
+    client = OAuthClient(
+        client_id=settings.qbo_client_id,
+        client_secret=settings.qbo_client_secret.get_secret_value(),
+        redirect_uris=[callback],
+    )
     app = create_sandbox_app(SandboxConfig(clients=[client], today=today))
     with run_sandbox_server(app, "127.0.0.1", 0) as url:
         yield url
 
 
-def demo_startup(echo: Callable[[str], None], allowed_origins: list[str] | None = None
-                 ) -> Callable[[AppState], Awaitable[None]]:
+def demo_startup(
+    echo: Callable[[str], None], allowed_origins: list[str] | None = None
+) -> Callable[[AppState], Awaitable[None]]:
     async def startup(state: AppState) -> None:
         from api.demo import bootstrap_demo
         from api.routes.qbo import qbo_of
@@ -54,7 +62,9 @@ def demo_startup(echo: Callable[[str], None], allowed_origins: list[str] | None 
         info = await bootstrap_demo(state, qbo_of(state), allowed_origins=allowed_origins)
         state.extras["demo"] = info
         base = state.settings.base_url.rstrip("/")
-        echo(f"Demo company connected (QuickBooks company {info.realm_id}); imported {sum(info.imported.values())} records.")
+        echo(
+            f"Demo company connected (QuickBooks company {info.realm_id}); imported {sum(info.imported.values())} records."
+        )
         echo(f"Console:          {base}/console#key={info.keys[Role.OWNER]}")
         echo(f"Owner API key:    {info.keys[Role.OWNER]}")
         echo(f"Office API key:   {info.keys[Role.OFFICE]}")
@@ -67,7 +77,9 @@ def demo_startup(echo: Callable[[str], None], allowed_origins: list[str] | None 
 def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
-        demo: Annotated[bool, typer.Option("--demo", help="Embedded demo: SQLite, QBO sandbox, offline model.")] = False,
+        demo: Annotated[
+            bool, typer.Option("--demo", help="Embedded demo: SQLite, QBO sandbox, offline model.")
+        ] = False,
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
         today: Annotated[str | None, typer.Option(help="Demo only: pin today (YYYY-MM-DD).")] = None,

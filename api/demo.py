@@ -35,8 +35,18 @@ DEMO_USERS = (
 )
 # Read through the QBO API in this order (lists before the documents that refer to them).
 IMPORT_ENTITIES = (
-    "Account", "Term", "PaymentMethod", "TaxCode", "TaxRate", "Item", "Customer", "Vendor",
-    "Estimate", "Invoice", "Payment", "Bill",
+    "Account",
+    "Term",
+    "PaymentMethod",
+    "TaxCode",
+    "TaxRate",
+    "Item",
+    "Customer",
+    "Vendor",
+    "Estimate",
+    "Invoice",
+    "Payment",
+    "Bill",
 )
 
 
@@ -49,7 +59,9 @@ class DemoInfo:
     imported: dict[str, int] = field(default_factory=dict)
 
 
-def ensure_demo_tenant(session: Session, secret: bytes, *, allowed_origins: list[str] | None = None) -> DemoInfo:
+def ensure_demo_tenant(
+    session: Session, secret: bytes, *, allowed_origins: list[str] | None = None
+) -> DemoInfo:
     tenant = session.scalar(select(Tenant).where(Tenant.name == DEMO_TENANT))
     if tenant is None:
         tenant = create_tenant(session, DEMO_TENANT)
@@ -81,7 +93,9 @@ async def connect_through_oauth(state: AppState, qbo: QboServices, info: DemoInf
         raise AppError(f"the QBO sandbox did not redirect back (HTTP {response.status_code})")
     params = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     connection = await qbo.oauth.complete(
-        state=params.get("state", ""), code=params.get("code"), realm_id=params.get("realmId"),
+        state=params.get("state", ""),
+        code=params.get("code"),
+        realm_id=params.get("realmId"),
         error=params.get("error"),
     )
     return connection.realm_id
@@ -103,7 +117,9 @@ def item_hints() -> dict[str, Any]:
     return {"itemKeywords": data.get("itemKeywords") or {}, "itemUnits": data.get("itemUnits") or {}}
 
 
-async def bootstrap_demo(state: AppState, qbo: QboServices, *, allowed_origins: list[str] | None = None) -> DemoInfo:
+async def bootstrap_demo(
+    state: AppState, qbo: QboServices, *, allowed_origins: list[str] | None = None
+) -> DemoInfo:
     def tenant_step() -> DemoInfo:
         with state.sessionmaker() as session, session.begin():
             return ensure_demo_tenant(session, state.settings.secret, allowed_origins=allowed_origins)

@@ -38,7 +38,14 @@ def problem_response(
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    return {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail, "code": code, **extra}
+    return {
+        "type": PROBLEM_TYPE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
 
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:

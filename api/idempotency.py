@@ -30,8 +30,13 @@ _NOT_STORED = {401}
 
 def _problem(status: int, code: str, detail: str) -> bytes:
     return json.dumps(
-        {"type": f"https://qbo-agent.dev/problems/{code}", "title": code.replace("_", " ").capitalize(),
-         "status": status, "detail": detail, "code": code}
+        {
+            "type": f"https://qbo-agent.dev/problems/{code}",
+            "title": code.replace("_", " ").capitalize(),
+            "status": status,
+            "detail": detail,
+            "code": code,
+        }
     ).encode()
 
 
@@ -58,32 +63,59 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            await _send_body(send, 422, "application/problem+json",
-                             _problem(422, "validation_failed", "Idempotency-Key must be 1-255 characters"))
+            await _send_body(
+                send,
+                422,
+                "application/problem+json",
+                _problem(422, "validation_failed", "Idempotency-Key must be 1-255 characters"),
+            )
             return
         try:
             body = await _read_body(receive)
         except HTTPException as exc:  # the size limit tripped while reading
-            await _send_body(send, exc.status_code, "application/problem+json",
-                             _problem(exc.status_code, "payload_too_large", str(exc.detail)))
+            await _send_body(
+                send,
+                exc.status_code,
+                "application/problem+json",
+                _problem(exc.status_code, "payload_too_large", str(exc.detail)),
+            )
             return
         owner = hashlib.sha256(auth).hexdigest()
         fingerprint = hashlib.sha256(
-            b"\n".join([scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body])
+            b"\n".join(
+                [scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body]
+            )
         ).hexdigest()
         factory = self.sessions()
         outcome = await anyio.to_thread.run_sync(_claim, factory, owner, key, fingerprint)
         if isinstance(outcome, IdempotencyRecord):
-            await _send_body(send, outcome.status_code or 200, outcome.content_type or "application/json",
-                             outcome.body or b"", replayed=True)
+            await _send_body(
+                send,
+                outcome.status_code or 200,
+                outcome.content_type or "application/json",
+                outcome.body or b"",
+                replayed=True,
+            )
             return
         if outcome == "mismatch":
-            await _send_body(send, 422, "application/problem+json", _problem(
-                422, "idempotency_key_reused", "This Idempotency-Key was used with a different request"))
+            await _send_body(
+                send,
+                422,
+                "application/problem+json",
+                _problem(
+                    422, "idempotency_key_reused", "This Idempotency-Key was used with a different request"
+                ),
+            )
             return
         if outcome == "in_progress":
-            await _send_body(send, 409, "application/problem+json", _problem(
-                409, "idempotency_in_progress", "A request with this Idempotency-Key is still running"))
+            await _send_body(
+                send,
+                409,
+                "application/problem+json",
+                _problem(
+                    409, "idempotency_in_progress", "A request with this Idempotency-Key is still running"
+                ),
+            )
             return
         await self._run_and_record(scope, body, send, factory, owner, key)
 
@@ -137,15 +169,18 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(parts)
 
 
-def _claim(
-    factory: sessionmaker[Session], owner: str, key: str, fingerprint: str
-) -> IdempotencyRecord | str:
+def _claim(factory: sessionmaker[Session], owner: str, key: str, fingerprint: str) -> IdempotencyRecord | str:
     with factory() as session:
         record = session.scalar(
-            select(IdempotencyRecord).where(IdempotencyRecord.owner_hash == owner, IdempotencyRecord.key == key)
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.owner_hash == owner, IdempotencyRecord.key == key
+            )
         )
-        if record is not None and record.created_at.replace(tzinfo=record.created_at.tzinfo or utcnow().tzinfo) \
-                < utcnow() - KEEP_FOR:
+        if (
+            record is not None
+            and record.created_at.replace(tzinfo=record.created_at.tzinfo or utcnow().tzinfo)
+            < utcnow() - KEEP_FOR
+        ):
             session.delete(record)
             session.commit()
             record = None

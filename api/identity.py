@@ -23,7 +23,11 @@ class IssuedKey:
 def issue_api_key(session: Session, secret: bytes, *, user: User, label: str = "") -> IssuedKey:
     key, prefix = generate_api_key()
     row = ApiKey(
-        tenant_id=user.tenant_id, user_id=user.id, prefix=prefix, key_hash=hash_api_key(secret, key), label=label
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        prefix=prefix,
+        key_hash=hash_api_key(secret, key),
+        label=label,
     )
     session.add(row)
     session.flush()

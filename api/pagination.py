@@ -39,7 +39,9 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return parts
 
 
-def paginate(session: Session, query: Select[Any], model: Any, *, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+def paginate(
+    session: Session, query: Select[Any], model: Any, *, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
     """Rows of ``query`` (already tenant-scoped) newest first, and the cursor of the next page."""
     if cursor:
         at_raw, last_id = decode_cursor(cursor, 2)

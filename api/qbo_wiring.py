@@ -28,9 +28,15 @@ class QboServices:
     async def client_for(self, tenant_id: str) -> QboClient:
         """A client for the tenant's connected company (raises QboNotConnected when there is none)."""
         info = await self.tokens.info(tenant_id)
+        return self.client_for_realm(tenant_id, info.realm_id)
+
+    def client_for_realm(self, tenant_id: str, realm_id: str) -> QboClient:
         return QboClient(
-            self.http, self.tokens.provider(tenant_id), info.realm_id, self.environment.api_base_url,
-            limiter=self.limiters.for_realm(info.realm_id),
+            self.http,
+            self.tokens.provider(tenant_id),
+            realm_id,
+            self.environment.api_base_url,
+            limiter=self.limiters.for_realm(realm_id),
         )
 
 

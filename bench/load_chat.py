@@ -46,7 +46,9 @@ def _free_port() -> int:
 def _serve(app: Any, port: int) -> Iterator[str]:
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -86,7 +88,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-async def _session(client: httpx.AsyncClient, key: str, n: int, turns: int, out: dict[str, list[Any]]) -> None:
+async def _session(
+    client: httpx.AsyncClient, key: str, n: int, turns: int, out: dict[str, list[Any]]
+) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     thread_id: str | None = None
     for turn in range(turns):
@@ -104,7 +108,9 @@ async def _session(client: httpx.AsyncClient, key: str, n: int, turns: int, out:
             out["errors"].append(f"chat {type(exc).__name__}")
         started = time.perf_counter()
         try:
-            async with client.stream("POST", "/api/chat/stream", json={"message": question}, headers=headers) as r:
+            async with client.stream(
+                "POST", "/api/chat/stream", json={"message": question}, headers=headers
+            ) as r:
                 first = None
                 async for line in r.aiter_lines():
                     if first is None and line.startswith("event:"):
@@ -140,13 +146,19 @@ def main() -> None:
 
     def report(result: dict[str, Any]) -> None:
         lat, ttfe = result["latency"], [t for t in result["ttfe"] if t == t]
-        print(f"sessions={args.sessions} turns={args.turns} requests={result['requests']} "
-              f"elapsed={result['elapsed']:.2f}s")
+        print(
+            f"sessions={args.sessions} turns={args.turns} requests={result['requests']} "
+            f"elapsed={result['elapsed']:.2f}s"
+        )
         print(f"requests/s       {result['requests'] / result['elapsed']:.1f}")
-        print(f"chat latency     p50={_pct(lat, .5) * 1000:.0f}ms p95={_pct(lat, .95) * 1000:.0f}ms "
-              f"p99={_pct(lat, .99) * 1000:.0f}ms mean={statistics.fmean(lat) * 1000 if lat else float('nan'):.0f}ms")
-        print(f"SSE first event  p50={_pct(ttfe, .5) * 1000:.0f}ms p95={_pct(ttfe, .95) * 1000:.0f}ms "
-              f"p99={_pct(ttfe, .99) * 1000:.0f}ms")
+        print(
+            f"chat latency     p50={_pct(lat, 0.5) * 1000:.0f}ms p95={_pct(lat, 0.95) * 1000:.0f}ms "
+            f"p99={_pct(lat, 0.99) * 1000:.0f}ms mean={statistics.fmean(lat) * 1000 if lat else float('nan'):.0f}ms"
+        )
+        print(
+            f"SSE first event  p50={_pct(ttfe, 0.5) * 1000:.0f}ms p95={_pct(ttfe, 0.95) * 1000:.0f}ms "
+            f"p99={_pct(ttfe, 0.99) * 1000:.0f}ms"
+        )
         print(f"errors           {len(result['errors'])}")
         for line in result["errors"][:5]:
             print(f"  {line}")

@@ -74,30 +74,50 @@ def _update_events(update: dict[str, Any], streamed_text: bool) -> list[ChatEven
         if node == "__interrupt__":
             for item in value:
                 payload = getattr(item, "value", item)
-                events.append(ChatEvent("approval_required", dict(payload) if isinstance(payload, dict) else {"value": payload}))
+                events.append(
+                    ChatEvent(
+                        "approval_required",
+                        dict(payload) if isinstance(payload, dict) else {"value": payload},
+                    )
+                )
             continue
         if not isinstance(value, dict):
             continue
         for message in value.get("messages", []) or []:
             if isinstance(message, AIMessage):
                 for call in message.tool_calls:
-                    events.append(ChatEvent("tool_start", {"tool_call_id": call["id"], "name": call["name"],
-                                                           "args": call["args"]}))
+                    events.append(
+                        ChatEvent(
+                            "tool_start",
+                            {"tool_call_id": call["id"], "name": call["name"], "args": call["args"]},
+                        )
+                    )
                 text = _text(message)
                 if text and not message.tool_calls:
-                    events.append(ChatEvent("message", {"role": "assistant", "text": text, "node": node,
-                                                        "streamed": streamed_text}))
+                    events.append(
+                        ChatEvent(
+                            "message",
+                            {"role": "assistant", "text": text, "node": node, "streamed": streamed_text},
+                        )
+                    )
             elif isinstance(message, ToolMessage):
                 events.append(ChatEvent("tool_end", _tool_outcome(message)))
     return events
 
 
 async def stream_turn(
-    graph: Any, *, thread_id: str, context: Any, message: str | None = None, resume: dict[str, Any] | None = None
+    graph: Any,
+    *,
+    thread_id: str,
+    context: Any,
+    message: str | None = None,
+    resume: dict[str, Any] | None = None,
 ) -> AsyncIterator[ChatEvent]:
     """Run the graph from a user message or a resume value; always ends with ``done``."""
     config = {"configurable": {"thread_id": thread_id}}
-    graph_input: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(message or "")]}
+    graph_input: Any = (
+        Command(resume=resume) if resume is not None else {"messages": [HumanMessage(message or "")]}
+    )
     awaiting = False
     streamed_text = False
     try:
@@ -106,7 +126,10 @@ async def stream_turn(
         ):
             if mode == "messages":
                 piece, meta = chunk
-                if isinstance(piece, AIMessageChunk | AIMessage) and meta.get("langgraph_node") in ("model", "give_up"):
+                if isinstance(piece, AIMessageChunk | AIMessage) and meta.get("langgraph_node") in (
+                    "model",
+                    "give_up",
+                ):
                     text = _text(piece)
                     if text:
                         streamed_text = True
@@ -122,7 +145,9 @@ async def stream_turn(
         yield ChatEvent("error", exc.to_problem())
         yield ChatEvent("done", {"thread_id": thread_id, "status": "error"})
         return
-    yield ChatEvent("done", {"thread_id": thread_id, "status": "awaiting_approval" if awaiting else "complete"})
+    yield ChatEvent(
+        "done", {"thread_id": thread_id, "status": "awaiting_approval" if awaiting else "complete"}
+    )
 
 
 async def collect(events: AsyncIterator[ChatEvent], thread_id: str) -> TurnResult:
@@ -151,7 +176,9 @@ def serialize_history(messages: list[BaseMessage]) -> list[dict[str, Any]]:
         elif isinstance(message, AIMessage):
             entry: dict[str, Any] = {"role": "assistant", "text": _text(message)}
             if message.tool_calls:
-                entry["tool_calls"] = [{"id": c["id"], "name": c["name"], "args": c["args"]} for c in message.tool_calls]
+                entry["tool_calls"] = [
+                    {"id": c["id"], "name": c["name"], "args": c["args"]} for c in message.tool_calls
+                ]
             out.append(entry)
         elif isinstance(message, ToolMessage):
             out.append({"role": "tool", **_tool_outcome(message)})

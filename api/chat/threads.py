@@ -14,7 +14,9 @@ from domain.models import ChatThread
 def open_thread(session: Session, actor: Actor, thread_id: str | None, first_message: str) -> ChatThread:
     """The actor's existing thread, or a new one; another user's or tenant's thread is a 404."""
     if thread_id is None:
-        thread = ChatThread(tenant_id=actor.tenant_id, user_id=actor.user_id, title=first_message.strip()[:200])
+        thread = ChatThread(
+            tenant_id=actor.tenant_id, user_id=actor.user_id, title=first_message.strip()[:200]
+        )
         session.add(thread)
         session.flush()
         return thread
@@ -26,7 +28,9 @@ def open_thread(session: Session, actor: Actor, thread_id: str | None, first_mes
 def get_thread(session: Session, actor: Actor, thread_id: str) -> ChatThread:
     thread = session.scalar(
         select(ChatThread).where(
-            ChatThread.id == thread_id, ChatThread.tenant_id == actor.tenant_id, ChatThread.user_id == actor.user_id
+            ChatThread.id == thread_id,
+            ChatThread.tenant_id == actor.tenant_id,
+            ChatThread.user_id == actor.user_id,
         )
     )
     if thread is None:

@@ -71,7 +71,10 @@ class DecisionOutcome(BaseModel):
 
 @router.get("", response_model=Page[ApprovalPublic])
 def inbox(
-    actor: ReaderDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
+    actor: ReaderDep,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
     status: Annotated[ApprovalStatus | None, Query()] = None,
 ) -> Page[ApprovalPublic]:
     query = select(Approval).where(Approval.tenant_id == actor.tenant_id)
@@ -90,14 +93,23 @@ def _check_pending(approval: Approval) -> None:
     if approval.status != ApprovalStatus.PENDING:
         raise Conflict(
             f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
-            approval_id=approval.id, status=str(approval.status),
+            approval_id=approval.id,
+            status=str(approval.status),
         )
 
 
-@router.post("/{approval_id}/decision", response_model=DecisionOutcome,
-             responses={200: {"content": {"text/event-stream": {}}}})
+@router.post(
+    "/{approval_id}/decision",
+    response_model=DecisionOutcome,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
 async def decide(
-    approval_id: str, data: DecisionIn, actor: ActorDep, session: SessionDep, state: StateDep, request: Request
+    approval_id: str,
+    data: DecisionIn,
+    actor: ActorDep,
+    session: SessionDep,
+    state: StateDep,
+    request: Request,
 ) -> Any:
     agent = agent_of(state)
     approval = approvals_svc.get_approval(session, actor.tenant_id, approval_id)
@@ -107,8 +119,11 @@ async def decide(
         raise Conflict("The action changed since you saw it; review it again", approval_id=approval.id)
     if data.type == "edit" and data.edited_action is None:
         raise Conflict("An edit needs the edited action", approval_id=approval.id)
-    decision: dict[str, Any] = {"type": data.type, "approval_id": approval.id,
-                                "action_hash": data.action_hash or approval.action_hash}
+    decision: dict[str, Any] = {
+        "type": data.type,
+        "approval_id": approval.id,
+        "action_hash": data.action_hash or approval.action_hash,
+    }
     if data.edited_action is not None:
         decision["edited_action"] = data.edited_action.model_dump()
     if data.message:
@@ -142,5 +157,7 @@ async def decide(
         # e.g. another process decided first (409): the loser gets the problem, not a 200 with a note.
         return problem_response(int(result.error.get("status", 500)), dict(result.error), request)
     with state.sessionmaker() as fresh:
-        outcome = ApprovalPublic.model_validate(approvals_svc.get_approval(fresh, actor.tenant_id, approval_id))
+        outcome = ApprovalPublic.model_validate(
+            approvals_svc.get_approval(fresh, actor.tenant_id, approval_id)
+        )
     return DecisionOutcome(approval=outcome, turn=turn_public(result))

@@ -17,7 +17,10 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 @router.get("", response_model=Page[AuditEntryPublic])
 def audit_log(
-    actor: AuditDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 100,
+    actor: AuditDep,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 100,
     entity: Annotated[str | None, Query(max_length=50)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[AuditEntryPublic]:
@@ -37,4 +40,6 @@ def audit_log(
 @router.get("/verify")
 def verify(actor: AuditDep, session: SessionDep) -> AuditChainPublic:
     report = verify_chain(session, actor.tenant_id)
-    return AuditChainPublic(ok=report.ok, rows=report.rows, broken_at_seq=report.broken_at_seq, reason=report.reason)
+    return AuditChainPublic(
+        ok=report.ok, rows=report.rows, broken_at_seq=report.broken_at_seq, reason=report.reason
+    )

@@ -54,8 +54,12 @@ class HistoryPublic(BaseModel):
 
 def turn_public(result: TurnResult) -> TurnPublic:
     return TurnPublic(
-        thread_id=result.thread_id, status=result.status, reply=result.reply, tools=result.tools,
-        approvals=result.approvals, error=result.error,
+        thread_id=result.thread_id,
+        status=result.status,
+        reply=result.reply,
+        tools=result.tools,
+        approvals=result.approvals,
+        error=result.error,
     )
 
 
@@ -89,7 +93,9 @@ def sse_response(events: AsyncIterator[ChatEvent]) -> StreamingResponse:
     )
 
 
-def _start_turn(state: AppState, session: Any, actor: Actor, data: ChatIn) -> tuple[str, AsyncIterator[ChatEvent]]:
+def _start_turn(
+    state: AppState, session: Any, actor: Actor, data: ChatIn
+) -> tuple[str, AsyncIterator[ChatEvent]]:
     agent = agent_of(state)
     thread = open_thread(session, actor, data.thread_id, data.message)
     context = agent.context_for(session, actor)
@@ -108,10 +114,16 @@ async def chat(data: ChatIn, actor: ReaderDep, session: SessionDep, state: State
 @router.post(
     "/chat/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "token, tool_start, tool_end, "
-                     "approval_required, message, error and done events"}},
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "token, tool_start, tool_end, approval_required, message, error and done events",
+        }
+    },
 )
-async def chat_stream(data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep) -> StreamingResponse:
+async def chat_stream(
+    data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep
+) -> StreamingResponse:
     _thread_id, events = _start_turn(state, session, actor, data)
     return sse_response(events)
 
@@ -125,17 +137,16 @@ async def pending_interrupts(graph: Any, thread_id: str) -> tuple[list[Any], lis
     snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
     messages = list((snapshot.values or {}).get("messages", []))
     pending = [
-        dict(i.value) for task in (snapshot.tasks or ()) for i in (task.interrupts or ()) if isinstance(i.value, dict)
+        dict(i.value)
+        for task in (snapshot.tasks or ())
+        for i in (task.interrupts or ())
+        if isinstance(i.value, dict)
     ]
     return messages, pending
 
 
 @router.get("/threads/{thread_id}/messages")
-async def history(
-    thread_id: str, actor: ReaderDep, session: SessionDep, state: StateDep
-) -> HistoryPublic:
+async def history(thread_id: str, actor: ReaderDep, session: SessionDep, state: StateDep) -> HistoryPublic:
     thread = get_thread(session, actor, thread_id)
     messages, pending = await pending_interrupts(agent_of(state).graph, thread.id)
     return HistoryPublic(thread_id=thread.id, messages=serialize_history(messages), pending_approvals=pending)
-
-

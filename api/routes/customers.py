@@ -23,8 +23,12 @@ SearchQuery = Annotated[str | None, Query(max_length=200, description="Case-inse
 
 @router.get("/customers", response_model=Page[CustomerPublic])
 def list_customers(
-    actor: ReaderDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
-    q: SearchQuery = None, include_inactive: bool = False,
+    actor: ReaderDep,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+    q: SearchQuery = None,
+    include_inactive: bool = False,
 ) -> Page[CustomerPublic]:
     query = select(Customer).where(Customer.tenant_id == actor.tenant_id)
     if not include_inactive:
@@ -57,8 +61,12 @@ items_router = APIRouter(prefix="/api", tags=["items"])
 
 @items_router.get("/items", response_model=Page[ItemPublic])
 def list_items(
-    actor: ReaderDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
-    q: SearchQuery = None, include_inactive: bool = False,
+    actor: ReaderDep,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+    q: SearchQuery = None,
+    include_inactive: bool = False,
 ) -> Page[ItemPublic]:
     query = select(Item).where(Item.tenant_id == actor.tenant_id)
     if not include_inactive:

@@ -29,14 +29,15 @@ router = APIRouter(prefix="/api/estimates", tags=["estimates"])
 
 def _prices_overridden(data: EstimateCreate | EstimateUpdate) -> bool:
     """A technician drafts at catalog prices; any explicit price or markup is a price change."""
-    return any(
-        line.unit_price is not None or line.markup_percent is not None for line in (data.lines or [])
-    )
+    return any(line.unit_price is not None or line.markup_percent is not None for line in (data.lines or []))
 
 
 @router.get("", response_model=Page[EstimateSummary])
 def list_estimates(
-    actor: ReaderDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
+    actor: ReaderDep,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
     status: Annotated[EstimateStatus | None, Query()] = None,
     customer_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[EstimateSummary]:
@@ -76,12 +77,16 @@ def send_estimate(
 ) -> EstimatePublic:
     estimate = svc.send_estimate(session, actor, estimate_id)
     body = EstimatePublic.model_validate(estimate)
-    body.public_url = public_url(settings, tenant_id=actor.tenant_id, kind="estimate", document_id=estimate.id)
+    body.public_url = public_url(
+        settings, tenant_id=actor.tenant_id, kind="estimate", document_id=estimate.id
+    )
     return body
 
 
 @router.get("/{estimate_id}/link")
-def estimate_link(estimate_id: str, actor: SenderDep, session: SessionDep, settings: SettingsDep) -> dict[str, str]:
+def estimate_link(
+    estimate_id: str, actor: SenderDep, session: SessionDep, settings: SettingsDep
+) -> dict[str, str]:
     estimate = svc.get_estimate(session, actor.tenant_id, estimate_id)
     return {"url": public_url(settings, tenant_id=actor.tenant_id, kind="estimate", document_id=estimate.id)}
 

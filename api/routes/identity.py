@@ -19,7 +19,12 @@ router = APIRouter(prefix="/api", tags=["identity"])
 
 def _origin(value: str) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") or parts.query:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+    ):
         raise ValueError("an origin is scheme://host[:port], nothing after it")
     return f"{parts.scheme}://{parts.netloc}".lower()
 
@@ -62,8 +67,12 @@ class EmbedTokenPublic(BaseModel):
 def me(actor: ActorDep, session: SessionDep, request: Request) -> MePublic:
     tenant = session.get(Tenant, actor.tenant_id)
     return MePublic(
-        tenant_id=actor.tenant_id, tenant_name=tenant.name if tenant else "", user_id=actor.user_id,
-        name=actor.name, role=actor.role.value, permissions=sorted(p.value for p in ROLE_PERMISSIONS[actor.role]),
+        tenant_id=actor.tenant_id,
+        tenant_name=tenant.name if tenant else "",
+        user_id=actor.user_id,
+        name=actor.name,
+        role=actor.role.value,
+        permissions=sorted(p.value for p in ROLE_PERMISSIONS[actor.role]),
         credential=getattr(request.state, "credential", "api_key"),
     )
 
@@ -75,7 +84,9 @@ def get_origins(actor: ReaderDep, session: SessionDep) -> OriginsPublic:
 
 
 @router.put("/tenant/allowed-origins")
-def set_origins(data: OriginsIn, actor: IntegrationDep, session: SessionDep, state: StateDep) -> OriginsPublic:
+def set_origins(
+    data: OriginsIn, actor: IntegrationDep, session: SessionDep, state: StateDep
+) -> OriginsPublic:
     tenant = session.get(Tenant, actor.tenant_id)
     assert tenant is not None  # the actor was just loaded from it
     tenant.allowed_origins = sorted(set(data.allowed_origins))
@@ -101,6 +112,8 @@ def embed_token(
         settings.secret, tenant_id=actor.tenant_id, user_id=actor.user_id, origin=data.origin, ttl_seconds=ttl
     )
     return EmbedTokenPublic(
-        token=token, expires_in=ttl, origin=data.origin,
+        token=token,
+        expires_in=ttl,
+        origin=data.origin,
         script_url=f"{settings.base_url.rstrip('/')}/static/widget.js",
     )

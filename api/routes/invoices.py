@@ -20,7 +20,10 @@ router = APIRouter(prefix="/api/invoices", tags=["invoices"])
 
 @router.get("", response_model=Page[InvoiceSummary])
 def list_invoices(
-    actor: ReaderDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
+    actor: ReaderDep,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
     status: Annotated[InvoiceStatus | None, Query()] = None,
     customer_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[InvoiceSummary]:
@@ -44,7 +47,9 @@ def get_invoice(invoice_id: str, actor: ReaderDep, session: SessionDep) -> Invoi
 
 
 @router.post("/{invoice_id}/send")
-def send_invoice(invoice_id: str, actor: SenderDep, session: SessionDep, settings: SettingsDep) -> InvoicePublic:
+def send_invoice(
+    invoice_id: str, actor: SenderDep, session: SessionDep, settings: SettingsDep
+) -> InvoicePublic:
     invoice = svc.send_invoice(session, actor, invoice_id)
     body = InvoicePublic.model_validate(invoice)
     body.public_url = public_url(settings, tenant_id=actor.tenant_id, kind="invoice", document_id=invoice.id)
@@ -60,7 +65,9 @@ def void_invoice(
 
 
 @router.post("/{invoice_id}/write-off", status_code=201)
-def write_off(invoice_id: str, data: WriteOffCreate, actor: DestructiveDep, session: SessionDep) -> WriteOffPublic:
+def write_off(
+    invoice_id: str, data: WriteOffCreate, actor: DestructiveDep, session: SessionDep
+) -> WriteOffPublic:
     return WriteOffPublic.model_validate(svc.write_off_invoice(session, actor, invoice_id, data))
 
 

@@ -32,7 +32,9 @@ def console(request: Request) -> HTMLResponse:
 
 @router.get("/embed", response_class=HTMLResponse)
 def embed(
-    request: Request, session: SessionDep, settings: SettingsDep,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
     token: Annotated[str, Query(max_length=4000)] = "",
 ) -> HTMLResponse:
     templates = get_templates(request)
@@ -44,12 +46,16 @@ def embed(
             raise AppError("origin not allowed")
     except AppError:
         return templates.TemplateResponse(
-            request, "public_error.html", {"message": "This assistant link is not valid or has expired."},
-            status_code=401, headers=NO_FRAMING,
+            request,
+            "public_error.html",
+            {"message": "This assistant link is not valid or has expired."},
+            status_code=401,
+            headers=NO_FRAMING,
         )
     headers = {"Content-Security-Policy": f"frame-ancestors {claims.origin}"}
     return templates.TemplateResponse(
-        request, "embed.html",
+        request,
+        "embed.html",
         {"config": {"token": token}, "company": tenant.name, "user_name": actor.name},
         headers=headers,
     )

@@ -30,7 +30,10 @@ class PaymentUnapplyIn(BaseModel):
 
 @router.get("", response_model=Page[PaymentPublic])
 def list_payments(
-    actor: ReaderDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50,
+    actor: ReaderDep,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
     customer_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[PaymentPublic]:
     query = select(Payment).where(Payment.tenant_id == actor.tenant_id)
@@ -51,7 +54,9 @@ def get_payment(payment_id: str, actor: ReaderDep, session: SessionDep) -> Payme
 
 
 @router.post("/{payment_id}/apply")
-def apply_credit(payment_id: str, data: PaymentApplyIn, actor: PaymentsDep, session: SessionDep) -> PaymentPublic:
+def apply_credit(
+    payment_id: str, data: PaymentApplyIn, actor: PaymentsDep, session: SessionDep
+) -> PaymentPublic:
     return PaymentPublic.model_validate(svc.apply_credit(session, actor, payment_id, data.applications))
 
 
@@ -60,11 +65,15 @@ def unapply(
     payment_id: str, actor: PaymentsDep, session: SessionDep, data: PaymentUnapplyIn | None = None
 ) -> PaymentPublic:
     invoice_id = data.invoice_id if data else None
-    return PaymentPublic.model_validate(svc.unapply_payment(session, actor, payment_id, invoice_id=invoice_id))
+    return PaymentPublic.model_validate(
+        svc.unapply_payment(session, actor, payment_id, invoice_id=invoice_id)
+    )
 
 
 @router.post("/{payment_id}/void")
 def void(
     payment_id: str, actor: DestructiveDep, session: SessionDep, data: InvoiceVoidIn | None = None
 ) -> PaymentPublic:
-    return PaymentPublic.model_validate(svc.void_payment(session, actor, payment_id, reason=data.reason if data else ""))
+    return PaymentPublic.model_validate(
+        svc.void_payment(session, actor, payment_id, reason=data.reason if data else "")
+    )

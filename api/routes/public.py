@@ -39,8 +39,15 @@ def _invalid_link(request: Request) -> HTMLResponse:
     )
 
 
-def _page(request: Request, session: Session, estimate: Estimate, token: str, *, error: str = "",
-          status_code: int = 200) -> HTMLResponse:
+def _page(
+    request: Request,
+    session: Session,
+    estimate: Estimate,
+    token: str,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
     customer = session.get(Customer, estimate.customer_id)
     tenant = session.get(Tenant, estimate.tenant_id)
     return get_templates(request).TemplateResponse(
@@ -83,7 +90,11 @@ def approve_estimate(
     ip = request.client.host if request.client else None
     try:
         estimate_svc.approve_estimate(
-            session, Actor.customer(claims.tenant_id, signed_by.strip()), estimate.id, signed_by=signed_by, ip=ip
+            session,
+            Actor.customer(claims.tenant_id, signed_by.strip()),
+            estimate.id,
+            signed_by=signed_by,
+            ip=ip,
         )
     except AppError as exc:
         session.rollback()
@@ -103,7 +114,9 @@ def reject_estimate(
     except AppError:
         return _invalid_link(request)
     try:
-        estimate_svc.reject_estimate(session, Actor.customer(claims.tenant_id, "link"), estimate.id, reason=reason)
+        estimate_svc.reject_estimate(
+            session, Actor.customer(claims.tenant_id, "link"), estimate.id, reason=reason
+        )
     except AppError as exc:
         session.rollback()
         estimate = get_scoped(session, Estimate, claims.tenant_id, claims.document_id)
@@ -121,6 +134,7 @@ def view_invoice(token: str, request: Request, session: SessionDep, settings: Se
     customer = session.get(Customer, invoice.customer_id)
     tenant = session.get(Tenant, invoice.tenant_id)
     return get_templates(request).TemplateResponse(
-        request, "public_invoice.html",
+        request,
+        "public_invoice.html",
         {"invoice": invoice, "customer": customer, "company": tenant.name if tenant else ""},
     )

@@ -42,9 +42,13 @@ def qbo_of(state: AppState) -> QboServices:
 
 def status_public(info: ConnectionInfo) -> QboStatusPublic:
     return QboStatusPublic(
-        connected=str(info.status) == "connected", status=str(info.status), realm_id=info.realm_id,
-        environment=info.environment, access_expires_at=info.access_expires_at,
-        refresh_days_left=info.refresh_days_left, last_error=info.last_error,
+        connected=str(info.status) == "connected",
+        status=str(info.status),
+        realm_id=info.realm_id,
+        environment=info.environment,
+        access_expires_at=info.access_expires_at,
+        refresh_days_left=info.refresh_days_left,
+        last_error=info.last_error,
     )
 
 
@@ -78,7 +82,9 @@ async def callback(
         await qbo_of(state).oauth.complete(state=state_value, code=code, realm_id=realm_id, error=error)
     except AppError as exc:
         return get_templates(request).TemplateResponse(
-            request, "public_error.html", {"message": f"QuickBooks was not connected: {exc.message}"},
+            request,
+            "public_error.html",
+            {"message": f"QuickBooks was not connected: {exc.message}"},
             status_code=exc.status if 400 <= exc.status < 500 else 400,
         )
     return RedirectResponse("/console?qbo=connected", status_code=303)

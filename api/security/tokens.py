@@ -93,14 +93,23 @@ def verify_embed_token(secret: bytes, token: str) -> EmbedClaims:
     if claims.get("tid") != tenant_id or not isinstance(claims.get("sub"), str):
         raise Unauthenticated("The token is invalid")
     return EmbedClaims(
-        tenant_id=tenant_id, user_id=claims["sub"], origin=str(claims.get("origin", "")), expires_at=claims["exp"]
+        tenant_id=tenant_id,
+        user_id=claims["sub"],
+        origin=str(claims.get("origin", "")),
+        expires_at=claims["exp"],
     )
 
 
 def issue_link_token(secret: bytes, *, tenant_id: str, kind: str, document_id: str, ttl_seconds: int) -> str:
     now = int(time.time())
-    claims = {"aud": LINK_AUDIENCE, "tid": tenant_id, "knd": kind, "sub": document_id, "iat": now,
-              "exp": now + ttl_seconds}
+    claims = {
+        "aud": LINK_AUDIENCE,
+        "tid": tenant_id,
+        "knd": kind,
+        "sub": document_id,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     return _encode(derive_key(secret, "link", tenant_id), claims)
 
 

@@ -43,7 +43,10 @@ class TenantKeys:
 
 def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "secret_key": SECRET, "run_worker": False, "base_url": "http://testserver", "demo": False,
+        "secret_key": SECRET,
+        "run_worker": False,
+        "base_url": "http://testserver",
+        "demo": False,
     }
     values.update(overrides)
     return Settings(**values)
@@ -55,13 +58,23 @@ def seed_tenant(engine: Engine, name: str, settings: Settings) -> TenantKeys:
         tenant.allowed_origins = []
         out = TenantKeys(tenant_id=tenant.id)
         for role in Role:
-            user = add_user(session, tenant, email=f"{role.value}@{tenant.id[:8]}.example.com", name=f"{role.value.title()} User", role=role)
+            user = add_user(
+                session,
+                tenant,
+                email=f"{role.value}@{tenant.id[:8]}.example.com",
+                name=f"{role.value.title()} User",
+                role=role,
+            )
             out.keys[role] = issue_api_key(session, settings.secret, user=user).key
             out.user_ids[role] = user.id
-        customer = Customer(tenant_id=tenant.id, display_name=f"Jane Cooper ({name})", email="jane@example.com")
+        customer = Customer(
+            tenant_id=tenant.id, display_name=f"Jane Cooper ({name})", email="jane@example.com"
+        )
         session.add(customer)
-        for item_name, kind, rate in (("Labor - Standard", ItemType.LABOR, "125.00"),
-                                      ("Water Heater 50 gal Gas", ItemType.MATERIAL, "1150.00")):
+        for item_name, kind, rate in (
+            ("Labor - Standard", ItemType.LABOR, "125.00"),
+            ("Water Heater 50 gal Gas", ItemType.MATERIAL, "1150.00"),
+        ):
             item = Item(tenant_id=tenant.id, name=item_name, type=kind, rate=Decimal(rate))
             session.add(item)
             session.flush()
@@ -118,8 +131,10 @@ def script() -> ScriptedModel:
 @pytest.fixture()
 def chat_app(api_engine: Engine, settings: Settings, script: ScriptedModel) -> FastAPI:
     async def factory(state: Any) -> AgentHandle:
-        toolbox = Toolbox(tools=[FindCustomers(), AddCustomer(), DeactivateCustomer()],
-                          deps=ToolDeps(sessionmaker=state.sessionmaker))
+        toolbox = Toolbox(
+            tools=[FindCustomers(), AddCustomer(), DeactivateCustomer()],
+            deps=ToolDeps(sessionmaker=state.sessionmaker),
+        )
         return AgentHandle(graph=build_graph(script, toolbox, InMemorySaver()))
 
     return create_app(settings, engine=api_engine, agent_factory=factory)

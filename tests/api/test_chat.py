@@ -26,8 +26,13 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_chat_answers_a_read_question(chat: TestClient, tenant: TenantKeys, script: ScriptedModel) -> None:
-    script.script += [says("", call("find_customers", name_contains="Jane")), says("Jane Cooper is your customer.")]
-    response = chat.post("/api/chat", json={"message": "who is jane?"}, headers=tenant.headers(Role.TECHNICIAN))
+    script.script += [
+        says("", call("find_customers", name_contains="Jane")),
+        says("Jane Cooper is your customer."),
+    ]
+    response = chat.post(
+        "/api/chat", json={"message": "who is jane?"}, headers=tenant.headers(Role.TECHNICIAN)
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "complete"
@@ -35,13 +40,17 @@ def test_chat_answers_a_read_question(chat: TestClient, tenant: TenantKeys, scri
     assert body["tools"][0]["name"] == "find_customers" and body["tools"][0]["status"] == "ok"
     threads = chat.get("/api/threads", headers=tenant.headers(Role.TECHNICIAN)).json()
     assert [t["id"] for t in threads] == [body["thread_id"]]
-    history = chat.get(f"/api/threads/{body['thread_id']}/messages", headers=tenant.headers(Role.TECHNICIAN)).json()
+    history = chat.get(
+        f"/api/threads/{body['thread_id']}/messages", headers=tenant.headers(Role.TECHNICIAN)
+    ).json()
     assert [m["role"] for m in history["messages"]] == ["user", "assistant", "tool", "assistant"]
 
 
 def test_stream_emits_the_event_protocol(chat: TestClient, tenant: TenantKeys, script: ScriptedModel) -> None:
     script.script += [says("", call("find_customers", name_contains="Jane")), says("Found Jane.")]
-    with chat.stream("POST", "/api/chat/stream", json={"message": "find jane"}, headers=tenant.headers()) as r:
+    with chat.stream(
+        "POST", "/api/chat/stream", json={"message": "find jane"}, headers=tenant.headers()
+    ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         events = parse_sse(r.read().decode())
@@ -52,8 +61,13 @@ def test_stream_emits_the_event_protocol(chat: TestClient, tenant: TenantKeys, s
     assert "".join(d["text"] for e, d in events if e == "token").endswith("Found Jane.")
 
 
-def _propose(chat: TestClient, tenant: TenantKeys, script: ScriptedModel, role: Role = Role.TECHNICIAN,
-             name: str = "Acme Builders") -> dict[str, Any]:
+def _propose(
+    chat: TestClient,
+    tenant: TenantKeys,
+    script: ScriptedModel,
+    role: Role = Role.TECHNICIAN,
+    name: str = "Acme Builders",
+) -> dict[str, Any]:
     script.script += [says("", call("add_customer", display_name=name))]
     body = chat.post("/api/chat", json={"message": f"add {name}"}, headers=tenant.headers(role)).json()
     assert body["status"] == "awaiting_approval", body
@@ -74,38 +88,55 @@ def test_proposal_waits_then_approval_executes(
     assert card["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
     assert "Acme Builders" not in _names(api_engine, tenant)  # nothing written before the decision
 
-    inbox = chat.get("/api/approvals", params={"status": "pending"}, headers=tenant.headers(Role.OFFICE)).json()
+    inbox = chat.get(
+        "/api/approvals", params={"status": "pending"}, headers=tenant.headers(Role.OFFICE)
+    ).json()
     assert [a["id"] for a in inbox["items"]] == [card["approval_id"]]
 
     # The technician who proposed it may not approve it.
-    refused = chat.post(f"/api/approvals/{card['approval_id']}/decision",
-                        json={"type": "approve", "action_hash": card["action_hash"]},
-                        headers=tenant.headers(Role.TECHNICIAN))
+    refused = chat.post(
+        f"/api/approvals/{card['approval_id']}/decision",
+        json={"type": "approve", "action_hash": card["action_hash"]},
+        headers=tenant.headers(Role.TECHNICIAN),
+    )
     assert refused.status_code == 403
 
     script.script += [says("Added Acme Builders.")]
-    decided = chat.post(f"/api/approvals/{card['approval_id']}/decision",
-                        json={"type": "approve", "action_hash": card["action_hash"]},
-                        headers=tenant.headers(Role.OFFICE))
+    decided = chat.post(
+        f"/api/approvals/{card['approval_id']}/decision",
+        json={"type": "approve", "action_hash": card["action_hash"]},
+        headers=tenant.headers(Role.OFFICE),
+    )
     assert decided.status_code == 200, decided.text
     outcome = decided.json()
     assert outcome["approval"]["status"] == "executed"
     assert outcome["turn"]["reply"] == "Added Acme Builders."
     assert "Acme Builders" in _names(api_engine, tenant)
 
-    again = chat.post(f"/api/approvals/{card['approval_id']}/decision", json={"type": "approve"},
-                      headers=tenant.headers(Role.OWNER))
+    again = chat.post(
+        f"/api/approvals/{card['approval_id']}/decision",
+        json={"type": "approve"},
+        headers=tenant.headers(Role.OWNER),
+    )
     assert again.status_code == 409
-    assert chat.get("/api/approvals", params={"status": "pending"}, headers=tenant.headers()).json()["items"] == []
+    assert (
+        chat.get("/api/approvals", params={"status": "pending"}, headers=tenant.headers()).json()["items"]
+        == []
+    )
 
 
-def test_edit_and_reject_decisions(chat: TestClient, tenant: TenantKeys, script: ScriptedModel, api_engine: Engine) -> None:
+def test_edit_and_reject_decisions(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel, api_engine: Engine
+) -> None:
     card = _propose(chat, tenant, script, name="Acme Typo")["approvals"][0]
     script.script += [says("Added the corrected name.")]
     edited = chat.post(
         f"/api/approvals/{card['approval_id']}/decision",
-        json={"type": "edit", "action_hash": card["action_hash"],
-              "edited_action": {"name": "add_customer", "args": {"display_name": "Acme Correct"}}},
+        json={
+            "type": "edit",
+            "action_hash": card["action_hash"],
+            "edited_action": {"name": "add_customer", "args": {"display_name": "Acme Correct"}},
+        },
         headers=tenant.headers(Role.OFFICE),
     )
     assert edited.status_code == 200 and edited.json()["approval"]["status"] == "executed"
@@ -113,17 +144,24 @@ def test_edit_and_reject_decisions(chat: TestClient, tenant: TenantKeys, script:
 
     card2 = _propose(chat, tenant, script, name="Never Added")["approvals"][0]
     script.script += [says("OK, I did not add it.")]
-    rejected = chat.post(f"/api/approvals/{card2['approval_id']}/decision",
-                         json={"type": "reject", "message": "not a real customer"},
-                         headers=tenant.headers(Role.TECHNICIAN))  # anyone may decline
+    rejected = chat.post(
+        f"/api/approvals/{card2['approval_id']}/decision",
+        json={"type": "reject", "message": "not a real customer"},
+        headers=tenant.headers(Role.TECHNICIAN),
+    )  # anyone may decline
     assert rejected.status_code == 200 and rejected.json()["approval"]["status"] == "rejected"
     assert "Never Added" not in _names(api_engine, tenant)
 
 
-def test_stale_hash_is_409_and_leaves_it_pending(chat: TestClient, tenant: TenantKeys, script: ScriptedModel) -> None:
+def test_stale_hash_is_409_and_leaves_it_pending(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel
+) -> None:
     card = _propose(chat, tenant, script)["approvals"][0]
-    response = chat.post(f"/api/approvals/{card['approval_id']}/decision",
-                         json={"type": "approve", "action_hash": "0" * 64}, headers=tenant.headers(Role.OFFICE))
+    response = chat.post(
+        f"/api/approvals/{card['approval_id']}/decision",
+        json={"type": "approve", "action_hash": "0" * 64},
+        headers=tenant.headers(Role.OFFICE),
+    )
     assert response.status_code == 409
     pending = chat.get(f"/api/approvals/{card['approval_id']}", headers=tenant.headers()).json()
     assert pending["status"] == "pending"
@@ -132,9 +170,12 @@ def test_stale_hash_is_409_and_leaves_it_pending(chat: TestClient, tenant: Tenan
 def test_decision_can_stream(chat: TestClient, tenant: TenantKeys, script: ScriptedModel) -> None:
     card = _propose(chat, tenant, script)["approvals"][0]
     script.script += [says("Done, Acme Builders is in.")]
-    with chat.stream("POST", f"/api/approvals/{card['approval_id']}/decision",
-                     json={"type": "approve", "action_hash": card["action_hash"], "stream": True},
-                     headers=tenant.headers(Role.OWNER)) as r:
+    with chat.stream(
+        "POST",
+        f"/api/approvals/{card['approval_id']}/decision",
+        json={"type": "approve", "action_hash": card["action_hash"], "stream": True},
+        headers=tenant.headers(Role.OWNER),
+    ) as r:
         events = parse_sse(r.read().decode())
     tool_end = next(d for e, d in events if e == "tool_end")
     assert tool_end["result"]["status"] == "executed"
@@ -155,15 +196,23 @@ def test_concurrent_decisions_have_one_winner(
         transport = httpx.ASGITransport(app=chat_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             body = {"type": "approve", "action_hash": card["action_hash"]}
-            responses = await asyncio.gather(*[
-                client.post(f"/api/approvals/{card['approval_id']}/decision", json=body, headers=tenant.headers(role))
-                for role in (Role.OFFICE, Role.OWNER, Role.ADMIN)
-            ])
+            responses = await asyncio.gather(
+                *[
+                    client.post(
+                        f"/api/approvals/{card['approval_id']}/decision",
+                        json=body,
+                        headers=tenant.headers(role),
+                    )
+                    for role in (Role.OFFICE, Role.OWNER, Role.ADMIN)
+                ]
+            )
         return sorted(r.status_code for r in responses)
 
     assert asyncio.run(race()) == [200, 409, 409]
     with Session(api_engine) as s:
-        assert s.scalars(select(Customer).where(Customer.display_name == "Acme Builders")).all().__len__() == 1
+        assert (
+            s.scalars(select(Customer).where(Customer.display_name == "Acme Builders")).all().__len__() == 1
+        )
         assert s.get(Approval, card["approval_id"]).status == "executed"
 
 
@@ -174,16 +223,30 @@ def test_other_tenant_cannot_see_or_decide(
     card = body["approvals"][0]
     other = other_tenant.headers(Role.OWNER)
     assert chat.get(f"/api/approvals/{card['approval_id']}", headers=other).status_code == 404
-    assert chat.post(f"/api/approvals/{card['approval_id']}/decision", json={"type": "approve"},
-                     headers=other).status_code == 404
+    assert (
+        chat.post(
+            f"/api/approvals/{card['approval_id']}/decision", json={"type": "approve"}, headers=other
+        ).status_code
+        == 404
+    )
     assert chat.get("/api/approvals", headers=other).json()["items"] == []
     assert chat.get(f"/api/threads/{body['thread_id']}/messages", headers=other).status_code == 404
     # Posting into another tenant's thread is refused before the model runs.
-    assert chat.post("/api/chat", json={"message": "hi", "thread_id": body["thread_id"]},
-                     headers=other).status_code == 404
+    assert (
+        chat.post(
+            "/api/chat", json={"message": "hi", "thread_id": body["thread_id"]}, headers=other
+        ).status_code
+        == 404
+    )
     # Another user of the same tenant cannot continue someone else's thread either.
-    assert chat.post("/api/chat", json={"message": "hi", "thread_id": body["thread_id"]},
-                     headers=tenant.headers(Role.OWNER)).status_code == 404
+    assert (
+        chat.post(
+            "/api/chat",
+            json={"message": "hi", "thread_id": body["thread_id"]},
+            headers=tenant.headers(Role.OWNER),
+        ).status_code
+        == 404
+    )
 
 
 def test_chat_validation(chat: TestClient, tenant: TenantKeys) -> None:

@@ -27,7 +27,9 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
     with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
         settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
         settings = settings.model_copy(update={"base_url": "http://testserver"})
-        app = create_app(settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent)
+        app = create_app(
+            settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent
+        )
         with TestClient(app) as client:
             info = app.state.services.extras["demo"]
             owner = {"Authorization": f"Bearer {info.keys[Role.OWNER]}"}
@@ -41,7 +43,9 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
             assert client.get("/api/me", headers=tech).json()["role"] == "technician"
             assert client.post("/api/integrations/quickbooks/disconnect", headers=tech).status_code == 403
         # A restart finds the same tenant and connection and issues fresh keys.
-        app2 = create_app(settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent)
+        app2 = create_app(
+            settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent
+        )
         with TestClient(app2) as client:
             info2 = app2.state.services.extras["demo"]
             assert info2.tenant_id == info.tenant_id and info2.realm_id == info.realm_id
@@ -51,7 +55,9 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
             assert len(again) == len(invoices)
             gone = client.post("/api/integrations/quickbooks/disconnect", headers=owner2)
             assert gone.status_code == 200 and gone.json()["connected"] is False
-            assert client.get("/api/integrations/quickbooks/status", headers=owner2).json()["connected"] is False
+            assert (
+                client.get("/api/integrations/quickbooks/status", headers=owner2).json()["connected"] is False
+            )
     assert any(line.startswith("Console:") and "#key=qbo_" in line for line in lines)
 
 
@@ -62,11 +68,15 @@ def test_demo_worker_pushes_new_records_to_the_sandbox(tmp_path: Path) -> None:
     with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
         settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
         settings = settings.model_copy(update={"base_url": "http://testserver"})
-        app = create_app(settings, startup=demo_startup(lambda _l: None), create_schema=True, agent_factory=_no_agent)
+        app = create_app(
+            settings, startup=demo_startup(lambda _l: None), create_schema=True, agent_factory=_no_agent
+        )
         with TestClient(app) as client:
             info = app.state.services.extras["demo"]
             office = {"Authorization": f"Bearer {info.keys[Role.OFFICE]}"}
-            created = client.post("/api/customers", json={"display_name": "Worker Test Plumbing"}, headers=office)
+            created = client.post(
+                "/api/customers", json={"display_name": "Worker Test Plumbing"}, headers=office
+            )
             assert created.status_code == 201
             deadline = time.monotonic() + 20
             customer = created.json()

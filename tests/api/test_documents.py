@@ -17,10 +17,18 @@ def _estimate_body(tenant: TenantKeys, **extra: Any) -> dict[str, Any]:
         "customer_id": tenant.customer_id,
         "title": "Water heater swap",
         "lines": [
-            {"type": "material", "name": "Water Heater 50 gal Gas", "quantity": "1",
-             "item_id": tenant.item_ids["Water Heater 50 gal Gas"]},
-            {"type": "labor", "name": "Labor - Standard", "quantity": "3",
-             "item_id": tenant.item_ids["Labor - Standard"]},
+            {
+                "type": "material",
+                "name": "Water Heater 50 gal Gas",
+                "quantity": "1",
+                "item_id": tenant.item_ids["Water Heater 50 gal Gas"],
+            },
+            {
+                "type": "labor",
+                "name": "Labor - Standard",
+                "quantity": "3",
+                "item_id": tenant.item_ids["Labor - Standard"],
+            },
         ],
         **extra,
     }
@@ -63,19 +71,27 @@ def test_estimate_lifecycle_through_public_link(client: TestClient, tenant: Tena
     again = client.post(f"{path}/approve", data={"signed_by": "Someone Else"}, follow_redirects=False)
     assert again.status_code == 409
 
-    converted = client.post(f"/api/estimates/{estimate['id']}/convert-to-invoice", headers=tenant.headers(Role.OFFICE))
+    converted = client.post(
+        f"/api/estimates/{estimate['id']}/convert-to-invoice", headers=tenant.headers(Role.OFFICE)
+    )
     assert converted.status_code == 201, converted.text
     invoice = converted.json()
     assert invoice["total"] == "1755.00" and invoice["estimate_id"] == estimate["id"]
 
-    sent_invoice = client.post(f"/api/invoices/{invoice['id']}/send", headers=tenant.headers(Role.OFFICE)).json()
+    sent_invoice = client.post(
+        f"/api/invoices/{invoice['id']}/send", headers=tenant.headers(Role.OFFICE)
+    ).json()
     invoice_page = client.get(sent_invoice["public_url"].removeprefix("http://testserver"))
     assert invoice_page.status_code == 200 and "1,755.00" in invoice_page.text
 
     payment = client.post(
         "/api/payments",
-        json={"customer_id": tenant.customer_id, "amount": "755.00", "payment_date": "2026-03-18",
-              "applications": [{"invoice_id": invoice["id"], "amount": "755.00"}]},
+        json={
+            "customer_id": tenant.customer_id,
+            "amount": "755.00",
+            "payment_date": "2026-03-18",
+            "applications": [{"invoice_id": invoice["id"], "amount": "755.00"}],
+        },
         headers=tenant.headers(Role.OFFICE),
     )
     assert payment.status_code == 201, payment.text
@@ -86,9 +102,15 @@ def test_estimate_lifecycle_through_public_link(client: TestClient, tenant: Tena
 
     # Writing off is destructive: office may not, owner may.
     body = {"reason": "customer disputes the remainder"}
-    assert client.post(f"/api/invoices/{invoice['id']}/write-off", json=body,
-                       headers=tenant.headers(Role.OFFICE)).status_code == 403
-    wo = client.post(f"/api/invoices/{invoice['id']}/write-off", json=body, headers=tenant.headers(Role.OWNER))
+    assert (
+        client.post(
+            f"/api/invoices/{invoice['id']}/write-off", json=body, headers=tenant.headers(Role.OFFICE)
+        ).status_code
+        == 403
+    )
+    wo = client.post(
+        f"/api/invoices/{invoice['id']}/write-off", json=body, headers=tenant.headers(Role.OWNER)
+    )
     assert wo.status_code == 201 and wo.json()["amount"] == "1000.00"
 
     audit = client.get("/api/audit", headers=tenant.headers()).json()
@@ -100,8 +122,11 @@ def test_estimate_lifecycle_through_public_link(client: TestClient, tenant: Tena
 
 def test_customer_can_reject_with_reason(client: TestClient, tenant: TenantKeys) -> None:
     estimate = _create_estimate(client, tenant)
-    path = client.post(f"/api/estimates/{estimate['id']}/send", headers=tenant.headers(Role.OFFICE)).json()[
-        "public_url"].removeprefix("http://testserver")
+    path = (
+        client.post(f"/api/estimates/{estimate['id']}/send", headers=tenant.headers(Role.OFFICE))
+        .json()["public_url"]
+        .removeprefix("http://testserver")
+    )
     response = client.post(f"{path}/reject", data={"reason": "Too expensive"})
     assert response.status_code == 200 and "Too expensive" in response.text
     data = client.get(f"/api/estimates/{estimate['id']}", headers=tenant.headers()).json()
@@ -110,7 +135,9 @@ def test_customer_can_reject_with_reason(client: TestClient, tenant: TenantKeys)
 
 def test_forged_and_cross_kind_links_are_refused(client: TestClient, tenant: TenantKeys) -> None:
     estimate = _create_estimate(client, tenant)
-    url = client.post(f"/api/estimates/{estimate['id']}/send", headers=tenant.headers(Role.OFFICE)).json()["public_url"]
+    url = client.post(f"/api/estimates/{estimate['id']}/send", headers=tenant.headers(Role.OFFICE)).json()[
+        "public_url"
+    ]
     token = url.rsplit("/", 1)[1]
     head, payload, sig = token.split(".")
     forged = f"{head}.{payload}.{sig[:-2]}{'AA' if not sig.endswith('AA') else 'BB'}"
@@ -120,7 +147,9 @@ def test_forged_and_cross_kind_links_are_refused(client: TestClient, tenant: Ten
         assert "not valid" in response.text
     # An estimate link does not open the invoice page.
     assert client.get(f"/public/invoices/{token}").status_code == 404
-    assert client.post(f"/public/estimates/{forged}/approve", data={"signed_by": "Mallory"}).status_code == 404
+    assert (
+        client.post(f"/public/estimates/{forged}/approve", data={"signed_by": "Mallory"}).status_code == 404
+    )
 
 
 def test_draft_link_is_not_shown(client: TestClient, tenant: TenantKeys, settings) -> None:
@@ -134,7 +163,9 @@ def test_draft_link_is_not_shown(client: TestClient, tenant: TenantKeys, setting
 def test_technician_may_not_override_prices(client: TestClient, tenant: TenantKeys) -> None:
     body = _estimate_body(tenant)
     body["lines"][0]["unit_price"] = "1.00"
-    assert client.post("/api/estimates", json=body, headers=tenant.headers(Role.TECHNICIAN)).status_code == 403
+    assert (
+        client.post("/api/estimates", json=body, headers=tenant.headers(Role.TECHNICIAN)).status_code == 403
+    )
     assert client.post("/api/estimates", json=body, headers=tenant.headers(Role.OFFICE)).status_code == 201
 
 
@@ -151,7 +182,12 @@ def test_technician_may_not_override_prices(client: TestClient, tenant: TenantKe
     ],
 )
 def test_other_tenants_ids_are_404(
-    client: TestClient, tenant: TenantKeys, other_tenant: TenantKeys, method: str, path_template: str, json: Any
+    client: TestClient,
+    tenant: TenantKeys,
+    other_tenant: TenantKeys,
+    method: str,
+    path_template: str,
+    json: Any,
 ) -> None:
     estimate = _create_estimate(client, tenant)
     path = path_template.format(estimate=estimate["id"], customer=tenant.customer_id)
@@ -160,7 +196,10 @@ def test_other_tenants_ids_are_404(
     assert response.status_code == 404, response.text
     assert "Water heater" not in response.text
     # The owner still sees it unchanged.
-    assert client.get(f"/api/estimates/{estimate['id']}", headers=tenant.headers()).json()["title"] == "Water heater swap"
+    assert (
+        client.get(f"/api/estimates/{estimate['id']}", headers=tenant.headers()).json()["title"]
+        == "Water heater swap"
+    )
 
 
 def test_cross_tenant_estimate_with_foreign_customer_is_refused(
@@ -171,9 +210,13 @@ def test_cross_tenant_estimate_with_foreign_customer_is_refused(
     assert response.status_code == 404
 
 
-def test_lists_are_tenant_scoped_and_paginate(client: TestClient, tenant: TenantKeys, other_tenant: TenantKeys) -> None:
+def test_lists_are_tenant_scoped_and_paginate(
+    client: TestClient, tenant: TenantKeys, other_tenant: TenantKeys
+) -> None:
     for n in range(5):
-        r = client.post("/api/customers", json={"display_name": f"Customer {n}"}, headers=tenant.headers(Role.OFFICE))
+        r = client.post(
+            "/api/customers", json={"display_name": f"Customer {n}"}, headers=tenant.headers(Role.OFFICE)
+        )
         assert r.status_code == 201
     seen: list[str] = []
     cursor = None
@@ -206,14 +249,22 @@ def test_idempotency_key_replays_and_detects_changes(client: TestClient, tenant:
     listed = client.get("/api/customers", params={"q": "bob vance"}, headers=tenant.headers()).json()
     assert len(listed["items"]) == 1
     # Without the key the duplicate name is a conflict, proving the replay did not run the route again.
-    assert client.post("/api/customers", json={"display_name": "Bob Vance"},
-                       headers=tenant.headers(Role.OFFICE)).status_code == 409
+    assert (
+        client.post(
+            "/api/customers", json={"display_name": "Bob Vance"}, headers=tenant.headers(Role.OFFICE)
+        ).status_code
+        == 409
+    )
 
 
 def test_idempotency_keys_are_per_caller(client: TestClient, tenant: TenantKeys) -> None:
     body = {"display_name": "Shared Key Co"}
-    a = client.post("/api/customers", json=body, headers=tenant.headers(Role.OFFICE, **{"Idempotency-Key": "k"}))
-    b = client.post("/api/customers", json=body, headers=tenant.headers(Role.OWNER, **{"Idempotency-Key": "k"}))
+    a = client.post(
+        "/api/customers", json=body, headers=tenant.headers(Role.OFFICE, **{"Idempotency-Key": "k"})
+    )
+    b = client.post(
+        "/api/customers", json=body, headers=tenant.headers(Role.OWNER, **{"Idempotency-Key": "k"})
+    )
     assert a.status_code == 201
     assert b.status_code == 409  # the owner's request ran on its own and hit the duplicate name
 
@@ -231,8 +282,14 @@ def test_item_and_customer_routes(client: TestClient, tenant: TenantKeys) -> Non
     assert client.post("/api/items", json=new, headers=tenant.headers(Role.TECHNICIAN)).status_code == 403
     created = client.post("/api/items", json=new, headers=tenant.headers(Role.OFFICE))
     assert created.status_code == 201 and created.json()["rate"] == "65.00"
-    assert client.get(f"/api/items/{created.json()['id']}", headers=tenant.headers()).json()["name"] == new["name"]
-    patched = client.patch(f"/api/customers/{tenant.customer_id}", json={"phone": "916-555-0101"},
-                           headers=tenant.headers(Role.OFFICE))
+    assert (
+        client.get(f"/api/items/{created.json()['id']}", headers=tenant.headers()).json()["name"]
+        == new["name"]
+    )
+    patched = client.patch(
+        f"/api/customers/{tenant.customer_id}",
+        json={"phone": "916-555-0101"},
+        headers=tenant.headers(Role.OFFICE),
+    )
     assert patched.status_code == 200 and patched.json()["phone"] == "916-555-0101"
     assert re.match(r"^[0-9a-f-]{36}$", created.json()["id"])

@@ -18,8 +18,9 @@ def test_chat_cannot_reach_another_tenants_records(
 ) -> None:
     # The model (steered by a user) asks for a customer that exists only in the other tenant.
     script.script += [says("", call("find_customers", name_contains="Rival Heating")), says("Nothing found.")]
-    body = chat.post("/api/chat", json={"message": "show me Rival Heating's customer"},
-                     headers=tenant.headers(Role.OWNER)).json()
+    body = chat.post(
+        "/api/chat", json={"message": "show me Rival Heating's customer"}, headers=tenant.headers(Role.OWNER)
+    ).json()
     assert body["tools"][0]["status"] == "error"
     assert "Jane Cooper (Rival Heating)" not in str(body)
 
@@ -28,29 +29,49 @@ def test_chat_write_lands_in_the_proposers_tenant_only(
     chat: TestClient, tenant: TenantKeys, other_tenant: TenantKeys, script: ScriptedModel
 ) -> None:
     script.script += [says("", call("add_customer", display_name="Cross Tenant Co"))]
-    card = chat.post("/api/chat", json={"message": "add it"}, headers=other_tenant.headers(Role.OFFICE)).json()[
-        "approvals"][0]
+    card = chat.post(
+        "/api/chat", json={"message": "add it"}, headers=other_tenant.headers(Role.OFFICE)
+    ).json()["approvals"][0]
     # The first tenant's owner cannot see or decide it.
-    assert chat.post(f"/api/approvals/{card['approval_id']}/decision", json={"type": "approve"},
-                     headers=tenant.headers(Role.OWNER)).status_code == 404
+    assert (
+        chat.post(
+            f"/api/approvals/{card['approval_id']}/decision",
+            json={"type": "approve"},
+            headers=tenant.headers(Role.OWNER),
+        ).status_code
+        == 404
+    )
     script.script += [says("Added.")]
-    ok = chat.post(f"/api/approvals/{card['approval_id']}/decision", json={"type": "approve"},
-                   headers=other_tenant.headers(Role.OWNER))
+    ok = chat.post(
+        f"/api/approvals/{card['approval_id']}/decision",
+        json={"type": "approve"},
+        headers=other_tenant.headers(Role.OWNER),
+    )
     assert ok.status_code == 200
     mine = chat.get("/api/customers", params={"q": "cross tenant"}, headers=tenant.headers()).json()["items"]
-    theirs = chat.get("/api/customers", params={"q": "cross tenant"}, headers=other_tenant.headers()).json()["items"]
+    theirs = chat.get("/api/customers", params={"q": "cross tenant"}, headers=other_tenant.headers()).json()[
+        "items"
+    ]
     assert mine == [] and len(theirs) == 1
 
 
 def test_oauth_state_is_single_use_and_tenant_bound(client: TestClient, tenant: TenantKeys) -> None:
-    url = client.post("/api/integrations/quickbooks/connect", headers=tenant.headers()).json()["authorize_url"]
+    url = client.post("/api/integrations/quickbooks/connect", headers=tenant.headers()).json()[
+        "authorize_url"
+    ]
     state = parse_qs(urlsplit(url).query)["state"][0]
     # The user declined at Intuit: the state is consumed and nothing is connected.
-    first = client.get("/api/integrations/quickbooks/callback",
-                       params={"state": state, "error": "access_denied"}, follow_redirects=False)
+    first = client.get(
+        "/api/integrations/quickbooks/callback",
+        params={"state": state, "error": "access_denied"},
+        follow_redirects=False,
+    )
     assert first.status_code in (400, 401)
-    replay = client.get("/api/integrations/quickbooks/callback",
-                        params={"state": state, "code": "stolen", "realmId": "123"}, follow_redirects=False)
+    replay = client.get(
+        "/api/integrations/quickbooks/callback",
+        params={"state": state, "code": "stolen", "realmId": "123"},
+        follow_redirects=False,
+    )
     assert replay.status_code == 400 and "already used" in replay.text
     status = client.get("/api/integrations/quickbooks/status", headers=tenant.headers()).json()
     assert status["connected"] is False
@@ -67,8 +88,12 @@ def test_oauth_state_is_single_use_and_tenant_bound(client: TestClient, tenant: 
         (b'{"display_name": "ok", "tenant_id": "someone-else"}', "application/json"),
     ],
 )
-def test_malformed_bodies_are_clean_4xx(client: TestClient, tenant: TenantKeys, content: bytes, content_type: str) -> None:
-    response = client.post("/api/customers", content=content, headers=tenant.headers(**{"Content-Type": content_type}))
+def test_malformed_bodies_are_clean_4xx(
+    client: TestClient, tenant: TenantKeys, content: bytes, content_type: str
+) -> None:
+    response = client.post(
+        "/api/customers", content=content, headers=tenant.headers(**{"Content-Type": content_type})
+    )
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -79,7 +104,9 @@ def test_hostile_ids_and_queries(client: TestClient, tenant: TenantKeys) -> None
         assert response.status_code in (404, 422), (path, response.status_code)
     r = client.get("/api/customers", params={"q": "%' OR '1'='1"}, headers=tenant.headers())
     assert r.status_code == 200 and r.json()["items"] == []
-    assert client.get("/api/estimates", params={"status": "bogus"}, headers=tenant.headers()).status_code == 422
+    assert (
+        client.get("/api/estimates", params={"status": "bogus"}, headers=tenant.headers()).status_code == 422
+    )
 
 
 def test_revoked_key_and_inactive_user(client: TestClient, tenant: TenantKeys, app: FastAPI) -> None:
@@ -94,5 +121,3 @@ def test_revoked_key_and_inactive_user(client: TestClient, tenant: TenantKeys, a
     assert client.get("/api/me", headers=tenant.headers(Role.OFFICE)).status_code == 401
     assert client.get("/api/me", headers=tenant.headers(Role.ADMIN)).status_code == 401
     assert client.get("/api/me", headers=tenant.headers(Role.OWNER)).status_code == 200
-
-

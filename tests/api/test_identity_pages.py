@@ -29,9 +29,17 @@ def test_me_reports_role_and_permissions(client: TestClient, tenant: TenantKeys)
 
 def test_embed_token_flow(client: TestClient, tenant: TenantKeys) -> None:
     # Not yet allowed: refused.
-    assert client.post("/api/embed/tokens", json={"origin": HOST}, headers=tenant.headers()).status_code == 403
-    assert client.put("/api/tenant/allowed-origins", json={"allowed_origins": [HOST]},
-                      headers=tenant.headers(Role.OFFICE)).status_code == 403
+    assert (
+        client.post("/api/embed/tokens", json={"origin": HOST}, headers=tenant.headers()).status_code == 403
+    )
+    assert (
+        client.put(
+            "/api/tenant/allowed-origins",
+            json={"allowed_origins": [HOST]},
+            headers=tenant.headers(Role.OFFICE),
+        ).status_code
+        == 403
+    )
     _allow(client, tenant, [HOST])
     minted = client.post("/api/embed/tokens", json={"origin": HOST}, headers=tenant.headers(Role.OFFICE))
     assert minted.status_code == 201
@@ -39,38 +47,81 @@ def test_embed_token_flow(client: TestClient, tenant: TenantKeys) -> None:
     me = client.get("/api/me", headers={"Authorization": f"Bearer {token}", "Origin": HOST}).json()
     assert me["role"] == "office" and me["credential"] == "embed"
     # From another page the same token is refused.
-    other = client.get("/api/me", headers={"Authorization": f"Bearer {token}", "Origin": "http://evil.example"})
+    other = client.get(
+        "/api/me", headers={"Authorization": f"Bearer {token}", "Origin": "http://evil.example"}
+    )
     assert other.status_code == 403
     # An embed token cannot mint further tokens.
-    assert client.post("/api/embed/tokens", json={"origin": HOST},
-                       headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert (
+        client.post(
+            "/api/embed/tokens", json={"origin": HOST}, headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 403
+    )
     # The frame page names the host as its only allowed ancestor.
     page = client.get("/embed", params={"token": token})
     assert page.status_code == 200
     assert page.headers["content-security-policy"] == f"frame-ancestors {HOST}"
 
 
-def test_forged_and_expired_embed_tokens(client: TestClient, tenant: TenantKeys, other_tenant: TenantKeys,
-                                         settings: Settings) -> None:
+def test_forged_and_expired_embed_tokens(
+    client: TestClient, tenant: TenantKeys, other_tenant: TenantKeys, settings: Settings
+) -> None:
     _allow(client, tenant, [HOST])
-    good = issue_embed_token(settings.secret, tenant_id=tenant.tenant_id, user_id=tenant.user_ids[Role.OWNER],
-                             origin=HOST, ttl_seconds=60)
-    expired = issue_embed_token(settings.secret, tenant_id=tenant.tenant_id, user_id=tenant.user_ids[Role.OWNER],
-                                origin=HOST, ttl_seconds=-5)
-    wrong_key = issue_embed_token(b"another-secret", tenant_id=tenant.tenant_id,
-                                  user_id=tenant.user_ids[Role.OWNER], origin=HOST, ttl_seconds=60)
+    good = issue_embed_token(
+        settings.secret,
+        tenant_id=tenant.tenant_id,
+        user_id=tenant.user_ids[Role.OWNER],
+        origin=HOST,
+        ttl_seconds=60,
+    )
+    expired = issue_embed_token(
+        settings.secret,
+        tenant_id=tenant.tenant_id,
+        user_id=tenant.user_ids[Role.OWNER],
+        origin=HOST,
+        ttl_seconds=-5,
+    )
+    wrong_key = issue_embed_token(
+        b"another-secret",
+        tenant_id=tenant.tenant_id,
+        user_id=tenant.user_ids[Role.OWNER],
+        origin=HOST,
+        ttl_seconds=60,
+    )
     now = int(time.time())
     # Signed with tenant A's key but claiming a user of tenant B.
-    cross = _encode(derive_key(settings.secret, "embed", tenant.tenant_id),
-                    {"aud": EMBED_AUDIENCE, "sub": other_tenant.user_ids[Role.OWNER], "tid": tenant.tenant_id,
-                     "origin": HOST, "exp": now + 60})
+    cross = _encode(
+        derive_key(settings.secret, "embed", tenant.tenant_id),
+        {
+            "aud": EMBED_AUDIENCE,
+            "sub": other_tenant.user_ids[Role.OWNER],
+            "tid": tenant.tenant_id,
+            "origin": HOST,
+            "exp": now + 60,
+        },
+    )
     # Claims tenant B but signed with tenant A's key.
-    swapped = _encode(derive_key(settings.secret, "embed", tenant.tenant_id),
-                      {"aud": EMBED_AUDIENCE, "sub": other_tenant.user_ids[Role.OWNER], "tid": other_tenant.tenant_id,
-                       "origin": HOST, "exp": now + 60})
-    wrong_aud = _encode(derive_key(settings.secret, "embed", tenant.tenant_id),
-                        {"aud": "something-else", "sub": tenant.user_ids[Role.OWNER], "tid": tenant.tenant_id,
-                         "origin": HOST, "exp": now + 60})
+    swapped = _encode(
+        derive_key(settings.secret, "embed", tenant.tenant_id),
+        {
+            "aud": EMBED_AUDIENCE,
+            "sub": other_tenant.user_ids[Role.OWNER],
+            "tid": other_tenant.tenant_id,
+            "origin": HOST,
+            "exp": now + 60,
+        },
+    )
+    wrong_aud = _encode(
+        derive_key(settings.secret, "embed", tenant.tenant_id),
+        {
+            "aud": "something-else",
+            "sub": tenant.user_ids[Role.OWNER],
+            "tid": tenant.tenant_id,
+            "origin": HOST,
+            "exp": now + 60,
+        },
+    )
     head, payload, _sig = good.split(".")
     none_alg = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."
     assert client.get("/api/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200
@@ -81,8 +132,11 @@ def test_forged_and_expired_embed_tokens(client: TestClient, tenant: TenantKeys,
 
 
 def test_cors_preflight_follows_allowed_origins(client: TestClient, tenant: TenantKeys) -> None:
-    preflight = {"Origin": HOST, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization, content-type"}
+    preflight = {
+        "Origin": HOST,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
     assert client.options("/api/chat", headers=preflight).status_code == 403
     _allow(client, tenant, [HOST])
     ok = client.options("/api/chat", headers=preflight)
@@ -106,10 +160,15 @@ def test_console_shell_is_not_frameable(client: TestClient) -> None:
     assert client.get("/static/widget.js").status_code == 200
 
 
-def test_qbo_connect_requires_admin_and_callback_refuses_forged_state(client: TestClient, tenant: TenantKeys) -> None:
+def test_qbo_connect_requires_admin_and_callback_refuses_forged_state(
+    client: TestClient, tenant: TenantKeys
+) -> None:
     status = client.get("/api/integrations/quickbooks/status", headers=tenant.headers(Role.TECHNICIAN)).json()
     assert status == {**status, "connected": False, "status": "disconnected"}
-    assert client.post("/api/integrations/quickbooks/connect", headers=tenant.headers(Role.OFFICE)).status_code == 403
+    assert (
+        client.post("/api/integrations/quickbooks/connect", headers=tenant.headers(Role.OFFICE)).status_code
+        == 403
+    )
     started = client.post("/api/integrations/quickbooks/connect", headers=tenant.headers(Role.OWNER))
     assert started.status_code == 200
     url = started.json()["authorize_url"]
@@ -118,7 +177,10 @@ def test_qbo_connect_requires_admin_and_callback_refuses_forged_state(client: Te
     state = query["state"][0]
     forged = state[:-3] + ("abc" if not state.endswith("abc") else "xyz")
     for bad in (forged, "garbage", ""):
-        r = client.get("/api/integrations/quickbooks/callback", params={"state": bad, "code": "c", "realmId": "1"},
-                       follow_redirects=False)
+        r = client.get(
+            "/api/integrations/quickbooks/callback",
+            params={"state": bad, "code": "c", "realmId": "1"},
+            follow_redirects=False,
+        )
         assert r.status_code == 400, (bad, r.text)
         assert "not connected" in r.text

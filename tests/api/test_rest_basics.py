@@ -22,8 +22,12 @@ def test_hostile_request_id_is_replaced(client: TestClient) -> None:
 
 
 def test_missing_and_bad_credentials_are_401_problem(client: TestClient) -> None:
-    for headers in ({}, {"Authorization": "Bearer qbo_nope"}, {"Authorization": "Basic abc"},
-                    {"Authorization": "Bearer not.a.jwt"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer qbo_nope"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer not.a.jwt"},
+    ):
         response = client.get("/api/customers", headers=headers)
         assert response.status_code == 401, headers
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -55,7 +59,9 @@ def test_malformed_json_is_422(client: TestClient, tenant: TenantKeys) -> None:
 
 def test_oversized_body_is_413(client: TestClient, tenant: TenantKeys) -> None:
     big = b'{"display_name": "' + b"x" * (1024 * 1024 + 10) + b'"}'
-    response = client.post("/api/customers", content=big, headers=tenant.headers(**{"Content-Type": "application/json"}))
+    response = client.post(
+        "/api/customers", content=big, headers=tenant.headers(**{"Content-Type": "application/json"})
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
 
@@ -65,12 +71,16 @@ def test_oversized_chunked_body_is_413(client: TestClient, tenant: TenantKeys) -
         for _ in range(20):
             yield b"x" * (64 * 1024)
 
-    response = client.post("/api/customers", content=chunks(), headers=tenant.headers(**{"Content-Type": "application/json"}))
+    response = client.post(
+        "/api/customers", content=chunks(), headers=tenant.headers(**{"Content-Type": "application/json"})
+    )
     assert response.status_code == 413
 
 
 def test_technician_cannot_create_customer(client: TestClient, tenant: TenantKeys) -> None:
-    response = client.post("/api/customers", json={"display_name": "Bob"}, headers=tenant.headers(Role.TECHNICIAN))
+    response = client.post(
+        "/api/customers", json={"display_name": "Bob"}, headers=tenant.headers(Role.TECHNICIAN)
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
 

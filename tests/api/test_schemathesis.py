@@ -38,7 +38,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     tenant = seed_tenant(engine, "Fuzz Plumbing", settings)
 
     async def agent(state: Any) -> AgentHandle:
-        toolbox = Toolbox(tools=[FindCustomers(), AddCustomer()], deps=ToolDeps(sessionmaker=state.sessionmaker))
+        toolbox = Toolbox(
+            tools=[FindCustomers(), AddCustomer()], deps=ToolDeps(sessionmaker=state.sessionmaker)
+        )
         return AgentHandle(graph=build_graph(ParrotModel(), toolbox, InMemorySaver()))
 
     app = create_app(settings, engine=engine, agent_factory=agent)
@@ -58,18 +60,28 @@ def test_no_operation_answers_5xx(live: tuple[str, dict[str, str]]) -> None:
         if time.monotonic() - started > BUDGET_SECONDS:
             break
 
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def check(case: Any) -> None:
             response = case.call(base_url=base, headers=headers, timeout=10)
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}"
+                )
             elif response.status_code >= 400 and response.status_code != 405:
                 raw_type = response.headers.get("content-type", [""])
                 content_type = raw_type[0] if isinstance(raw_type, list) else raw_type
                 assert content_type.startswith(("application/problem+json", "text/html")), (
-                    case.method, case.formatted_path, content_type)
+                    case.method,
+                    case.formatted_path,
+                    content_type,
+                )
 
         check()
         checked += 1

@@ -26,10 +26,15 @@ from tests.api.live import free_port, serve
 from tests.browser.fakes import RuleModel
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 AS_OF = date(2026, 3, 18)
-
 
 
 @dataclass
@@ -98,7 +103,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
     with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
-        app = create_app(settings, startup=demo_startup(lambda _line: None, allowed_origins=[host_origin]),
-                         create_schema=True, agent_factory=agent)
+        app = create_app(
+            settings,
+            startup=demo_startup(lambda _line: None, allowed_origins=[host_origin]),
+            create_schema=True,
+            agent_factory=agent,
+        )
         with serve(app, port) as url:
-            yield Demo(base=url, host_origin=host_origin, host_port=host_port, info=app.state.services.extras["demo"])
+            yield Demo(
+                base=url, host_origin=host_origin, host_port=host_port, info=app.state.services.extras["demo"]
+            )

@@ -34,7 +34,9 @@ def _reply(messages: list[BaseMessage]) -> AIMessage:
         data = json.loads(str(last.content))
         if last.name == "list_items":
             items = data.get("items") or data.get("results") or []
-            names = ", ".join(f"{i.get('name') or i.get('Name')} at {i.get('Rate') or i.get('rate')}" for i in items[:3])
+            names = ", ".join(
+                f"{i.get('name') or i.get('Name')} at {i.get('Rate') or i.get('rate')}" for i in items[:3]
+            )
             return AIMessage(f"Here is what the catalog has: {names}.")
         if data.get("status") == "executed":
             result = data.get("result", {})
@@ -42,11 +44,29 @@ def _reply(messages: list[BaseMessage]) -> AIMessage:
         return AIMessage(f"Nothing was saved ({data.get('status', 'unknown')}).")
     question = str(last.content).lower() if isinstance(last, HumanMessage) else ""
     if "estimate" in question:
-        return AIMessage("", tool_calls=[{"name": "draft_estimate", "args": DRAFT_ARGS, "id": f"call_{next(_ids)}",
-                                          "type": "tool_call"}])
+        return AIMessage(
+            "",
+            tool_calls=[
+                {
+                    "name": "draft_estimate",
+                    "args": DRAFT_ARGS,
+                    "id": f"call_{next(_ids)}",
+                    "type": "tool_call",
+                }
+            ],
+        )
     if "water heater" in question or "catalog" in question:
-        return AIMessage("", tool_calls=[{"name": "list_items", "args": {"search": "water heater", "limit": 5},
-                                          "id": f"call_{next(_ids)}", "type": "tool_call"}])
+        return AIMessage(
+            "",
+            tool_calls=[
+                {
+                    "name": "list_items",
+                    "args": {"search": "water heater", "limit": 5},
+                    "id": f"call_{next(_ids)}",
+                    "type": "tool_call",
+                }
+            ],
+        )
     return AIMessage("I can look up catalog prices and draft estimates.")
 
 
@@ -58,18 +78,39 @@ class RuleModel(BaseChatModel):
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> RuleModel:
         return self
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=_reply(messages))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         reply = _reply(messages)
         if reply.tool_calls:
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[
-                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i, "type": "tool_call_chunk"}
-                for i, c in enumerate(reply.tool_calls)
-            ]))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[
+                        {
+                            "name": c["name"],
+                            "args": json.dumps(c["args"]),
+                            "id": c["id"],
+                            "index": i,
+                            "type": "tool_call_chunk",
+                        }
+                        for i, c in enumerate(reply.tool_calls)
+                    ],
+                )
+            )
             return
         words = str(reply.content).split(" ")
         for n, word in enumerate(words):

@@ -84,21 +84,38 @@ def test_widget_on_another_origin(page: Any, demo: Demo) -> None:
 
 def test_widget_frame_refuses_other_hosts(demo: Demo) -> None:
     owner = {"Authorization": f"Bearer {demo.info.keys[Role.OFFICE]}"}
-    token = httpx.post(f"{demo.base}/api/embed/tokens", json={"origin": demo.host_origin}, headers=owner).json()["token"]
+    token = httpx.post(
+        f"{demo.base}/api/embed/tokens", json={"origin": demo.host_origin}, headers=owner
+    ).json()["token"]
     frame = httpx.get(f"{demo.base}/embed", params={"token": token})
     assert frame.headers["content-security-policy"] == f"frame-ancestors {demo.host_origin}"
-    assert httpx.post(f"{demo.base}/api/embed/tokens", json={"origin": "http://127.0.0.1:1"},
-                      headers=owner).status_code == 403
+    assert (
+        httpx.post(
+            f"{demo.base}/api/embed/tokens", json={"origin": "http://127.0.0.1:1"}, headers=owner
+        ).status_code
+        == 403
+    )
 
 
 def test_customer_approves_through_public_link(page: Any, demo: Demo) -> None:
     office = {"Authorization": f"Bearer {demo.info.keys[Role.OFFICE]}"}
-    customers = httpx.get(f"{demo.base}/api/customers", params={"q": "jane cooper"}, headers=office).json()["items"]
-    items = httpx.get(f"{demo.base}/api/items", params={"q": "labor - standard"}, headers=office).json()["items"]
-    created = httpx.post(f"{demo.base}/api/estimates", headers=office, json={
-        "customer_id": customers[0]["id"], "title": "Fix leaking valve",
-        "lines": [{"type": "labor", "name": items[0]["name"], "item_id": items[0]["id"], "quantity": "2"}],
-    })
+    customers = httpx.get(f"{demo.base}/api/customers", params={"q": "jane cooper"}, headers=office).json()[
+        "items"
+    ]
+    items = httpx.get(f"{demo.base}/api/items", params={"q": "labor - standard"}, headers=office).json()[
+        "items"
+    ]
+    created = httpx.post(
+        f"{demo.base}/api/estimates",
+        headers=office,
+        json={
+            "customer_id": customers[0]["id"],
+            "title": "Fix leaking valve",
+            "lines": [
+                {"type": "labor", "name": items[0]["name"], "item_id": items[0]["id"], "quantity": "2"}
+            ],
+        },
+    )
     assert created.status_code == 201, created.text
     estimate = created.json()
     link = httpx.post(f"{demo.base}/api/estimates/{estimate['id']}/send", headers=office).json()["public_url"]
