@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from integrations.quickbooks.sandbox import batch_cdc, faults
+from integrations.quickbooks.sandbox import batch_cdc, faults, lifecycle
 from integrations.quickbooks.sandbox.pdf import render_pdf
 from integrations.quickbooks.sandbox.state import Sandbox, present
 from integrations.quickbooks.sandbox.store import Entity, canonical_entity
@@ -74,7 +74,7 @@ def v3_router(sandbox: Sandbox) -> APIRouter:
         entity = _entity(entity_name)
         send_to = request.query_params.get("sendTo")
         obj = await run_in_threadpool(
-            sandbox.run, realm_id, lambda books: books.send(entity, entity_id, send_to)
+            sandbox.run, realm_id, lambda books: lifecycle.send(books, entity, entity_id, send_to)
         )
         return envelope(entity, present(obj))
 

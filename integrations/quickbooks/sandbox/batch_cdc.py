@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from integrations.quickbooks.sandbox import faults
+from integrations.quickbooks.sandbox import faults, lifecycle
 from integrations.quickbooks.sandbox.qbo_sql import parse_query, run_query
 from integrations.quickbooks.sandbox.rules import Books
 from integrations.quickbooks.sandbox.state import Sandbox, present
@@ -30,9 +30,9 @@ def write(
         if operation == "update":
             return present(books.update(entity, body))
         if operation == "delete":
-            return books.delete(entity, body)
+            return lifecycle.delete(books, entity, body)
         if operation == "void":
-            return present(books.void(entity, body))
+            return present(lifecycle.void(books, entity, body))
         raise faults.unsupported_operation(operation)
 
     return sandbox.run(realm_id, action, allow_duplicate_doc_number=allow_dup)

@@ -1,6 +1,7 @@
-"""QBO's server-side rules for writes: ids, SyncToken, MetaData, references, names, totals and linked balances.
+"""QBO's server-side rules for creates and updates: ids, SyncToken, MetaData, references, totals, balances.
 
-:class:`Books` runs one request's writes against one realm and records every change (for CDC and webhooks).
+:class:`Books` runs one request's writes against one realm and records every change (for CDC and webhooks);
+deleting, voiding, sending and merging live in :mod:`lifecycle`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from domain.money import ZERO, cents
 from integrations.quickbooks.sandbox import faults
 from integrations.quickbooks.sandbox.parties import prepare_list_entity
-from integrations.quickbooks.sandbox.store import TRANSACTIONS, Entity, RealmStore
+from integrations.quickbooks.sandbox.store import Entity, RealmStore
 from integrations.quickbooks.sandbox.txn_math import number, price_bill, price_sales_txn
 from integrations.quickbooks.sandbox.wire import SandboxClock, format_qbo_datetime
 
@@ -47,15 +48,15 @@ class Books:
         self._dirty_customers: set[str] = set()
 
     # ---- helpers -----------------------------------------------------------------------------------------
-    def _now(self) -> str:
+    def now(self) -> str:
         return format_qbo_datetime(self.clock.now())
 
-    def _record(self, entity: str, obj: Entity, operation: str, deleted_id: str | None = None) -> None:
-        last = obj.get("MetaData", {}).get("LastUpdatedTime") or self._now()
+    def record(self, entity: str, obj: Entity, operation: str, deleted_id: str | None = None) -> None:
+        last = obj.get("MetaData", {}).get("LastUpdatedTime") or self.now()
         self.changes.append(Change(entity, str(obj["Id"]), operation, last, deleted_id))
 
-    def _bump(self, obj: Entity, previous: Entity | None) -> None:
-        now = self._now()
+    def bump(self, obj: Entity, previous: Entity | None) -> None:
+        now = self.now()
         if previous is None:
             obj["SyncToken"] = "0"
             obj["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
@@ -70,7 +71,7 @@ class Books:
             raise faults.object_not_found(entity, entity_id)
         return obj
 
-    def _current(self, entity: str, body: Entity) -> Entity:
+    def current_for_write(self, entity: str, body: Entity) -> Entity:
         if body.get("Id") in (None, ""):
             raise faults.required_param("Id")
         if body.get("SyncToken") in (None, ""):
@@ -107,15 +108,15 @@ class Books:
         obj = {k: copy.deepcopy(v) for k, v in body.items() if k not in (*_SERVER_FIELDS, "Id")}
         obj["Id"] = self.store.next_id(entity)
         self._prepare(entity, obj, None)
-        self._bump(obj, None)
+        self.bump(obj, None)
         self._store(entity, obj, None)
-        self._record(entity, obj, "Create")
+        self.record(entity, obj, "Create")
         return obj
 
     def update(self, entity: str, body: Entity) -> Entity:
         if entity in _READ_ONLY:
             raise faults.unsupported_operation(f"Update for {entity}")
-        current = self._current(entity, body)
+        current = self.current_for_write(entity, body)
         if (entity, str(current["Id"])) in self.store.voided:
             raise faults.business("A voided transaction cannot be changed.")
         incoming = {k: copy.deepcopy(v) for k, v in body.items() if k not in _SERVER_FIELDS}
@@ -126,18 +127,18 @@ class Books:
             obj = incoming
         obj["Id"] = current["Id"]
         self._prepare(entity, obj, current)
-        self._bump(obj, current)
+        self.bump(obj, current)
         self._store(entity, obj, current)
-        self._record(entity, obj, "Update")
+        self.record(entity, obj, "Update")
         return obj
 
     def touch(self, entity: str, entity_id: str) -> Entity:
         """A user saves the record in QBO without changing it: only SyncToken and LastUpdatedTime move."""
         current = self.read(entity, entity_id)
         obj = copy.deepcopy(current)
-        self._bump(obj, current)
+        self.bump(obj, current)
         self.store.put(entity, obj)
-        self._record(entity, obj, "Update")
+        self.record(entity, obj, "Update")
         return obj
 
     def _prepare(self, entity: str, obj: Entity, previous: Entity | None) -> None:
@@ -154,14 +155,14 @@ class Books:
         self.store.put(entity, obj)
         entity_id = str(obj["Id"])
         if entity == "Invoice":
-            self._sync_estimate_link(entity_id, previous, obj)
-            self._refresh_invoice(entity_id, bump=False)
-            self._mark_customer(obj, previous)
+            self.sync_estimate_link(entity_id, previous, obj)
+            self.refresh_invoice(entity_id, bump=False)
+            self.mark_customer(obj, previous)
         elif entity == "Payment":
-            old = self._linked_invoices(previous) if previous else set()
-            for invoice_id in sorted(old | self._linked_invoices(obj)):
-                self._refresh_invoice(invoice_id, bump=True)
-            self._mark_customer(obj, previous)
+            old = self.linked_invoices(previous) if previous else set()
+            for invoice_id in sorted(old | self.linked_invoices(obj)):
+                self.refresh_invoice(invoice_id, bump=True)
+            self.mark_customer(obj, previous)
         elif entity == "Customer":
             self._dirty_customers.add(entity_id)
 
@@ -247,7 +248,7 @@ class Books:
             # Closed and Rejected estimates are ignored, as the schema documents.
         return kept
 
-    def _sync_estimate_link(self, invoice_id: str, previous: Entity | None, invoice: Entity | None) -> None:
+    def sync_estimate_link(self, invoice_id: str, previous: Entity | None, invoice: Entity | None) -> None:
         def linked(obj: Entity | None) -> set[str]:
             return {
                 str(x["TxnId"]) for x in (obj or {}).get("LinkedTxn") or [] if x.get("TxnType") == "Estimate"
@@ -265,9 +266,9 @@ class Books:
                 # What the QBO UI does when an estimate is invoiced in full.
                 updated["TxnStatus"] = "Closed"
             updated["LinkedTxn"] = links
-            self._bump(updated, estimate)
+            self.bump(updated, estimate)
             self.store.put("Estimate", updated)
-            self._record("Estimate", updated, "Update")
+            self.record("Estimate", updated, "Update")
 
     def _paid(self, invoice_id: str, *, excluding: str | None = None) -> Any:
         total = ZERO
@@ -281,7 +282,7 @@ class Books:
                         total += number(line.get("Amount", 0), "Line.Amount")
         return total
 
-    def _refresh_invoice(self, invoice_id: str, *, bump: bool) -> None:
+    def refresh_invoice(self, invoice_id: str, *, bump: bool) -> None:
         invoice = self.store.get("Invoice", invoice_id)
         if invoice is None:
             return
@@ -301,14 +302,14 @@ class Books:
             updated["HomeBalance"] = balance
         updated["LinkedTxn"] = links
         if bump:
-            self._bump(updated, invoice)
+            self.bump(updated, invoice)
             self.store.put("Invoice", updated)
-            self._record("Invoice", updated, "Update")
-        self._mark_customer(updated, None)
+            self.record("Invoice", updated, "Update")
+        self.mark_customer(updated, None)
 
     # ---- payments and bills ------------------------------------------------------------------------------
     @staticmethod
-    def _linked_invoices(payment: Entity | None) -> set[str]:
+    def linked_invoices(payment: Entity | None) -> set[str]:
         return {
             str(link["TxnId"])
             for line in (payment or {}).get("Line") or []
@@ -387,11 +388,14 @@ class Books:
         obj.setdefault("CurrencyRef", {"value": "USD"})
 
     # ---- customers' open balance -------------------------------------------------------------------------
-    def _mark_customer(self, obj: Entity, previous: Entity | None) -> None:
+    def mark_customer(self, obj: Entity, previous: Entity | None) -> None:
         for source in (obj, previous):
             ref = (source or {}).get("CustomerRef")
             if isinstance(ref, dict) and ref.get("value"):
                 self._dirty_customers.add(str(ref["value"]))
+
+    def mark_customer_id(self, customer_id: str) -> None:
+        self._dirty_customers.add(customer_id)
 
     def finish(self) -> None:
         """Settle derived customer balances once per request (open invoices less unapplied payments)."""
@@ -412,147 +416,3 @@ class Books:
                 customer["Balance"] = balance
                 customer["BalanceWithJobs"] = balance
         self._dirty_customers.clear()
-
-    # ---- delete / void / send ----------------------------------------------------------------------------
-    def delete(self, entity: str, body: Entity) -> Entity:
-        if entity not in TRANSACTIONS:
-            raise faults.unsupported_operation(f"Delete for {entity}; set Active to false instead")
-        current = self._current(entity, body)
-        entity_id = str(current["Id"])
-        if entity == "Invoice" and self.store.payments_by_invoice.get(entity_id):
-            raise faults.business(
-                "You must unlink any linked transactions associated with the invoice before deleting it."
-            )
-        now = self._now()
-        self.store.remove(entity, entity_id, now)
-        self.store.voided.discard((entity, entity_id))
-        if entity == "Invoice":
-            self._sync_estimate_link(entity_id, current, None)
-            self._mark_customer(current, None)
-        elif entity == "Payment":
-            for invoice_id in sorted(self._linked_invoices(current)):
-                self._refresh_invoice(invoice_id, bump=True)
-            self._mark_customer(current, None)
-        elif entity == "Estimate":
-            for link in current.get("LinkedTxn") or []:
-                invoice = self.store.get("Invoice", str(link.get("TxnId")))
-                if invoice is not None:
-                    self._unlink_estimate_from_invoice(invoice, entity_id)
-        self.changes.append(Change(entity, entity_id, "Delete", now))
-        return {"status": "Deleted", "domain": "QBO", "Id": entity_id}
-
-    def _unlink_estimate_from_invoice(self, invoice: Entity, estimate_id: str) -> None:
-        updated = copy.deepcopy(invoice)
-        updated["LinkedTxn"] = [
-            x
-            for x in updated.get("LinkedTxn") or []
-            if not (x.get("TxnType") == "Estimate" and str(x.get("TxnId")) == estimate_id)
-        ]
-        self._bump(updated, invoice)
-        self.store.put("Invoice", updated)
-        self._record("Invoice", updated, "Update")
-
-    def void(self, entity: str, body: Entity) -> Entity:
-        if entity not in ("Invoice", "Payment"):
-            raise faults.unsupported_operation(f"Void for {entity}")
-        current = self._current(entity, body)
-        entity_id = str(current["Id"])
-        if entity == "Invoice" and self.store.payments_by_invoice.get(entity_id):
-            raise faults.business(
-                "You must unlink any linked transactions associated with the invoice before voiding it."
-            )
-        obj = copy.deepcopy(current)
-        note = obj.get("PrivateNote") or ""
-        obj["PrivateNote"] = (
-            f"Voided - {note}" if note and not note.startswith("Voided") else (note or "Voided")
-        )
-        obj["TotalAmt"] = ZERO
-        if entity == "Invoice":
-            for line in obj.get("Line") or []:
-                line["Amount"] = ZERO
-                detail = line.get("SalesItemLineDetail")
-                if isinstance(detail, dict) and "Qty" in detail:
-                    detail["Qty"] = ZERO
-            obj["Balance"] = ZERO
-            if "HomeBalance" in obj:
-                obj["HomeBalance"] = ZERO
-            tax = obj.get("TxnTaxDetail") or {}
-            tax["TotalTax"] = ZERO
-            for tax_line in tax.get("TaxLine") or []:
-                tax_line["Amount"] = ZERO
-            obj["TxnTaxDetail"] = tax
-        else:
-            obj["UnappliedAmt"] = ZERO
-            obj["Line"] = []
-        self.store.voided.add((entity, entity_id))
-        self._bump(obj, current)
-        self.store.put(entity, obj)
-        if entity == "Payment":
-            for invoice_id in sorted(self._linked_invoices(current)):
-                self._refresh_invoice(invoice_id, bump=True)
-        self._mark_customer(obj, None)
-        self._record(entity, obj, "Void")
-        return obj
-
-    def send(self, entity: str, entity_id: str, send_to: str | None) -> Entity:
-        if entity not in ("Invoice", "Estimate", "Payment"):
-            raise faults.unsupported_operation(f"Send for {entity}")
-        current = self.read(entity, entity_id)
-        if entity == "Payment" and not send_to:
-            raise faults.required_param("sendTo")
-        address = send_to or (current.get("BillEmail") or {}).get("Address")
-        if not address:
-            raise faults.business(
-                "An email address is required to send this transaction (BillEmail or sendTo)."
-            )
-        if "@" not in address or "." not in address:
-            raise faults.validation("2090", "Invalid Email", f"Invalid email address : {address}", "sendTo")
-        obj = copy.deepcopy(current)
-        obj["BillEmail"] = {"Address": address}
-        obj["EmailStatus"] = "EmailSent"
-        obj["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": self._now()}
-        self._bump(obj, current)
-        self.store.put(entity, obj)
-        self._record(entity, obj, "Emailed")
-        return obj
-
-    def merge(self, entity: str, survivor_id: str, merged_id: str) -> Entity:
-        """A user merges two name-list records in QBO: references move to the survivor, the other goes."""
-        if entity not in ("Customer", "Vendor", "Item"):
-            raise faults.unsupported_operation(f"Merge for {entity}")
-        survivor = self.read(entity, survivor_id)
-        self.read(entity, merged_id)
-        field = {"Customer": "CustomerRef", "Vendor": "VendorRef", "Item": "ItemRef"}[entity]
-        for txn_type in sorted(TRANSACTIONS):
-            for txn in self.store.all(txn_type):
-                if _repoint(txn, field, merged_id, survivor):
-                    updated = copy.deepcopy(txn)
-                    self._bump(updated, txn)
-                    self.store.put(txn_type, updated)
-                    self._mark_customer(updated, None)
-                    self._record(txn_type, updated, "Update")
-        self.store.remove(entity, merged_id, self._now())
-        updated = copy.deepcopy(survivor)
-        self._bump(updated, survivor)
-        self.store.put(entity, updated)
-        self._record(entity, updated, "Merge", deleted_id=merged_id)
-        if entity == "Customer":
-            self._dirty_customers.add(survivor_id)
-        return updated
-
-
-def _repoint(node: Any, field: str, old_id: str, survivor: Entity) -> bool:
-    """Point every ``field`` reference from ``old_id`` to the survivor; True when anything changed."""
-    changed = False
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == field and isinstance(value, dict) and str(value.get("value")) == old_id:
-                value["value"] = survivor["Id"]
-                value["name"] = survivor.get("DisplayName") or survivor.get("Name", "")
-                changed = True
-            else:
-                changed = _repoint(value, field, old_id, survivor) or changed
-    elif isinstance(node, list):
-        for value in node:
-            changed = _repoint(value, field, old_id, survivor) or changed
-    return changed

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from integrations.quickbooks.sandbox import faults
+from integrations.quickbooks.sandbox import faults, lifecycle
 from integrations.quickbooks.sandbox.config import FaultConfig, SandboxConfig
 from integrations.quickbooks.sandbox.fixture import load_demo_company
 from integrations.quickbooks.sandbox.rules import Books
@@ -189,7 +189,9 @@ class Sandbox:
 
         def remove(books: Books) -> Entity:
             current = books.read(name, str(entity_id))
-            return books.delete(name, {"Id": current["Id"], "SyncToken": current.get("SyncToken", "0")})
+            return lifecycle.delete(
+                books, name, {"Id": current["Id"], "SyncToken": current.get("SyncToken", "0")}
+            )
 
         return self.run(realm_id, remove)
 
@@ -198,14 +200,18 @@ class Sandbox:
 
         def void(books: Books) -> Entity:
             current = books.read(name, str(entity_id))
-            return books.void(name, {"Id": current["Id"], "SyncToken": current.get("SyncToken", "0")})
+            return lifecycle.void(
+                books, name, {"Id": current["Id"], "SyncToken": current.get("SyncToken", "0")}
+            )
 
         return present(copy.deepcopy(self.run(realm_id, void)))
 
     def merge(self, realm_id: str, entity: str, survivor_id: str, merged_id: str) -> Entity:
         name = self._entity(entity)
         return present(
-            copy.deepcopy(self.run(realm_id, lambda books: books.merge(name, survivor_id, merged_id)))
+            copy.deepcopy(
+                self.run(realm_id, lambda books: lifecycle.merge(books, name, survivor_id, merged_id))
+            )
         )
 
     def generate(
