@@ -30,6 +30,7 @@ _SYNONYMS: list[tuple[str, str]] = [
     (r"\b(?:remove|removal|haul away)(?: and|,| &)? dispos(?:e|al)(?: of)?\b", "haul away"),
     (r"\bdispos(?:e|ing) of\b|\bdisposal of (?:the )?old\b", "haul away"),
     (r"\b(?:garbage|food waste|food|sink) dispos(?:al|er)s?\b|\bdisposer\b|\binsinkerator\b", "garbage disposal"),
+    (r"\bre pip(?:e|ed|ing)\b", "repipe"),
     (r"\bhaul (?:away |off |out )?(?:the |all )?(?:debris|trash|junk|rubbish)\b", "haul away"),
     (r"\b(?:gas )?flex (?:lines?|hoses?|connectors?)\b|\bgas flex\b", "flex connector"),
     (r"\b(?:vent|venting|flue)(?: pipe| kit)? (?:for|on|to) (?:the |a )?water heater\b", "water heater vent"),
@@ -59,7 +60,10 @@ EMERGENCY = re.compile(
     r"middle of the night|at night|midnight|urgent(?:ly)?|24/7|off[- ]hours|outside (?:of )?business hours|"
     r"overtime)\b"
 )
-_STD = r"(?:licensed |senior |lead |master |journeyman )?(?:plumbers?|journeyman|journeymen|techs?|technicians?|installers?)"
+_STD = (
+    r"(?:licensed |senior |lead |master |journeyman )?(?:plumbers?|journeyman|journeymen|techs?|technicians?|"
+    r"installers?|(?:man|person) crew|guys|men|workers)"
+)
 _APP = r"(?:apprentices?|helpers?|assistants?|laborers?|trainees?)"
 _ROLE = rf"(?:(?:a|an|the|one|1) )?(?:{_STD}|{_APP})"
 _ROLES = rf"{_ROLE}(?:\s*(?:,|and|&|plus)\s*{_ROLE})+"
@@ -93,7 +97,7 @@ def normalize(text: str) -> str:
     """Lower-case text with units, numbers, hours and trade synonyms in one spelling."""
     t = text.lower()
     t = t.translate(_TYPOGRAPHY)
-    t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)
+    t = re.sub(r"(?<=[a-z0-9])-(?=[a-z])", " ", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(r"\b(\d+)\s*000\s*btus?\b", r"\1k btu", t)
     t = re.sub(r"\b(\d+)\s*k\b", r"\1k", t)
@@ -167,9 +171,9 @@ def extract_labor(text: str) -> tuple[list[LaborAsk], str]:
         return [LaborAsk(_num(m.group("h")), None, m.group(0).strip(), each=bool(m.group("each")))]
 
     cut(rf"{_LEAD}(?P<h>{NUM}) hours each (?:for |of )?(?P<roles>{_ROLES})", each_role)
-    cut(rf"(?P<roles>{_ROLES}) (?:for |at |, )?{_LEAD}(?P<h>{NUM}) hours(?: each| apiece)?", each_role)
+    cut(rf"(?P<roles>{_ROLES})(?: for| at|,|:)? {_LEAD}(?P<h>{NUM}) hours(?: each| apiece)?", each_role)
     cut(
-        rf"(?P<n>\d+) (?P<role>{_STD}|{_APP}) (?:for |at |, )?{_LEAD}(?P<h>{NUM}) hours(?: each| apiece)?",
+        rf"(?P<n>\d+) (?P<role>{_STD}|{_APP})(?: for| at|,|:)? {_LEAD}(?P<h>{NUM}) hours(?: each| apiece)?",
         crew,
     )
     cut(rf"{_LEAD}(?P<h>{NUM}) hours (?:of |for )?(?P<role>{_ROLE})(?:'s)?(?: time| labou?r| work)?", one)

@@ -26,7 +26,7 @@ PRONOUNS = frozenset(
 PROBLEMS = frozenset({
     "clogged", "backing", "backed", "blocked", "burst", "frozen", "running", "dripping", "stuck", "overflowing",
     "smell", "smelly", "noisy", "loud", "broken", "cracked", "leaking", "leaky", "leak", "unclog", "plunge",
-    "sluggish", "tripping", "rattling", "humming", "not", "won't", "doesn't", "isn't", "no",
+    "sluggish", "tripping", "rattling", "humming", "not", "won't", "doesn't", "isn't", "no", "backup", "flood", "flooded", "flooding",
 })  # fmt: skip
 REPAIRS = frozenset(
     {"fix", "repair", "rebuild", "rework", "reroute", "relocate", "move", "build", "run", "patch"}
