@@ -111,11 +111,15 @@ def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
         left_toks = _words(left)
         variant_toks = _words(variant)
         sizes, used = _sizes(left_toks + variant_toks)
-        core = tuple(
-            t
-            for i, t in enumerate(left_toks)
-            if i not in used and t not in VARIANT_WORDS and t not in _STOP_DESC
-        ) or tuple(left_toks)
+        core = (
+            tuple(
+                t
+                for i, t in enumerate(left_toks)
+                if i not in used and t not in VARIANT_WORDS and t not in _STOP_DESC
+            )
+            or tuple(left_toks or variant_toks)
+            or ("",)
+        )  # ("",) matches no token: a name of only marks
         phrases: dict[tuple[str, ...], int] = {}
         add = partial(_add_phrase, phrases)
         add(left_toks + variant_toks, 4)

@@ -337,3 +337,13 @@ def test_another_trade_catalog() -> None:
     assert plan.warnings == []
     panel = plan_estimate("Upgrade the panel to 100 amp", electrician)
     assert panel.lines == [] and panel.warnings
+
+
+def test_odd_item_names_do_not_break_the_reader() -> None:
+    odd = [
+        CatalogEntry(str(i), name, ItemType.OTHER, D("10"), unit="each")
+        for i, name in enumerate(["-", "#", "3/4", "Misc.", " - Standard", "&", "Fee", "A - B"])
+    ]
+    odd.append(CatalogEntry("t", "Toilet", ItemType.MATERIAL, D("200"), unit="each"))
+    plan = plan_estimate("Install a toilet and misc. parts - standard, 3/4 of the fee, 1 hour", odd)
+    assert "Toilet" in lines_of(plan)
