@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from domain.intent import QboIntent
+from domain.models import Customer, Vendor
 from domain.names import NameCandidate, resolve_name
-from domain.queries import run_intent_locally
+from domain.queries import name_candidates, run_intent_locally
+from domain.services.common import get_scoped
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.query import compile_intent, finish_rows
 
@@ -25,10 +27,20 @@ class LocalBooks:
         self.session = session
         self.tenant_id = tenant_id
 
+    def _qbo_ref(self, model: type[Customer] | type[Vendor], name: str, kind: str) -> str:
+        chosen = resolve_name(name, name_candidates(self.session, self.tenant_id, model), kind=kind)
+        row = get_scoped(self.session, model, self.tenant_id, chosen.id)
+        return row.qbo_id or row.id
+
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         result = run_intent_locally(self.session, self.tenant_id, intent, today=today)
         # The QBO query that asks the same question, so "show me the query" means the same everywhere.
-        compiled = compile_intent(intent, today=today)
+        f = intent.filters
+        compiled = compile_intent(
+            intent, today=today,
+            customer_id=self._qbo_ref(Customer, f.customer_name, "customer") if f.customer_name else None,
+            vendor_id=self._qbo_ref(Vendor, f.vendor_name, "vendor") if f.vendor_name else None,
+        )
         return {"query": compiled.text, "results": result.rows,
                 "aggregate": result.aggregate.to_json() if result.aggregate else None}
 
