@@ -417,6 +417,14 @@ def _to_date(groups: dict[str, str | None], today: date) -> Period | None:
     return Period(_unit_range(unit, today).date_from, today)
 
 
+@_rule(
+    r"(?:since|from|starting)\s+(?:the\s+)?(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
+    r"(?P<unit>week|month|quarter|year)"
+)
+def _since_start(groups: dict[str, str | None], today: date) -> Period | None:
+    return Period(_unit_range((groups.get("unit") or "").lower(), today).date_from, None)
+
+
 @_rule(r"(?P<word>today|yesterday|the\s+day\s+before\s+yesterday)")
 def _days(groups: dict[str, str | None], today: date) -> Period | None:
     word = " ".join((groups.get("word") or "").lower().split())

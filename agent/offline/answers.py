@@ -8,8 +8,14 @@ from typing import Any
 LIST_LIMIT = 10
 
 _NOUNS = {
-    "LIST_INVOICES": "invoice", "GET_INVOICE": "invoice", "LIST_ESTIMATES": "estimate", "GET_ESTIMATE": "estimate",
-    "LIST_PAYMENTS": "payment", "LIST_BILLS": "bill", "LIST_CUSTOMERS": "customer", "GET_CUSTOMER": "customer",
+    "LIST_INVOICES": "invoice",
+    "GET_INVOICE": "invoice",
+    "LIST_ESTIMATES": "estimate",
+    "GET_ESTIMATE": "estimate",
+    "LIST_PAYMENTS": "payment",
+    "LIST_BILLS": "bill",
+    "LIST_CUSTOMERS": "customer",
+    "GET_CUSTOMER": "customer",
     "LIST_ITEMS": "item",
 }
 
@@ -66,7 +72,11 @@ def answer_query(result: dict[str, Any]) -> str:
     rows: list[dict[str, Any]] = result.get("results") or []
     aggregate = result.get("aggregate")
     if aggregate and aggregate.get("kind") == "sum":
-        field = "balance" if (intent.get("filters") or {}).get("status") in ("open", "overdue", "partial") else "total"
+        field = (
+            "balance"
+            if (intent.get("filters") or {}).get("status") in ("open", "overdue", "partial")
+            else "total"
+        )
         text = f"The {field} comes to {money(aggregate['value'])}"
         matched = f" across the matching {noun}s." if rows else f" — no {noun}s matched."
         text += matched
@@ -101,19 +111,31 @@ def answer_action(tool: str, result: dict[str, Any]) -> str:
         return f"That action is {status}."
     out = result.get("result") or {}
     done = {
-        "convert_estimate_to_invoice": lambda: f"Done: estimate {out.get('estimate')} is now invoice "
-        f"{out.get('invoice')} for {out.get('total')}" + (" and it was sent." if out.get("sent") else "."),
-        "record_payment": lambda: f"Done: recorded {out.get('amount')}"
-        + (f", applied to invoice {', '.join(out['applied_to'])}" if out.get("applied_to") else "")
-        + (f"; {out.get('unapplied')} is unapplied." if out.get("unapplied") not in (None, "$0.00") else "."),
+        "convert_estimate_to_invoice": lambda: (
+            f"Done: estimate {out.get('estimate')} is now invoice "
+            f"{out.get('invoice')} for {out.get('total')}" + (" and it was sent." if out.get("sent") else ".")
+        ),
+        "record_payment": lambda: (
+            f"Done: recorded {out.get('amount')}"
+            + (f", applied to invoice {', '.join(out['applied_to'])}" if out.get("applied_to") else "")
+            + (
+                f"; {out.get('unapplied')} is unapplied."
+                if out.get("unapplied") not in (None, "$0.00")
+                else "."
+            )
+        ),
         "void_invoice": lambda: f"Done: invoice {out.get('invoice')} is void.",
-        "write_off_invoice": lambda: f"Done: wrote off {out.get('written_off')} of invoice {out.get('invoice')}; "
-        f"balance now {out.get('balance')}.",
+        "write_off_invoice": lambda: (
+            f"Done: wrote off {out.get('written_off')} of invoice {out.get('invoice')}; "
+            f"balance now {out.get('balance')}."
+        ),
         "send_estimate": lambda: f"Done: estimate {out.get('estimate')} was sent.",
         "send_invoice": lambda: f"Done: invoice {out.get('invoice')} was sent.",
         "create_customer": lambda: f"Done: added customer {out.get('display_name')}.",
-        "draft_estimate": lambda: f"Saved draft estimate {out.get('estimate')} for {out.get('total')}."
-        + (" Please check: " + " ".join(out["warnings"]) if out.get("warnings") else ""),
+        "draft_estimate": lambda: (
+            f"Saved draft estimate {out.get('estimate')} for {out.get('total')}."
+            + (" Please check: " + " ".join(out["warnings"]) if out.get("warnings") else "")
+        ),
         "update_estimate": lambda: f"Done: estimate {out.get('estimate')} now totals {out.get('total')}.",
     }
     return done.get(tool, lambda: f"Done: {tool}.")()

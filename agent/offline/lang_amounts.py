@@ -135,8 +135,14 @@ _BETWEEN = re.compile(
 _DASH = re.compile(
     _B + r"(?P<lo>\$\s?" + _DIGITS + r"k?)\s?(?:-|–|to)\s?" + _amount("hi") + r"(?![\w,])", re.IGNORECASE
 )
-_MIN = re.compile(_B + r"(?:" + _MIN_WORDS + r")\s+" + _amount("v") + r"(?![\w,])", re.IGNORECASE)
-_MAX = re.compile(_B + r"(?:" + _MAX_WORDS + r")\s+" + _amount("v") + r"(?![\w,])", re.IGNORECASE)
+# "no more than" is a maximum and "not less than" a minimum: the negated word never starts the other kind.
+_NOT_NEGATED = r"(?<!\bno\s)(?<!\bnot\s)"
+_MIN = re.compile(
+    _B + _NOT_NEGATED + r"(?:" + _MIN_WORDS + r")\s+" + _amount("v") + r"(?![\w,])", re.IGNORECASE
+)
+_MAX = re.compile(
+    _B + _NOT_NEGATED + r"(?:" + _MAX_WORDS + r")\s+" + _amount("v") + r"(?![\w,])", re.IGNORECASE
+)
 _OR_MORE = re.compile(
     _B
     + _amount("v")

@@ -134,6 +134,7 @@ _NEVER_EXTEND = frozenset(
     }
 )
 _CONNECTORS = frozenset({"&", "+", "and", "of", "the", "de", "la", "del", "van", "von", "der", "n", "'n'"})
+_LEGAL_SUFFIXES = frozenset({"inc", "llc", "ltd", "corp", "co", "llp", "plc", "pllc"})
 _DETERMINERS = frozenset({"the", "our", "a", "an", "my"})
 _VENDOR_MARKERS = frozenset({"vendor", "supplier", "subcontractor", "sub"})
 _CUSTOMER_MARKERS = frozenset({"customer", "client", "homeowner"})
@@ -192,10 +193,15 @@ def _runs(text: str, tokens: list[_Token]) -> list[tuple[int, int]]:
             continue
         capital = tokens[i].capitalised
         j = i + 1
-        while j < len(tokens) and _gap_is_space(text, tokens[j - 1], tokens[j]):
+        while j < len(tokens):
             token = tokens[j]
-            if _is_name_word(token) and (token.capitalised or not capital):
-                j += 1
+            if not _gap_is_space(text, tokens[j - 1], token):
+                if token.bare in _LEGAL_SUFFIXES and text[tokens[j - 1].end : token.start].strip() == ",":
+                    j += 1  # "Blue Sky HVAC, Inc."
+                    continue
+                break
+            if _is_name_word(token):
+                j += 1  # includes "the Riverside school district": people do not always capitalise
                 continue
             if capital and token.capitalised and not token.has_digit and token.bare not in _NEVER_EXTEND:
                 j += 1  # "Valley Fleet Services": a capitalised word inside a capitalised name

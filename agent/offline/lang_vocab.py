@@ -17,7 +17,8 @@ ESTIMATE_WORDS = re.compile(
 BILL_WORDS = re.compile(
     r"\b(?:(?<!we\s)(?<!to\s)bills?(?!ed|ing)|payables?|a/p|ap|accounts\s+payable|vendor\s+invoices?|supplier\s+invoices?|"
     r"purchase\s+invoices?|vendors?|suppliers?|subcontractors?|subs)\b|\bwe\s+(?:still\s+)?owe\b|\bdo\s+we\s+owe\b|"
-    r"\bowe\s+(?:to\s+)?(?:our\s+)?(?:vendors?|suppliers?)\b|\bdue\s+to\s+vendors?\b",
+    r"\bowe\s+(?:to\s+)?(?:our\s+)?(?:vendors?|suppliers?)\b|\bdue\s+to\s+vendors?\b|"
+    r"\b(?:we|did\s+we|have\s+we)\s+(?:pay|paid|spend|spent)\b|\bspend(?:ing)?\b|\bspent\b|\bexpenses?\b",
     re.I,
 )
 PAYMENT_NOUNS = re.compile(r"\b(?:payments?|receipts?|remittances?|deposits?|checks?\s+received)\b", re.I)
@@ -72,7 +73,8 @@ BALANCE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:unpaid|un-paid|outstanding|open|due|owe[sd]?|owing|unsettled|uncollected|receivables?|"
             r"(?:not|n't)\s+(?:yet\s+|been\s+|yet\s+been\s+|fully\s+)?(?:paid|settled)|still\s+(?:owe|due|open)|"
-            r"with\s+(?:a|an\s+open)\s+balance|balance\s+due|awaiting\s+payment|waiting\s+(?:on|for)\s+payment)\b"
+            r"with\s+(?:a|an\s+open)\s+balance|balance\s+due|awaiting\s+payment|waiting\s+(?:on|for)\s+payment|"
+            r"balances?(?!\s+of\s+(?:0|zero)))\b"
             r"|n't\s+(?:yet\s+|been\s+|yet\s+been\s+|fully\s+)?(?:paid|settled)\b",
             re.I,
         ),
@@ -99,14 +101,16 @@ ESTIMATE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
     (
         IntentStatus.REJECTED,
         re.compile(
-            r"\b(?:rejected|declined|lost|turned\s+down|refused|denied|said\s+no|passed\s+on|cancel(?:l)?ed|dead)\b",
+            r"\b(?:rejected|declined|lost|turned\s+down|refused|denied|said\s+no|passed\s+on|cancel(?:l)?ed|dead|"
+            r"(?:did|has|have)\W+(?:\S+\W+){0,4}?(?:reject|decline|turn\s+down|refuse|pass\s+on|lose))\b",
             re.I,
         ),
     ),
     (
         IntentStatus.ACCEPTED,
         re.compile(
-            r"\b(?:accepted|approved|won|win|signed|agreed|said\s+yes|green[\s-]?lit|booked|sold|winning|wins)\b",
+            r"\b(?:accepted|approved|won|win|signed|agreed|said\s+yes|green[\s-]?lit|booked|sold|winning|wins|"
+            r"(?:did|has|have)\W+(?:\S+\W+){0,4}?(?:accept|approve|sign|agree\s+to|say\s+yes\s+to))\b",
             re.I,
         ),
     ),
@@ -126,8 +130,8 @@ SUM_WORDS = re.compile(
     r"\b(?:how\s+much|total(?:s|led|ing)?|sum(?:\s+of)?|add(?:ed)?\s+up|added\s+together|combined|"
     r"in\s+total|altogether|all\s+together|total\s+value|dollar\s+value|amount\s+(?:owed|outstanding|due|we)|"
     r"(?:what|how)\s+much\s+money|grand\s+total|aggregate|"
-    r"(?:what(?:'s|\s+is|\s+are)|how\s+big\s+is|tell\s+me)\s+(?:the\s+|their\s+|his\s+|her\s+|its\s+)?"
-    r"(?:total\s+|current\s+|outstanding\s+|open\s+)?balances?)\b",
+    r"(?:what(?:'s|\s+is|\s+are)|how\s+big\s+is|tell\s+me)\W+"
+    r"(?:(?:the|their|his|her|its|our|total|current|outstanding|open)\W+)*balances?)\b",
     re.I,
 )
 
@@ -159,7 +163,8 @@ usd grand k revenue income sales figure figures report reports summary breakdown
 document documents detail details info information contact email phone address addresses name names named
 called say says said s t don't doesn't didn't haven't hasn't isn't aren't wasn't weren't won't can't couldn't
 it's that's there's here's who's where's how's i'm we're we've we'd i'd you're they're
-yes no yeah nope sure
+accept approve reject decline refuse lose sign spend spent spending expense expenses
+yes no yeah nope sure pls plz thx ty asap btw fyi lol quick real quick rn
 """
 _DOMAIN = """
 invoice invoices invoiced invoicing inv estimate estimates estimated quote quotes quoted quotation quotations
