@@ -226,6 +226,10 @@ _YEAR_ONLY = (
     + r")|(?:fy\s?)(?P<fy>"
     + _YEAR4
     + r")"
+    # "2025 invoices": a year right before the kind of record is a date, not a document number.
+    + r"|(?P<yn>"
+    + _YEAR4
+    + r")(?='?s?\s+(?:invoices|estimates|quotes|bids|proposals|payments|bills|sales|revenue))"
 )
 
 POINT = (
@@ -288,7 +292,7 @@ def _point(groups: dict[str, str | None], today: date, suffix: str = "") -> Peri
         if (month_name := g(key)) is not None:
             start = _most_recent(today, MONTHS[month_name.lower()])
             return month_range(start.year, start.month)
-    if year_text := (g("yo") or g("fy")):
+    if year_text := (g("yo") or g("fy") or g("yn")):
         return year_range(int(year_text))
     return None
 

@@ -21,7 +21,10 @@ BILL_WORDS = re.compile(
     r"\b(?:we|did\s+we|have\s+we)\s+(?:pay|paid|spend|spent)\b|\bspend(?:ing)?\b|\bspent\b|\bexpenses?\b",
     re.I,
 )
-PAYMENT_NOUNS = re.compile(r"\b(?:payments?|receipts?|remittances?|deposits?|checks?\s+received)\b", re.I)
+PAYMENT_NOUNS = re.compile(
+    r"\b(?:(?<!partial\s)(?<!partially\s)payments?|receipts?|remittances?|deposits?|checks?\s+received)\b",
+    re.I,
+)
 INVOICE_WORDS = re.compile(
     r"\b(?:invoices?|invoiced|inv|receivables?|a/r|ar|accounts\s+receivable|billed|billing|"
     r"(?:did|do|have)\s+we\s+bill|sales|revenue|income|earnings|turnover|"
@@ -30,13 +33,14 @@ INVOICE_WORDS = re.compile(
 )
 PAYMENT_VERBS = re.compile(
     r"\b(?:paid\s+(?:us|me|up\s+to\s+us)|pay\s+(?:us|me)|pays\s+us|received|receive|collected|collect|"
+    r"(?:sent|send|sends|wired|transferred|remitted|mailed)\s+(?:us|me)\b|"
     r"came\s+in|come\s+in|brought\s+in|took\s+in|incoming|money\s+in|got\s+paid|"
     r"(?:did|has|have|had)\s+(?:\S+\s+){0,4}?pa(?:y|id|ys)\b(?!\s+(?:invoices?|bills?))|(?:did|has|have)\s+(?:\S+\s+)?(?:send|sent)\s+(?:us\s+)?(?:money|a\s+check|payment))",
     re.I,
 )
 OWED_TO_US = re.compile(
     r"\b(?:owes?\s+us|owed\s+(?:to\s+)?us|owing\s+(?:to\s+)?us|owe\s+(?:us|me)|(?:customers?|clients?)\s+owe|"
-    r"unpaid|outstanding|overdue|past\s+due|late|delinquent|partially\s+paid|part\s+paid|partly\s+paid|"
+    r"unpaid|outstanding|overdue|past\s+due|late|delinquent|partially\s+paid|part\s+paid|partly\s+paid|partial\s+payments?|"
     r"owe|owes|owed|owing|due|in\s+arrears|a\s+balance)\b",
     re.I,
 )
