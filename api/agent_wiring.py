@@ -26,6 +26,9 @@ class AgentHandle:
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def context_for(self, session: Session, actor: Actor) -> Context:
+        from agent.runtime import catalog_summary
+        from tools.lookup import catalog
+
         tenant = session.get(Tenant, actor.tenant_id)
         return Context(
             tenant_id=actor.tenant_id,
@@ -35,6 +38,8 @@ class AgentHandle:
             today=self.today,
             timezone=tenant.timezone if tenant else "America/Los_Angeles",
             company_name=tenant.name if tenant else "",
+            # The model prices from the company's own catalog (an LLM sees it in its system prompt).
+            catalog_summary=catalog_summary(catalog(session, actor.tenant_id)),
         )
 
     async def aclose(self) -> None:

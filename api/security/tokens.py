@@ -9,16 +9,25 @@ from __future__ import annotations
 import base64
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.jose import JsonWebToken
-from authlib.jose.errors import JoseError
+with warnings.catch_warnings():
+    # authlib announces a move of its JOSE module; the API used here stays until 2.0.
+    warnings.simplefilter("ignore")
+    from authlib.jose import JsonWebToken
+    from authlib.jose.errors import JoseError
 
 from api.security.keys import derive_key
 from domain.errors import Unauthenticated
 
-_JWT = JsonWebToken(["HS256"])  # only HS256: "none" and asymmetric confusion are refused outright
+
+def _jwt() -> JsonWebToken:
+    # Only HS256: "none" and algorithm-confusion tokens are refused outright.
+    return JsonWebToken(["HS256"])
+
+
 EMBED_AUDIENCE = "qbo-agent:embed"
 LINK_AUDIENCE = "qbo-agent:public-link"
 
@@ -40,12 +49,12 @@ class LinkClaims:
 
 
 def _encode(key: bytes, claims: dict[str, Any]) -> str:
-    return _JWT.encode({"alg": "HS256", "typ": "JWT"}, claims, key).decode()
+    return _jwt().encode({"alg": "HS256", "typ": "JWT"}, claims, key).decode()
 
 
 def _decode(key: bytes, token: str, audience: str) -> dict[str, Any]:
     try:
-        claims = _JWT.decode(
+        claims = _jwt().decode(
             token,
             key,
             claims_options={
