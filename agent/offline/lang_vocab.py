@@ -34,7 +34,7 @@ INVOICE_WORDS = re.compile(
 PAYMENT_VERBS = re.compile(
     r"\b(?:paid\s+(?:us|me|up\s+to\s+us)|pay\s+(?:us|me)|pays\s+us|received|receive|collected|collect|"
     r"(?:sent|send|sends|wired|transferred|remitted|mailed)\s+(?:us|me)\b|"
-    r"came\s+in|come\s+in|brought\s+in|took\s+in|incoming|money\s+in|got\s+paid|"
+    r"came\s+in|come\s+in|brought\s+in|took\s+in|incoming|money\s+in|got\s+paid|(?:been|get|gotten)\s+paid|"
     r"(?:did|has|have|had)\s+(?:\S+\s+){0,4}?pa(?:y|id|ys)\b(?!\s+(?:invoices?|bills?))|(?:did|has|have)\s+(?:\S+\s+)?(?:send|sent)\s+(?:us\s+)?(?:money|a\s+check|payment))",
     re.I,
 )
@@ -98,7 +98,7 @@ ESTIMATE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
             r"\b(?:pending|awaiting|waiting|undecided|unanswered|open|outstanding|still\s+out|out\s+for|"
             r"(?:not|n't|never)\s+(?:yet\s+|been\s+|yet\s+been\s+)?(?:accepted|approved|signed|answered|"
             r"decided|responded|heard)|no\s+(?:answer|response|reply|decision)(?:\s+yet)?|haven't\s+heard|"
-            r"in\s+play|live|active|open)\b",
+            r"in\s+play|live|active|open|(?:have|still)\s+out|out\s+(?:right\s+now|there|now))\b",
             re.I,
         ),
     ),
