@@ -52,7 +52,8 @@ def build_graph(
 
     def after_model(state: State) -> str:
         last = state["messages"][-1]
-        return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
+        calls = isinstance(last, AIMessage) and (last.tool_calls or last.invalid_tool_calls)
+        return "tools" if calls else END
 
     def after_tools(state: State) -> str:
         if (state.get("tool_failures") or 0) >= max_tool_failures:

@@ -46,8 +46,11 @@ class ModelSettings:
 
 
 def make_chat_model(settings: ModelSettings | Any | None = None, *, catalog: Sequence[CatalogEntry] = (),
-                    provider: str | None = None) -> BaseChatModel:
-    """``ChatOpenAI`` when an LLM is configured (or ``provider="openai"``), else the offline model."""
+                    provider: str | None = None, http_async_client: Any | None = None) -> BaseChatModel:
+    """``ChatOpenAI`` when an LLM is configured (or ``provider="openai"``), else the offline model.
+
+    ``http_async_client`` lets the caller share its ``httpx.AsyncClient`` (proxies, test transports).
+    """
     if settings is None:
         settings = ModelSettings.from_env()
     elif not isinstance(settings, ModelSettings):
@@ -60,4 +63,4 @@ def make_chat_model(settings: ModelSettings | Any | None = None, *, catalog: Seq
     # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on having one.
     return ChatOpenAI(model=settings.model, api_key=settings.api_key or "not-needed",  # type: ignore[arg-type]
                       base_url=settings.base_url, temperature=settings.temperature, timeout=settings.timeout_s,
-                      max_retries=1)
+                      max_retries=1, http_async_client=http_async_client)

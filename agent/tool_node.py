@@ -63,6 +63,12 @@ def make_tool_node(toolbox: Toolbox):
         messages: list[ToolMessage] = []
         pending: list[PendingAction] = list(state.get("pending") or [])
         failures = 0
+        for bad in last.invalid_tool_calls:
+            # Arguments that were not even JSON: say so, so the model can send them again.
+            messages.append(tool_message(bad.get("id") or "", bad.get("name") or "unknown", {
+                "error": f"The arguments were not valid JSON ({bad.get('error') or 'unparseable'}); "
+                         "send the call again with a JSON object.", "code": "invalid_arguments"}, error=True))
+            failures += 1
         for call in last.tool_calls:
             call_id, name, raw = call["id"] or "", call["name"], call.get("args") or {}
             tool = toolbox.get(name)
