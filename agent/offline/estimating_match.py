@@ -29,6 +29,7 @@ from agent.offline.estimating_words import (
     REPAIRS,
     SIZE_UNITS,
     SWAPS,
+    VARIANT_CLASSES,
     VARIANT_WORDS,
     WEAK_OBJECTS,
     is_content,
@@ -399,6 +400,7 @@ def _choose(
     """The candidate the clause fits best, the ones it ties with, or why none fits."""
     scored: list[tuple[int, Profile]] = []
     rejected: list[str] = []
+    strongest_rejected = 0
     sibling_variants = {v for p in cands for v in p.variants}
     sibling_sizes = {z for p in cands for z in p.sizes}
     for prof in cands:
@@ -411,6 +413,10 @@ def _choose(
             elif said:
                 conflict = f"{' or '.join(sorted(said))} {unit} asked, the catalog has {prof.entry.name}"
         score += len(prof.variants & words) - len((sibling_variants - prof.variants) & words)
+        for kind in VARIANT_CLASSES:
+            said_kind, has_kind = kind & words, kind & prof.variants
+            if said_kind and has_kind and not said_kind & has_kind:
+                conflict = f"'{sorted(said_kind)[0]}' asked, the catalog has {prof.entry.name}"
         # "199k btu water heater": a size only a sibling has points away from this one.
         score -= 2 * len((sibling_sizes - prof.sizes) & sizes)
         missing = set(prof.core) - words
@@ -422,10 +428,15 @@ def _choose(
                 conflict = f"'{said_word}' does not fit {prof.entry.name}"
         if conflict:
             rejected.append(conflict)
+            strongest_rejected = max(strongest_rejected, strengths[profiles.index(prof)])
         else:
             scored.append((score, prof))
+    # When the items the words name best all contradict the job, a loosely named one is no answer either.
+    scored = [(sc, p) for sc, p in scored if strengths[profiles.index(p)] >= strongest_rejected]
     if not scored:
-        return "not in the catalog (" + "; ".join(dict.fromkeys(rejected)) + "), so it was not priced."
+        return (
+            "not in the catalog (" + "; ".join(list(dict.fromkeys(rejected))[:2]) + "), so it was not priced."
+        )
     scored.sort(key=lambda sp: (-sp[0], sp[1].order))
     top = scored[0][0]
     ties = [p for s, p in scored if s == top]

@@ -31,6 +31,7 @@ _SYNONYMS: list[tuple[str, str]] = [
     (r"\bdispos(?:e|ing) of\b|\bdisposal of (?:the )?old\b", "haul away"),
     (r"\b(?:garbage|food waste|food|sink) dispos(?:al|er)s?\b|\bdisposer\b|\binsinkerator\b", "garbage disposal"),
     (r"\bre pip(?:e|ed|ing)\b", "repipe"),
+    (r"\bcall outs?\b", "callout"),
     (r"\bhaul (?:away |off |out )?(?:the |all )?(?:debris|trash|junk|rubbish)\b", "haul away"),
     (r"\b(?:gas )?flex (?:lines?|hoses?|connectors?)\b|\bgas flex\b", "flex connector"),
     (r"\b(?:vent|venting|flue)(?: pipe| kit)? (?:for|on|to) (?:the |a )?water heater\b", "water heater vent"),

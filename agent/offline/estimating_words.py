@@ -13,7 +13,12 @@ GENERIC = frozenset({
     "with", "a", "an", "plumber", "helper", "furnace", "weekend", "emergency", "equipment", "charge", "job",
 })  # fmt: skip
 SIZE_UNITS = frozenset({"gal", "in", "hp", "btu", "ton", "amp", "volt", "v", "watt", "psi"})
-VARIANT_WORDS = frozenset({"gas", "electric", "propane", "standard", "basic", "premium", "deluxe"})
+# Variants of one kind exclude each other: a job asking for an electric heater does not want the gas one.
+VARIANT_CLASSES = (
+    frozenset({"gas", "electric", "propane"}),
+    frozenset({"standard", "basic", "premium", "deluxe", "economy", "commercial"}),
+)
+VARIANT_WORDS = frozenset().union(*VARIANT_CLASSES)
 LOCATIONS = frozenset({"kitchen", "bathroom", "bath", "lavatory", "lav", "vanity", "laundry", "utility", "bar",
                        "tub", "shower", "outdoor", "garden", "hose", "wall"})  # fmt: skip
 PURCHASE = frozenset({
@@ -62,7 +67,7 @@ downstairs office store shop restaurant building apartment suite room bathroom b
 front back side area there here again too very more extra additional replacement standard regular normal
 morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
 required needed necessary included whole entire complete full am pm clean cleanup diagnose diagnosis troubleshoot
-inspect look repipe hot cold tonight now first thing total overall including incl through across along
+inspect look repipe callout hot cold tonight now first thing total overall including incl through across along
 between via throughout
 """
 # Vague objects and symptoms describe the job without naming something to price ("burst pipe", "backed up").

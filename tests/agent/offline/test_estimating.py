@@ -220,6 +220,9 @@ def test_an_unsaid_variant_is_drafted_with_a_question(catalog: list[CatalogEntry
         ("Replace 25 ft of copper with PEX, 4 hours", "Copper Pipe 3/4 in"),
         ("Install a water heater expansion tank, 1 hour", "Water Heater 40 gal Gas"),
         ("Patch the ceiling above the kitchen faucet, 2 hours", "Ceiling"),
+        ("Replace the 40 gal electric water heater, 3 hours", "Water Heater 40 gal Gas"),
+        ("Replace the 40 gal electric water heater, 3 hours", "Tankless Water Heater 199k BTU"),
+        ("Install a premium toilet, 2 hours", "Toilet - Standard"),
     ],
 )
 def test_false_friends_are_not_drafted(job: str, absent: str, catalog: list[CatalogEntry]) -> None:
