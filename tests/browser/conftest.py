@@ -1,5 +1,7 @@
 """Browser tests: Debian's chromium driven by Playwright against the demo served by uvicorn on loopback ports.
 
+The demo is the product as shipped: the QBO sandbox, the production agent wiring and the offline model.
+
 Skipped with a visible reason when chromium or Playwright is missing; a browser is never downloaded.
 A failing test leaves a screenshot under tests/artifacts/.
 """
@@ -15,15 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langgraph.checkpoint.memory import InMemorySaver
 
-from api.agent_wiring import AgentHandle
 from api.app import create_app
 from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
 from tests.api.conftest import make_settings
 from tests.api.live import free_port, serve
-from tests.browser.fakes import RuleModel
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 LAUNCH_ARGS = [
@@ -93,21 +92,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     host_origin = f"http://127.0.0.1:{host_port}"
     base = make_settings(var_dir=tmp_path_factory.mktemp("demo") / "var", base_url=base_url)
 
-    async def agent(state: Any) -> AgentHandle:
-        from agent.graph import build_graph
-        from tools.base import ToolDeps
-        from tools.registry import make_toolbox
-
-        toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker))
-        return AgentHandle(graph=build_graph(RuleModel(), toolbox, InMemorySaver()), today=AS_OF)
-
     with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
         app = create_app(
             settings,
             startup=demo_startup(lambda _line: None, allowed_origins=[host_origin]),
             create_schema=True,
-            agent_factory=agent,
         )
         with serve(app, port) as url:
             yield Demo(

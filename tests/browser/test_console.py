@@ -27,18 +27,20 @@ def _open_console(page: Any, demo: Demo, role: Role = Role.OWNER) -> None:
 def test_question_streams_an_answer(page: Any, demo: Demo) -> None:
     _open_console(page, demo)
     assert "connected" in page.locator("#qbo-status").inner_text()
-    page.fill("#prompt", "What do we charge for a water heater?")
+    page.fill("#prompt", "How many open invoices do we have?")
     page.click("#send")
     answer = page.locator(".msg.assistant.final").last
     answer.wait_for()
-    text = answer.inner_text()
-    assert "Water Heater" in text and re.search(r"\d+\.\d\d", text)
-    assert page.locator(".msg.tool").count() >= 1
+    assert re.search(r"\d+ invoices", answer.inner_text()), answer.inner_text()
+    # The tool call was shown while the answer was on its way.
+    assert page.locator(".msg.tool", has_text="query_books").count() >= 1
 
 
 def test_draft_estimate_approve_on_card_and_see_it_saved(page: Any, demo: Demo) -> None:
     _open_console(page, demo, Role.OFFICE)
-    page.fill("#prompt", "Draft an estimate for Jane Cooper: replace her 50 gallon gas water heater")
+    page.fill(
+        "#prompt", "Draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, about 3 hours"
+    )
     page.click("#send")
     card = page.locator(".messages .card.approval").last
     card.wait_for()
@@ -46,9 +48,9 @@ def test_draft_estimate_approve_on_card_and_see_it_saved(page: Any, demo: Demo) 
     total = card.locator("[data-field=total]").inner_text()
     assert re.search(r"\d", total)
     card.locator("button.approve").click()
-    saved = page.locator(".msg.assistant.final", has_text="Saved estimate").last
+    saved = page.locator(".msg.assistant.final", has_text="Saved draft estimate").last
     saved.wait_for()
-    doc = re.search(r"Saved estimate (\S+) for", saved.inner_text())
+    doc = re.search(r"Saved draft estimate (\S+) for", saved.inner_text())
     assert doc, saved.inner_text()
     owner = {"Authorization": f"Bearer {demo.info.keys[Role.OWNER]}"}
     estimates = httpx.get(f"{demo.base}/api/estimates", params={"limit": 200}, headers=owner).json()["items"]
@@ -75,11 +77,11 @@ def test_widget_on_another_origin(page: Any, demo: Demo) -> None:
         page.goto(host_url)
         page.click("#qbo-agent-widget-button")
         frame = page.frame_locator("#qbo-agent-widget-frame")
-        frame.locator("#prompt").fill("What is in the catalog for water heaters?")
+        frame.locator("#prompt").fill("How many open invoices do we have?")
         frame.locator("#send").click()
         answer = frame.locator(".msg.assistant.final").last
         answer.wait_for()
-        assert "Water Heater" in answer.inner_text()
+        assert re.search(r"\d+ invoices", answer.inner_text()), answer.inner_text()
 
 
 def test_widget_frame_refuses_other_hosts(demo: Demo) -> None:
