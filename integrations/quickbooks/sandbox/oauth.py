@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from integrations.quickbooks.sandbox.state import Sandbox
-from integrations.quickbooks.sandbox.tokens import OAuthError
+from integrations.quickbooks.sandbox.tokens import ISSUER, OAuthError
 
 SCOPES = (
     "com.intuit.quickbooks.accounting",
@@ -74,7 +74,8 @@ def oauth_router(sandbox: Sandbox) -> APIRouter:
         base = str(request.base_url).rstrip("/")
         return JSONResponse(
             {
-                "issuer": base,
+                # Intuit's discovery documents name their token issuer, not the host serving the document.
+                "issuer": ISSUER,
                 "authorization_endpoint": f"{base}/connect/oauth2",
                 "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
                 "revocation_endpoint": f"{base}/oauth2/v1/tokens/revoke",

@@ -19,6 +19,7 @@ from integrations.quickbooks.sandbox.config import OAuthClient, TokenLifetimes
 from integrations.quickbooks.sandbox.wire import SandboxClock
 
 ISSUER = "https://oauth.platform.intuit.com/op/v1"
+ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 
 
 class OAuthError(Exception):
@@ -242,6 +243,8 @@ class TokenStore:
             raise faults.authentication_failed("Token expired: the access token is no longer valid")
         if grant.realm_id != realm_id:
             raise faults.authorization_failed(f"The token was not issued for company {realm_id}")
+        if ACCOUNTING_SCOPE not in grant.scope.split():
+            raise faults.authorization_failed(f"The token lacks the {ACCOUNTING_SCOPE} scope")
         return grant
 
     def userinfo(self, authorization: str | None) -> dict[str, Any]:

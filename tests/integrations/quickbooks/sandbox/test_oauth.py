@@ -68,6 +68,7 @@ def test_discovery_document_names_the_endpoints(server: tuple[str, Sandbox]) -> 
     assert doc["token_endpoint"] == f"{base}/oauth2/v1/tokens/bearer"
     assert doc["revocation_endpoint"] == f"{base}/oauth2/v1/tokens/revoke"
     assert "S256" in doc["code_challenge_methods_supported"]
+    assert doc["issuer"] == "https://oauth.platform.intuit.com/op/v1"
     assert "client_secret_basic" in doc["token_endpoint_auth_methods_supported"]
 
 
@@ -281,3 +282,9 @@ def test_userinfo(server: tuple[str, Sandbox]) -> None:
     info = httpx.get(f"{base}/v1/openid_connect/userinfo", headers={"Authorization": f"Bearer {token}"})
     assert info.status_code == 200 and info.json()["realmid"] == sandbox.default_realm_id
     assert httpx.get(f"{base}/v1/openid_connect/userinfo").status_code == 401
+    # Without the accounting scope the token does not open the API.
+    api = httpx.get(
+        f"{base}/v3/company/{sandbox.default_realm_id}/companyinfo/1",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 403 and api.json()["Fault"]["Error"][0]["code"] == "3100"
