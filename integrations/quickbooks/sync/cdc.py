@@ -23,6 +23,7 @@ from integrations.quickbooks.sync.entities import SPECS, find_local
 
 CDC_JOB_ENTITY = "cdc"
 CDC_ENTITIES = ("Customer", "Item", "Estimate", "Invoice", "Payment", "Vendor", "Bill", "Account", "Term")
+CDC_MAX_OBJECTS = 1000  # QBO's cap on one CDC answer
 MAX_LOOKBACK = timedelta(days=29)
 FIRST_LOOKBACK = timedelta(days=1)
 
@@ -93,6 +94,7 @@ async def poll(client: QboClient, since: datetime) -> dict[str, list[dict[str, A
 
 __all__ = [
     "CDC_ENTITIES",
+    "CDC_MAX_OBJECTS",
     "CDC_JOB_ENTITY",
     "connected_tenants",
     "cursor",

@@ -187,11 +187,15 @@ def last_updated(obj: dict[str, Any]) -> str | None:
 # ---- inbound -----------------------------------------------------------------------------------------------
 
 
-def find_local(session: Session, tenant_id: str, entity: str, qbo_id: str) -> Base | None:
+def find_local(
+    session: Session, tenant_id: str, entity: str, qbo_id: str, *, lock: bool = False
+) -> Base | None:
+    """The local twin of a QBO entity; ``lock`` holds its row so a user's concurrent edit is not lost."""
     model = SPECS[entity].model
-    return session.scalars(
-        select(model).where(model.tenant_id == tenant_id, model.qbo_id == qbo_id)  # type: ignore[attr-defined]
-    ).first()
+    query = select(model).where(model.tenant_id == tenant_id, model.qbo_id == qbo_id)  # type: ignore[attr-defined]
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
 
 
 def _find_twin(session: Session, tenant_id: str, spec: EntitySpec, obj: dict[str, Any]) -> Base | None:

@@ -14,6 +14,7 @@ from integrations.quickbooks.errors import (
     QboNetworkError,
     QboNotFound,
     QboRateLimited,
+    QboStaleObject,
     QboUnavailable,
     QboValidationError,
 )
@@ -72,6 +73,10 @@ def classify(error: AppError, entity: str) -> Failure:
             "validation",
             False,
             f"QuickBooks rejected the {entity}{field}: {detail}. Fix the record, then retry.",
+        )
+    if isinstance(error, QboStaleObject):
+        return Failure(
+            "conflict", True, f"The {entity} kept changing in QuickBooks while we wrote it; will retry."
         )
     if isinstance(error, QboNotFound):
         return Failure("not_found", False, f"The {entity} no longer exists in QuickBooks: {detail}")

@@ -112,7 +112,7 @@ def _upsert(
     tid, entity = got.tenant_id, got.entity
     remote_fields = remote_key_fields(entity, remote)
     token = str(remote.get("SyncToken", "0"))
-    row: Any = find_local(session, tid, entity, got.qbo_id)
+    row: Any = find_local(session, tid, entity, got.qbo_id, lock=True)
     state = get_state(session, tid, entity, row.id) if row is not None else None
     if row is not None and state is not None and state.remote_sync_token == token and not got.force:
         return "noop", "already up to date", row.id  # our own write echoing back, or a duplicate event

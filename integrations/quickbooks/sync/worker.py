@@ -284,6 +284,9 @@ class SyncWorker:
                 return
             cdc.queue_changes(session, job.tenant_id, changes, since, trigger)
             finish(held)
+            if sum(len(rows) for rows in changes.values()) >= cdc.CDC_MAX_OBJECTS:
+                # QBO capped the answer: the next window starts at the newest change seen, right away.
+                cdc.enqueue_poll(session, job.tenant_id, trigger="continued")
             session.commit()
 
         await self._db(run)

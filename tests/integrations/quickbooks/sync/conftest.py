@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -144,10 +145,11 @@ class Env:
         return [(r[0], r[1], r[2].value, r[3]) for r in rows]
 
 
-@pytest.fixture()
-async def env(qbo: Qbo, committing_sessionmaker: sessionmaker[Session]) -> AsyncIterator[Env]:
+@asynccontextmanager
+async def open_env(qbo: Qbo, sessions: sessionmaker[Session]) -> AsyncIterator[Env]:
+    """A tenant connected to a fresh company of ``qbo``; removed again afterwards."""
     realm = fresh_realm(qbo)
-    with committing_sessionmaker() as s:
+    with sessions() as s:
         tenant = make_tenant(s, name=f"Sync Tenant {realm}")
         actor = make_actor(s, tenant)
         # Items book to the new company's "Services" income account unless a test says otherwise.
@@ -166,8 +168,16 @@ async def env(qbo: Qbo, committing_sessionmaker: sessionmaker[Session]) -> Async
         s.commit()
         tenant_id = tenant.id
     limiter = RealmLimiter(RateLimits(per_minute=500, per_second=10, concurrent=10, time_scale=60.0))
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=2.0)) as http:
-        yield Env(qbo, committing_sessionmaker, tenant_id, actor, realm, http, limiter)
-    with committing_sessionmaker() as s:
-        s.execute(delete(Tenant).where(Tenant.id == tenant_id))
-        s.commit()
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=2.0)) as http:
+            yield Env(qbo, sessions, tenant_id, actor, realm, http, limiter)
+    finally:
+        with sessions() as s:
+            s.execute(delete(Tenant).where(Tenant.id == tenant_id))
+            s.commit()
+
+
+@pytest.fixture()
+async def env(qbo: Qbo, committing_sessionmaker: sessionmaker[Session]) -> AsyncIterator[Env]:
+    async with open_env(qbo, committing_sessionmaker) as opened:
+        yield opened
