@@ -244,3 +244,52 @@ def test_realms_never_share_data(app: object, sandbox: Sandbox) -> None:
 def test_unknown_entity_path(qbo: Qbo) -> None:
     status, data = qbo.get("gadget/1")
     assert status == 400 and fault_codes(data) == ["10000"]
+
+
+def test_cdc_caps_a_response_at_1000_objects(qbo: Qbo, sandbox: Sandbox) -> None:
+    since = sandbox.clock.now().replace(microsecond=0).isoformat()
+    sandbox.generate(qbo.realm_id, "Customer", 1100, seed=3)
+    status, data = qbo.get("cdc", entities="Customer", changedSince=since)
+    assert status == 200
+    assert len(data["CDCResponse"][0]["QueryResponse"][0]["Customer"]) == 1000
+
+
+def test_bill_totals_terms_and_account_lines(qbo: Qbo) -> None:
+    bill = qbo.create(
+        "Bill",
+        {
+            "VendorRef": {"value": "1"},
+            "TxnDate": "2026-03-01",
+            "Line": [
+                {
+                    "DetailType": "AccountBasedExpenseLineDetail",
+                    "Amount": Decimal("100.10"),
+                    "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "11"}},
+                },
+                {
+                    "DetailType": "AccountBasedExpenseLineDetail",
+                    "Amount": Decimal("0.20"),
+                    "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "11"}},
+                },
+            ],
+        },
+    )
+    assert bill["TotalAmt"] == Decimal("100.30") == bill["Balance"]
+    assert bill["DueDate"] == "2026-03-31"  # the vendor's Net 30
+    assert bill["VendorRef"]["name"] == "Ferguson Supply"
+    status, data = qbo.post(
+        "bill",
+        {
+            "VendorRef": {"value": "1"},
+            "Line": [
+                {
+                    "DetailType": "AccountBasedExpenseLineDetail",
+                    "Amount": Decimal("1"),
+                    "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "999"}},
+                }
+            ],
+        },
+    )
+    assert status == 400 and fault_codes(data) == ["2500"]
+    status, data = qbo.query("select * from Bill where VendorRef = '1' and Balance > '0'")
+    assert bill["Id"] in [b["Id"] for b in data["QueryResponse"]["Bill"]]
