@@ -11,8 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
-from agent.offline.estimating_match import Mention, build_profiles, read_items
+from agent.offline.estimating_match import Mention, Profile, build_profiles, read_items
 from agent.offline.estimating_text import EMERGENCY, LaborAsk, extract_labor, normalize, strip_emergency
 from domain.drafting import (
     DEFAULT_MARKUP_PERCENT,
@@ -144,14 +145,21 @@ def _item_lines(mentions: list[Mention]) -> tuple[list[DraftLineRequest], list[s
     return lines, warnings, most
 
 
+@lru_cache(maxsize=16)
+def _profiles(catalog: tuple[CatalogEntry, ...]) -> list[Profile]:
+    """Phrases per sellable item; cached because a session drafts many jobs against one price list."""
+    return build_profiles(
+        [e for e in catalog if e.active and not e.billed_hourly and e.type is not ItemType.DISCOUNT]
+    )
+
+
 def plan_estimate(job_description: str, catalog: list[CatalogEntry]) -> EstimatePlan:
     """Catalog lines for a job description, the warnings a reviewer must see, and a confidence in [0, 1]."""
     text = normalize(job_description)
     emergency = EMERGENCY.search(text) is not None
     asks, rest = extract_labor(text)
     _, rest = strip_emergency(rest)
-    sellable = [e for e in catalog if e.active and not e.billed_hourly and e.type is not ItemType.DISCOUNT]
-    reading = read_items(rest, build_profiles(sellable))
+    reading = read_items(rest, _profiles(tuple(catalog)))
     item_lines, item_warnings, most = _item_lines(reading.mentions)
     labor_lines, labor_warnings = _labor_lines(asks, emergency, catalog, most)
     warnings = [*reading.warnings, *item_warnings, *labor_warnings]

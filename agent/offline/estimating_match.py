@@ -43,7 +43,7 @@ _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _FRACTION = re.compile(r"^\d+/\d+$")
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)  # shared between calls through a cache: never changed after building
 class Profile:
     entry: CatalogEntry
     order: int
