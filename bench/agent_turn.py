@@ -1,0 +1,108 @@
+"""Per-turn overhead of the agent, excluding model time, on the demo company.
+
+Runs a read question and an estimate draft (proposal, then approval) through the whole graph — tools, books
+(sandbox QBO in-process), approvals, audit, checkpoints — with the offline model, and subtracts the time spent
+inside the model. Prints p50 / p95 in milliseconds per kind of turn.
+
+    python bench/agent_turn.py [--turns 30] [--max-p95-ms 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from langchain_core.language_models import BaseChatModel  # noqa: E402
+from langchain_core.messages import BaseMessage, HumanMessage  # noqa: E402
+from langchain_core.outputs import ChatResult  # noqa: E402
+from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
+from langgraph.types import Command  # noqa: E402
+from pydantic import ConfigDict  # noqa: E402
+
+from agent.graph import build_graph  # noqa: E402
+from agent.runtime import demo_today, open_demo  # noqa: E402
+from domain.models import Role  # noqa: E402
+
+READ = "what invoices does Bob's Bakery have open?"
+DRAFT = ("draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, about 3.5 hours of labor, "
+         "haul away the old one")
+
+
+class TimedModel(BaseChatModel):
+    """Delegates to a chat model and adds up the wall time spent inside it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    inner: Any
+    clock: list[float]
+
+    @property
+    def _llm_type(self) -> str:
+        return "timed"
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> TimedModel:
+        return TimedModel(inner=self.inner.bind_tools(tools, **kwargs), clock=self.clock)
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        start = time.perf_counter()
+        try:
+            return self.inner._generate(messages, stop=stop, **kwargs)
+        finally:
+            self.clock[0] += time.perf_counter() - start
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def main(turns: int) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {"read": [], "draft (propose)": [], "draft (approve)": []}
+    async with open_demo(demo_today()) as rt:
+        clock = [0.0]
+        graph = build_graph(TimedModel(inner=rt.model(), clock=clock), rt.toolbox, InMemorySaver())
+
+        async def timed(kind: str, payload: Any, config: dict[str, Any], role: Role) -> Any:
+            clock[0] = 0.0
+            start = time.perf_counter()
+            out = await graph.ainvoke(payload, config, context=rt.context(role))
+            results[kind].append((time.perf_counter() - start - clock[0]) * 1000)
+            return out
+
+        for _ in range(2):  # warm-up: imports, first queries
+            await graph.ainvoke({"messages": [HumanMessage(READ)]},
+                                {"configurable": {"thread_id": uuid.uuid4().hex}}, context=rt.context())
+        for _ in range(turns):
+            await timed("read", {"messages": [HumanMessage(READ)]},
+                        {"configurable": {"thread_id": uuid.uuid4().hex}}, Role.OFFICE)
+            config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+            out = await timed("draft (propose)", {"messages": [HumanMessage(DRAFT)]}, config, Role.TECHNICIAN)
+            assert out.get("__interrupt__"), "the draft should wait for approval"
+            await timed("draft (approve)", Command(resume={"decisions": [{"type": "approve"}]}), config, Role.OFFICE)
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=30)
+    parser.add_argument("--max-p95-ms", type=float, default=0.0, help="fail when any p95 is above this (0: off)")
+    args = parser.parse_args()
+    measured = asyncio.run(main(args.turns))
+    worst = 0.0
+    print(f"agent turn overhead, model time excluded ({args.turns} turns each)")
+    for kind, values in measured.items():
+        p50, p95 = statistics.median(values), pct(values, 95)
+        worst = max(worst, p95)
+        print(f"  {kind:<16} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+    if args.max_p95_ms and worst > args.max_p95_ms:
+        print(f"FAIL: p95 {worst:.1f} ms is over {args.max_p95_ms} ms")
+        sys.exit(1)
