@@ -408,6 +408,12 @@ def _weekday(groups: dict[str, str | None], today: date) -> Period | None:
     return Period(day, day)
 
 
+@_rule(r"(?:the\s+)?week\s+(?:of|starting|beginning)\s+" + _suffix(POINT, "1"))
+def _week_of(groups: dict[str, str | None], today: date) -> Period | None:
+    point = _point(groups, today, "1")
+    return week_range(point.date_from) if point and point.date_from else None
+
+
 @_rule(r"(?:in|during|for|of|on|dated|dated\s+in|throughout|within)\s+" + _suffix(POINT, "1"))
 def _prepositional_point(groups: dict[str, str | None], today: date) -> Period | None:
     return _point(groups, today, "1")

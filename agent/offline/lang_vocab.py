@@ -75,7 +75,7 @@ BALANCE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
     (
         IntentStatus.OPEN,
         re.compile(
-            r"\b(?:unpaid|un-paid|outstanding|open|due|owe[sd]?|owing|unsettled|uncollected|receivables?|"
+            r"\b(?:unpaid|un-paid|outstanding|open|due|owe[sd]?|owing|unsettled|uncollected|receivables?|payables?|"
             r"(?:not|n't)\s+(?:yet\s+|been\s+|yet\s+been\s+|fully\s+)?(?:paid|settled)|still\s+(?:owe|due|open)|"
             r"with\s+(?:a|an\s+open)\s+balance|balance\s+due|awaiting\s+payment|waiting\s+(?:on|for)\s+payment|"
             r"balances?(?!\s+of\s+(?:0|zero)))\b"
@@ -132,7 +132,7 @@ COUNT_WORDS = re.compile(
 )
 SUM_WORDS = re.compile(
     r"\b(?:how\s+much|total(?:s|led|ing)?|sum(?:\s+of)?|add(?:ed)?\s+up|added\s+together|combined|"
-    r"in\s+total|altogether|all\s+together|total\s+value|dollar\s+value|amount\s+(?:owed|outstanding|due|we)|"
+    r"in\s+total|altogether|all\s+together|total\s+value|dollar\s+value|the\s+value\s+of|amount\s+(?:owed|outstanding|due|we)|"
     r"(?:what|how)\s+much\s+money|grand\s+total|aggregate|"
     r"(?:what(?:'s|\s+is|\s+are)|how\s+big\s+is|tell\s+me)\W+"
     r"(?:(?:the|their|his|her|its|our|total|current|outstanding|open)\W+)*balances?)\b",
@@ -168,6 +168,7 @@ document documents detail details info information contact email phone address a
 called say says said s t don't doesn't didn't haven't hasn't isn't aren't wasn't weren't won't can't couldn't
 it's that's there's here's who's where's how's i'm we're we've we'd i'd you're they're
 accept approve reject decline refuse lose sign spend spent spending expense expenses
+status state progress history activity latest update updates summary happening happened going on
 yes no yeah nope sure pls plz thx ty asap btw fyi lol quick real quick rn
 """
 _DOMAIN = """
