@@ -66,7 +66,9 @@ def interrupt_payload(approval: Approval, refusal: str | None) -> dict[str, Any]
         "action_requests": [
             {"name": approval.action_name, "args": approval.args, "description": approval.description}
         ],
-        "review_configs": [{"action_name": approval.action_name, "allowed_decisions": list(ALLOWED_DECISIONS)}],
+        "review_configs": [
+            {"action_name": approval.action_name, "allowed_decisions": list(ALLOWED_DECISIONS)}
+        ],
         "approval_id": approval.id,
         "action_hash": approval.action_hash,
         "preview": approval.preview,
@@ -95,34 +97,65 @@ def make_approval_node(toolbox: Toolbox):
         rest = list(state["pending"][1:])
 
         with transaction(sm) as session:
-            approval, created = approvals_svc.propose(session, ctx.actor, approvals_svc.ProposalIn(
-                thread_id=thread_id, tool_call_id=item["tool_call_id"], action_name=item["name"],
-                args=item["args"], description=item["description"], preview=item["preview"],
-                permission=Permission(item["permission"]),
-            ))
+            approval, created = approvals_svc.propose(
+                session,
+                ctx.actor,
+                approvals_svc.ProposalIn(
+                    thread_id=thread_id,
+                    tool_call_id=item["tool_call_id"],
+                    action_name=item["name"],
+                    args=item["args"],
+                    description=item["description"],
+                    preview=item["preview"],
+                    permission=Permission(item["permission"]),
+                ),
+            )
             if created:
-                audit_approval(session, ctx.actor, "agent.action_proposed", approval.id, {
-                    "thread_id": thread_id, "tool": item["name"], "args": item["args"],
-                    "preview": item["preview"], "required_role": approval.required_role,
-                })
+                audit_approval(
+                    session,
+                    ctx.actor,
+                    "agent.action_proposed",
+                    approval.id,
+                    {
+                        "thread_id": thread_id,
+                        "tool": item["name"],
+                        "args": item["args"],
+                        "preview": item["preview"],
+                        "required_role": approval.required_role,
+                    },
+                )
             payload = interrupt_payload(approval, state.get("refusal"))
             status, approval_id = approval.status, approval.id
 
         if status != ApprovalStatus.PENDING:
             # Decided elsewhere (another process won the race): report what happened, do not ask again.
-            return _done(item, rest, {"status": str(status), "approval_id": approval_id,
-                                      "note": "this action was already decided"})
+            return _done(
+                item,
+                rest,
+                {
+                    "status": str(status),
+                    "approval_id": approval_id,
+                    "note": "this action was already decided",
+                },
+            )
 
         raw = interrupt(payload)
         try:
             resume = Resume.model_validate(raw)
         except ValidationError as exc:
-            return _refuse(sm, ctx.actor, approval_id, f"The decision could not be read: {describe_error(exc)}")
+            return _refuse(
+                sm, ctx.actor, approval_id, f"The decision could not be read: {describe_error(exc)}"
+            )
         decision = resume.decisions[0]
         decider = _decider(resume, ctx)
         bound_id = decision.approval_id or resume.approval_id
         if bound_id is not None and bound_id != approval_id:
-            return _refuse(sm, _decider(resume, ctx), approval_id, "The decision was for a different approval; review this one")
+            return _refuse(
+                sm,
+                _decider(resume, ctx),
+                approval_id,
+                "The decision was for a different approval; review this one",
+            )
         seen_hash = decision.action_hash or resume.action_hash
         return await _apply(toolbox, ctx, thread_id, item, rest, approval_id, decision, decider, seen_hash)
 
@@ -130,8 +163,15 @@ def make_approval_node(toolbox: Toolbox):
 
 
 async def _apply(
-    toolbox: Toolbox, ctx: Context, thread_id: str, item: PendingAction, rest: list[PendingAction],
-    approval_id: str, decision: Decision, decider: Actor, seen_hash: str | None,
+    toolbox: Toolbox,
+    ctx: Context,
+    thread_id: str,
+    item: PendingAction,
+    rest: list[PendingAction],
+    approval_id: str,
+    decision: Decision,
+    decider: Actor,
+    seen_hash: str | None,
 ) -> Command[Any]:
     sm = toolbox.deps.sessionmaker
     tool = toolbox.get(item["name"])
@@ -141,7 +181,9 @@ async def _apply(
     if decision.type == "edit":
         edited = decision.edited_action
         if edited is None or edited.name != item["name"]:
-            return _refuse(sm, decider, approval_id, "An edit must keep the same action and give its new arguments")
+            return _refuse(
+                sm, decider, approval_id, "An edit must keep the same action and give its new arguments"
+            )
         try:
             args = dump_args(tool.validate_args(edited.args))
         except ValidationError as exc:
@@ -149,28 +191,52 @@ async def _apply(
     try:
         with transaction(sm) as session:
             approvals_svc.decide(
-                session, decider, approval_id, decision=decision.type, seen_hash=seen_hash,
-                final_args=args if decision.type != "reject" else None, message=decision.message,
+                session,
+                decider,
+                approval_id,
+                decision=decision.type,
+                seen_hash=seen_hash,
+                final_args=args if decision.type != "reject" else None,
+                message=decision.message,
             )
-            audit_approval(session, decider, "agent.action_decided", approval_id, {
-                "thread_id": thread_id, "decision": decision.type, "tool": item["name"],
-                "edited_args": args if decision.type == "edit" else None, "message": decision.message,
-            })
+            audit_approval(
+                session,
+                decider,
+                "agent.action_decided",
+                approval_id,
+                {
+                    "thread_id": thread_id,
+                    "decision": decision.type,
+                    "tool": item["name"],
+                    "edited_args": args if decision.type == "edit" else None,
+                    "message": decision.message,
+                },
+            )
             if decision.type == "reject":
-                return _done(item, rest, {"status": "rejected", "approval_id": approval_id,
-                                          "message": decision.message or "The reviewer declined this action."})
+                return _done(
+                    item,
+                    rest,
+                    {
+                        "status": "rejected",
+                        "approval_id": approval_id,
+                        "message": decision.message or "The reviewer declined this action.",
+                    },
+                )
             env = make_env(toolbox, session, ctx, thread_id)
             env.actor = decider  # the approver is who makes the change
             outcome = await _execute(tool, args, env, approval_id, thread_id)
-            approvals_svc.finish(session, ctx.tenant_id, approval_id,
-                                 result=outcome.get("result"), error=outcome.get("error"))
+            approvals_svc.finish(
+                session, ctx.tenant_id, approval_id, result=outcome.get("result"), error=outcome.get("error")
+            )
             return _done(item, rest, outcome, error="error" in outcome)
     except (PermissionDenied, approvals_svc.StaleDecision) as exc:
         return _refuse(sm, decider, approval_id, exc.message)
     # AlreadyDecided propagates: another decider won, this resume loses loudly and the winner's outcome stands.
 
 
-async def _execute(tool: Any, args: dict[str, Any], env: Any, approval_id: str, thread_id: str) -> dict[str, Any]:
+async def _execute(
+    tool: Any, args: dict[str, Any], env: Any, approval_id: str, thread_id: str
+) -> dict[str, Any]:
     """Run the write inside a savepoint: a domain / QuickBooks failure undoes only the write itself."""
     try:
         with env.session.begin_nested():
@@ -180,19 +246,33 @@ async def _execute(tool: Any, args: dict[str, Any], env: Any, approval_id: str, 
             result = await tool.execute(validated, env)
     except EXPECTED_ERRORS as exc:
         message = describe_error(exc)
-        audit_approval(env.session, env.actor, "agent.action_failed", approval_id,
-                       {"thread_id": thread_id, "tool": tool.name, "args": args, "error": message})
+        audit_approval(
+            env.session,
+            env.actor,
+            "agent.action_failed",
+            approval_id,
+            {"thread_id": thread_id, "tool": tool.name, "args": args, "error": message},
+        )
         return {"status": "failed", "approval_id": approval_id, "error": message}
-    audit_approval(env.session, env.actor, "agent.action_executed", approval_id,
-                   {"thread_id": thread_id, "tool": tool.name, "args": args, "result": result})
+    audit_approval(
+        env.session,
+        env.actor,
+        "agent.action_executed",
+        approval_id,
+        {"thread_id": thread_id, "tool": tool.name, "args": args, "result": result},
+    )
     return {"status": "executed", "approval_id": approval_id, "result": result}
 
 
-def _done(item: PendingAction, rest: list[PendingAction], payload: dict[str, Any], *, error: bool = False
-          ) -> Command[Any]:
+def _done(
+    item: PendingAction, rest: list[PendingAction], payload: dict[str, Any], *, error: bool = False
+) -> Command[Any]:
     return Command(
-        update={"messages": [tool_message(item["tool_call_id"], item["name"], payload, error=error)],
-                "pending": rest, "refusal": None},
+        update={
+            "messages": [tool_message(item["tool_call_id"], item["name"], payload, error=error)],
+            "pending": rest,
+            "refusal": None,
+        },
         goto="approval" if rest else "model",
     )
 
@@ -202,4 +282,3 @@ def _refuse(sm: Any, actor: Actor, approval_id: str, reason: str) -> Command[Any
     with transaction(sm) as session:
         audit_approval(session, actor, "agent.decision_refused", approval_id, {"reason": reason})
     return Command(update={"refusal": reason}, goto="approval")
-

@@ -15,8 +15,12 @@ APPROVAL_ENTITY = "approval"
 
 def audit_thread(session: Session, actor: Actor, action: str, thread_id: str, detail: dict[str, Any]) -> None:
     # entity_id holds at most 64 characters; the full thread id stays in the detail.
-    record_audit(session, actor, action, THREAD_ENTITY, thread_id[:64], detail={"thread_id": thread_id, **detail})
+    record_audit(
+        session, actor, action, THREAD_ENTITY, thread_id[:64], detail={"thread_id": thread_id, **detail}
+    )
 
 
-def audit_approval(session: Session, actor: Actor, action: str, approval_id: str, detail: dict[str, Any]) -> None:
+def audit_approval(
+    session: Session, actor: Actor, action: str, approval_id: str, detail: dict[str, Any]
+) -> None:
     record_audit(session, actor, action, APPROVAL_ENTITY, approval_id, detail=detail)

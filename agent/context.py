@@ -28,7 +28,9 @@ class Context:
 
     @property
     def actor(self) -> Actor:
-        return Actor(tenant_id=self.tenant_id, user_id=self.user_id, role=Role(self.role), name=self.user_name)
+        return Actor(
+            tenant_id=self.tenant_id, user_id=self.user_id, role=Role(self.role), name=self.user_name
+        )
 
     def resolved_today(self) -> date:
         """The pinned date, else the current date in the company's timezone."""

@@ -7,12 +7,21 @@ from typing import Any
 
 from agent.offline.lang_amounts import amount_value
 
-_YES = re.compile(r"^\s*(?:y|yes|yep|yeah|ok|okay|sure|approve[ds]?|approved|go(?: ahead)?|do it|confirm(?:ed)?|"
-                  r"send it|looks good|lgtm|please do)\b", re.I)
-_NO = re.compile(r"^\s*(?:n|no|nope|reject(?:ed)?|cancel|stop|don'?t|do not|decline|never ?mind|abort)\b"
-                 r"(?:[\s,:;—-]+(?:because\s+|since\s+)?(?P<why>.+))?", re.I)
-_EDIT_AMOUNT = re.compile(r"\b(?:make|change|set)\s+(?:it|the amount|amount)\s+(?:to\s+)?(?P<amount>\$?\s?[\d,]+"
-                          r"(?:\.\d+)?)", re.I)
+_YES = re.compile(
+    r"^\s*(?:y|yes|yep|yeah|ok|okay|sure|approve[ds]?|approved|go(?: ahead)?|do it|confirm(?:ed)?|"
+    r"send it|looks good|lgtm|please do)\b",
+    re.I,
+)
+_NO = re.compile(
+    r"^\s*(?:n|no|nope|reject(?:ed)?|cancel|stop|don'?t|do not|decline|never ?mind|abort)\b"
+    r"(?:[\s,:;—-]+(?:because\s+|since\s+)?(?P<why>.+))?",
+    re.I,
+)
+_EDIT_AMOUNT = re.compile(
+    r"\b(?:make|change|set)\s+(?:it|the amount|amount)\s+(?:to\s+)?(?P<amount>\$?\s?[\d,]+"
+    r"(?:\.\d+)?)",
+    re.I,
+)
 _EDIT_REASON = re.compile(r"\b(?:change|set|make)\s+the\s+reason\s+(?:to\s+)?(?P<reason>.+)$", re.I)
 
 
@@ -23,8 +32,10 @@ def decision_from_words(text: str, request: dict[str, Any]) -> dict[str, Any] | 
     """
     cleaned = " ".join(text.replace("’", "'").split())
     edit = _EDIT_AMOUNT.search(cleaned)
-    takes_amount = "amount" in request.get("args", {}) or request.get("name") in ("record_payment",
-                                                                                   "write_off_invoice")
+    takes_amount = "amount" in request.get("args", {}) or request.get("name") in (
+        "record_payment",
+        "write_off_invoice",
+    )
     if edit and takes_amount:
         args = {**request["args"], "amount": str(amount_value(edit["amount"]))}
         return {"type": "edit", "edited_action": {"name": request["name"], "args": args}}

@@ -1,7 +1,7 @@
 """The agent graph, shaped like LangGraph's react agent: model ⇄ tools, with an approval step for writes.
 
-    START → model ─(tool calls)→ tools ─(writes proposed)→ approval ⟲ (one interrupt per write) → model
-                  └─(no calls)→ END          └─(too many failures)→ give_up → END
+START → model ─(tool calls)→ tools ─(writes proposed)→ approval ⟲ (one interrupt per write) → model
+              └─(no calls)→ END          └─(too many failures)→ give_up → END
 """
 
 from __future__ import annotations
@@ -63,8 +63,10 @@ def build_graph(
     def give_up(state: State) -> dict[str, Any]:
         errors = [m.content for m in state["messages"][-6:] if getattr(m, "status", None) == "error"]
         last = errors[-1] if errors else "the tools kept failing"
-        text = (f"I stopped after {max_tool_failures} failed attempts and changed nothing. "
-                f"The last problem was: {last}")
+        text = (
+            f"I stopped after {max_tool_failures} failed attempts and changed nothing. "
+            f"The last problem was: {last}"
+        )
         return {"messages": [AIMessage(text)], "tool_failures": 0, "pending": []}
 
     graph = StateGraph(State, context_schema=Context)

@@ -32,10 +32,12 @@ def read_offline(utterance: str, today: date) -> QboIntent:
 async def read_with_model(model: BaseChatModel, utterance: str, today: date, *, timezone: str) -> QboIntent:
     """Ask the model for exactly one ``query_books`` call and validate its intent."""
     bound = model.bind_tools([QueryBooks()], tool_choice="query_books")
-    system = (f"Turn the user's question about their QuickBooks books into a QboIntent by calling query_books. "
-              f"Today is {today.isoformat()} ({timezone}). Resolve relative dates against it; 'last month' is "
-              "the whole previous calendar month. Statuses: open, overdue, paid, partial for invoices and bills; "
-              "pending, accepted, closed, rejected for estimates. Keep names as the user wrote them.")
+    system = (
+        f"Turn the user's question about their QuickBooks books into a QboIntent by calling query_books. "
+        f"Today is {today.isoformat()} ({timezone}). Resolve relative dates against it; 'last month' is "
+        "the whole previous calendar month. Statuses: open, overdue, paid, partial for invoices and bills; "
+        "pending, accepted, closed, rejected for estimates. Keep names as the user wrote them."
+    )
     reply = await bound.ainvoke([SystemMessage(system), HumanMessage(utterance)])
     calls = getattr(reply, "tool_calls", None) or []
     if not calls:
@@ -48,5 +50,8 @@ async def read_with_model(model: BaseChatModel, utterance: str, today: date, *, 
 
 def resolve_against_company(intent: QboIntent, company: dict[str, Any]) -> QboIntent:
     """Names as the company spells them (raises UnknownName / AmbiguousName rather than guessing)."""
-    return resolve_names(intent, candidates_from_qbo(company.get("Customer", [])),
-                         candidates_from_qbo(company.get("Vendor", [])))
+    return resolve_names(
+        intent,
+        candidates_from_qbo(company.get("Customer", [])),
+        candidates_from_qbo(company.get("Vendor", [])),
+    )

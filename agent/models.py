@@ -28,8 +28,11 @@ class ModelSettings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ModelSettings:
         env = os.environ if environ is None else environ
-        return cls(api_key=env.get("OPENAI_API_KEY") or None, base_url=env.get("OPENAI_BASE_URL") or None,
-                   model=env.get("QBO_AGENT_MODEL") or DEFAULT_MODEL)
+        return cls(
+            api_key=env.get("OPENAI_API_KEY") or None,
+            base_url=env.get("OPENAI_BASE_URL") or None,
+            model=env.get("QBO_AGENT_MODEL") or DEFAULT_MODEL,
+        )
 
     @classmethod
     def from_settings(cls, settings: Any) -> ModelSettings:
@@ -37,16 +40,24 @@ class ModelSettings:
         key = getattr(settings, "openai_api_key", None)
         if key is not None and hasattr(key, "get_secret_value"):
             key = key.get_secret_value()
-        return cls(api_key=key or None, base_url=getattr(settings, "openai_base_url", None) or None,
-                   model=getattr(settings, "model", None) or DEFAULT_MODEL)
+        return cls(
+            api_key=key or None,
+            base_url=getattr(settings, "openai_base_url", None) or None,
+            model=getattr(settings, "model", None) or DEFAULT_MODEL,
+        )
 
     @property
     def llm_configured(self) -> bool:
         return bool(self.api_key or self.base_url)
 
 
-def make_chat_model(settings: ModelSettings | Any | None = None, *, catalog: Sequence[CatalogEntry] = (),
-                    provider: str | None = None, http_async_client: Any | None = None) -> BaseChatModel:
+def make_chat_model(
+    settings: ModelSettings | Any | None = None,
+    *,
+    catalog: Sequence[CatalogEntry] = (),
+    provider: str | None = None,
+    http_async_client: Any | None = None,
+) -> BaseChatModel:
     """``ChatOpenAI`` when an LLM is configured (or ``provider="openai"``), else the offline model.
 
     ``http_async_client`` lets the caller share its ``httpx.AsyncClient`` (proxies, test transports).
@@ -61,6 +72,12 @@ def make_chat_model(settings: ModelSettings | Any | None = None, *, catalog: Seq
     from langchain_openai import ChatOpenAI
 
     # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on having one.
-    return ChatOpenAI(model=settings.model, api_key=settings.api_key or "not-needed",  # type: ignore[arg-type]
-                      base_url=settings.base_url, temperature=settings.temperature, timeout=settings.timeout_s,
-                      max_retries=1, http_async_client=http_async_client)
+    return ChatOpenAI(
+        model=settings.model,
+        api_key=settings.api_key or "not-needed",  # type: ignore[arg-type]
+        base_url=settings.base_url,
+        temperature=settings.temperature,
+        timeout=settings.timeout_s,
+        max_retries=1,
+        http_async_client=http_async_client,
+    )

@@ -17,8 +17,12 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 def _environment() -> Environment:
     # Plain text prompts: no HTML escaping, but undefined variables fail loudly instead of vanishing.
     return Environment(
-        loader=FileSystemLoader(str(PROMPTS_DIR)), autoescape=False, undefined=StrictUndefined,
-        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+        loader=FileSystemLoader(str(PROMPTS_DIR)),
+        autoescape=False,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
 
 

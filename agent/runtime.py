@@ -43,8 +43,12 @@ from tools.registry import make_toolbox
 
 SANDBOX_URL = "http://qbo-sandbox.internal"
 DEMO_TIMEZONE = "America/Los_Angeles"
-DEMO_USERS = {Role.OWNER: "Dana Reyes", Role.ADMIN: "Alex Kim", Role.OFFICE: "Olivia Park",
-              Role.TECHNICIAN: "Tom Ruiz"}
+DEMO_USERS = {
+    Role.OWNER: "Dana Reyes",
+    Role.ADMIN: "Alex Kim",
+    Role.OFFICE: "Olivia Park",
+    Role.TECHNICIAN: "Tom Ruiz",
+}
 
 
 @dataclass
@@ -61,9 +65,16 @@ class DemoRuntime:
     user_ids: dict[Role, str] = field(default_factory=dict)
 
     def context(self, role: Role = Role.OWNER) -> Context:
-        return Context(tenant_id=self.tenant_id, user_id=self.user_ids.get(role), role=role,
-                       user_name=DEMO_USERS[role], today=self.today, timezone=DEMO_TIMEZONE,
-                       company_name=self.company_name, catalog_summary=catalog_summary(self.catalog))
+        return Context(
+            tenant_id=self.tenant_id,
+            user_id=self.user_ids.get(role),
+            role=role,
+            user_name=DEMO_USERS[role],
+            today=self.today,
+            timezone=DEMO_TIMEZONE,
+            company_name=self.company_name,
+            catalog_summary=catalog_summary(self.catalog),
+        )
 
     def actor(self, role: Role = Role.OWNER) -> Actor:
         return self.context(role).actor
@@ -73,8 +84,11 @@ class DemoRuntime:
 
 
 def catalog_summary(entries: list[CatalogEntry], limit: int = 80) -> str:
-    lines = [f"- {e.name} — {e.type.value} — ${e.rate:,.2f}{'/' + e.unit if e.unit else ''}"
-             for e in entries[:limit] if e.active]
+    lines = [
+        f"- {e.name} — {e.type.value} — ${e.rate:,.2f}{'/' + e.unit if e.unit else ''}"
+        for e in entries[:limit]
+        if e.active
+    ]
     return "\n".join(lines)
 
 
@@ -96,29 +110,44 @@ async def open_demo(
         return str(token)
 
     # An in-memory SQLite database lives as long as its one connection: share it across threads.
-    kwargs: dict[str, Any] = {"poolclass": StaticPool} if db_url in ("sqlite://", "sqlite:///:memory:") else {}
+    kwargs: dict[str, Any] = (
+        {"poolclass": StaticPool} if db_url in ("sqlite://", "sqlite:///:memory:") else {}
+    )
     engine = make_engine(db_url, **kwargs)
     Base.metadata.create_all(engine)
     sm = sessionmaker(engine, expire_on_commit=False)
     name = company.get("CompanyInfo", {}).get("CompanyName") or "Demo Company"
     with transaction(sm) as session:
         tenant = create_tenant(session, name, timezone=DEMO_TIMEZONE)
-        users = {role: add_user(session, tenant, email=f"{role.value}@demo.example", name=who, role=role).id
-                 for role, who in DEMO_USERS.items()}
+        users = {
+            role: add_user(session, tenant, email=f"{role.value}@demo.example", name=who, role=role).id
+            for role, who in DEMO_USERS.items()
+        }
         import_company_snapshot(session, tenant.id, company)
         tenant_id = tenant.id
         entries = load_catalog(session, tenant_id)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=SANDBOX_URL,
-                                     timeout=30) as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=SANDBOX_URL, timeout=30
+        ) as http:
             client = QboClient(http, tokens, sandbox.default_realm_id, SANDBOX_URL)
 
             def books_for(session: Session, actor: Actor) -> BooksSource:
                 return QboBooks(client) if books == "qbo" else LocalBooks(session, actor.tenant_id)
 
             toolbox = make_toolbox(ToolDeps(sessionmaker=sm, books_for=books_for))
-            yield DemoRuntime(today=day, company=company, engine=engine, sessionmaker=sm, tenant_id=tenant_id,
-                              company_name=name, client=client, toolbox=toolbox, catalog=entries, user_ids=users)
+            yield DemoRuntime(
+                today=day,
+                company=company,
+                engine=engine,
+                sessionmaker=sm,
+                tenant_id=tenant_id,
+                company_name=name,
+                client=client,
+                toolbox=toolbox,
+                catalog=entries,
+                user_ids=users,
+            )
     finally:
         sandbox.close()
         engine.dispose()
@@ -129,18 +158,28 @@ def demo_today() -> date:
     return fixture_as_of()
 
 
-async def ask_once(runtime: DemoRuntime, graph: Any, question: str, *, role: Role = Role.OWNER) -> dict[str, Any]:
+async def ask_once(
+    runtime: DemoRuntime, graph: Any, question: str, *, role: Role = Role.OWNER
+) -> dict[str, Any]:
     """One question through the whole read path → the ``ask --json`` object (DESIGN §3.2)."""
     config = {"configurable": {"thread_id": f"ask-{uuid.uuid4().hex}"}}
     out = await graph.ainvoke({"messages": [HumanMessage(question)]}, config, context=runtime.context(role))
     result: dict[str, Any] = {"intent": None, "query": None, "results": [], "aggregate": None}
     for message in out["messages"]:
-        if isinstance(message, ToolMessage) and message.name in ("query_books", "get_invoice", "get_estimate",
-                                                                  "get_customer"):
+        if isinstance(message, ToolMessage) and message.name in (
+            "query_books",
+            "get_invoice",
+            "get_estimate",
+            "get_customer",
+        ):
             data = message.artifact if isinstance(message.artifact, dict) else {}
             if "results" in data:
-                result = {"intent": data.get("intent"), "query": data.get("query"),
-                          "results": data.get("results") or [], "aggregate": data.get("aggregate")}
+                result = {
+                    "intent": data.get("intent"),
+                    "query": data.get("query"),
+                    "results": data.get("results") or [],
+                    "aggregate": data.get("aggregate"),
+                }
             elif "error" in data:
                 result["error"] = data["error"]
     if out.get("__interrupt__"):
@@ -150,5 +189,12 @@ async def ask_once(runtime: DemoRuntime, graph: Any, question: str, *, role: Rol
     return result
 
 
-__all__ = ["DemoRuntime", "ask_once", "build_graph", "catalog_summary", "demo_today", "make_checkpointer",
-           "open_demo"]
+__all__ = [
+    "DemoRuntime",
+    "ask_once",
+    "build_graph",
+    "catalog_summary",
+    "demo_today",
+    "make_checkpointer",
+    "open_demo",
+]

@@ -39,8 +39,13 @@ def make_env(toolbox: Toolbox, session: Any, ctx: Context, thread_id: str) -> To
     actor = ctx.actor
     books = toolbox.deps.books_for(session, actor) if toolbox.deps.books_for else None
     return ToolEnv(
-        session=session, actor=actor, today=ctx.resolved_today(), timezone=ctx.timezone,
-        thread_id=thread_id, books=books, planner=toolbox.deps.planner,
+        session=session,
+        actor=actor,
+        today=ctx.resolved_today(),
+        timezone=ctx.timezone,
+        thread_id=thread_id,
+        books=books,
+        planner=toolbox.deps.planner,
     )
 
 
@@ -65,17 +70,29 @@ def make_tool_node(toolbox: Toolbox):
         failures = 0
         for bad in last.invalid_tool_calls:
             # Arguments that were not even JSON: say so, so the model can send them again.
-            messages.append(tool_message(bad.get("id") or "", bad.get("name") or "unknown", {
-                "error": f"The arguments were not valid JSON ({bad.get('error') or 'unparseable'}); "
-                         "send the call again with a JSON object.", "code": "invalid_arguments"}, error=True))
+            messages.append(
+                tool_message(
+                    bad.get("id") or "",
+                    bad.get("name") or "unknown",
+                    {
+                        "error": f"The arguments were not valid JSON ({bad.get('error') or 'unparseable'}); "
+                        "send the call again with a JSON object.",
+                        "code": "invalid_arguments",
+                    },
+                    error=True,
+                )
+            )
             failures += 1
         for call in last.tool_calls:
             call_id, name, raw = call["id"] or "", call["name"], call.get("args") or {}
             tool = toolbox.get(name)
             if tool is None:
                 known = ", ".join(t.name for t in toolbox)
-                messages.append(tool_message(call_id, name, {"error": f"Unknown tool '{name}'. Tools: {known}"},
-                                             error=True))
+                messages.append(
+                    tool_message(
+                        call_id, name, {"error": f"Unknown tool '{name}'. Tools: {known}"}, error=True
+                    )
+                )
                 failures += 1
                 continue
             outcome = await _run_one(toolbox, tool, call_id, raw, ctx, thread_id)
@@ -103,18 +120,36 @@ async def _run_one(
                 # Propose only: validation and a preview, no change; the approval step decides.
                 proposal = await tool.propose(args, env)
                 return PendingAction(
-                    tool_call_id=call_id, name=tool.name, args=dump_args(args),
-                    description=proposal.description, preview=proposal.preview,
+                    tool_call_id=call_id,
+                    name=tool.name,
+                    args=dump_args(args),
+                    description=proposal.description,
+                    preview=proposal.preview,
                     permission=proposal.permission.value,
                 )
             out = await tool.answer(args, env)
-            audit_thread(session, env.actor, "agent.tool_call", thread_id,
-                         _audit_detail(tool.name, call_id, dump_args(args), out))
+            audit_thread(
+                session,
+                env.actor,
+                "agent.tool_call",
+                thread_id,
+                _audit_detail(tool.name, call_id, dump_args(args), out),
+            )
             return tool_message(call_id, tool.name, out)
     except EXPECTED_ERRORS as exc:
         message = describe_error(exc)
         with transaction(sm) as session:
-            audit_thread(session, ctx.actor, "agent.tool_failed", thread_id,
-                         {"tool": tool.name, "tool_call_id": call_id, "args": raw, "error": message,
-                          "code": error_code(exc)})
+            audit_thread(
+                session,
+                ctx.actor,
+                "agent.tool_failed",
+                thread_id,
+                {
+                    "tool": tool.name,
+                    "tool_call_id": call_id,
+                    "args": raw,
+                    "error": message,
+                    "code": error_code(exc),
+                },
+            )
         return tool_message(call_id, tool.name, {"error": message, "code": error_code(exc)}, error=True)

@@ -23,7 +23,11 @@ DEFAULT_DB = "sqlite:///var/qbo_agent.sqlite"
 
 def _encode(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else float(value)
+        return (
+            int(value)
+            if value == value.to_integral_value() and value.as_tuple().exponent >= 0
+            else float(value)
+        )
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -95,7 +99,9 @@ def _intent_lines(rows: list[dict[str, Any]], today: date, provider: str, demo: 
         day = _day(row.get("today")) or today
         try:
             if model is not None:
-                intent = asyncio.run(read_with_model(model, row["utterance"], day, timezone="America/Los_Angeles"))
+                intent = asyncio.run(
+                    read_with_model(model, row["utterance"], day, timezone="America/Los_Angeles")
+                )
             else:
                 intent = read_offline(row["utterance"], day)
             if company is not None:
@@ -125,8 +131,10 @@ async def _ask_all(rows: list[dict[str, Any]], today: date, provider: str | None
             day = _day(row.get("today")) or today
             if day not in graphs:
                 runtime = await stack.enter_async_context(open_demo(day))
-                graphs[day] = (runtime, build_graph(runtime.model(provider=provider), runtime.toolbox,
-                                                    InMemorySaver()))
+                graphs[day] = (
+                    runtime,
+                    build_graph(runtime.model(provider=provider), runtime.toolbox, InMemorySaver()),
+                )
             runtime, graph = graphs[day]
             out.append(await ask_once(runtime, graph, row.get("question") or row.get("utterance") or ""))
     return out
@@ -152,8 +160,9 @@ def _draft_one(job: str, customer: str | None, today: date) -> dict[str, Any]:
             tax_exempt = not bool(record.get("Taxable", True))
         except AppError as exc:
             notes.append(exc.message)
-    draft, _ = draft_estimate(job, catalog_from_company(company), tax_rate_percent=company_tax_rate(company),
-                              tax_exempt=tax_exempt)
+    draft, _ = draft_estimate(
+        job, catalog_from_company(company), tax_rate_percent=company_tax_rate(company), tax_exempt=tax_exempt
+    )
     result: dict[str, Any] = json.loads(draft.to_json())
     result["warnings"] = [*notes, *result.get("warnings", [])]
     return result
@@ -168,7 +177,9 @@ def _show_interrupt(payload: dict[str, Any]) -> None:
     preview = payload.get("preview") or {}
     for key, value in preview.items():
         if value not in (None, [], {}, ""):
-            typer.echo(f"  {key}: {json.dumps(value, default=str) if isinstance(value, dict | list) else value}")
+            typer.echo(
+                f"  {key}: {json.dumps(value, default=str) if isinstance(value, dict | list) else value}"
+            )
     if payload.get("refused"):
         typer.echo(f"  (not accepted: {payload['refused']})")
     typer.echo("Approve, reject (with a reason) or edit (e.g. 'make it $400')?")
@@ -190,7 +201,9 @@ async def _chat(today: date, role_name: str, provider: str | None) -> None:
         graph = build_graph(runtime.model(provider=provider), runtime.toolbox, InMemorySaver())
         config = {"configurable": {"thread_id": "terminal-chat"}}
         context = runtime.context(role)
-        typer.echo(f"{runtime.company_name} — {context.user_name} ({role.value}). Empty line or Ctrl-D quits.")
+        typer.echo(
+            f"{runtime.company_name} — {context.user_name} ({role.value}). Empty line or Ctrl-D quits."
+        )
         payload: Any = None
         while True:
             try:
@@ -206,7 +219,9 @@ async def _chat(today: date, role_name: str, provider: str | None) -> None:
                         typer.echo("Please say yes, no (with a reason), or an edit like 'make it $400'.")
                         continue
                     decision["action_hash"] = payload["action_hash"]
-                    out = await graph.ainvoke(Command(resume={"decisions": [decision]}), config, context=context)
+                    out = await graph.ainvoke(
+                        Command(resume={"decisions": [decision]}), config, context=context
+                    )
                 else:
                     out = await graph.ainvoke({"messages": [HumanMessage(text)]}, config, context=context)
             except AppError as exc:
@@ -240,14 +255,24 @@ def _audit(url: str, tenant: str | None, verify: bool, as_json: bool, limit: int
             query = query.where((Tenant.id == tenant) | (Tenant.name == tenant))
         for t in session.scalars(query):
             for row in list_audit(session, t.id, limit=limit):
-                data = {"tenant": t.name, "seq": row.seq, "at": row.at.isoformat(), "actor": row.actor,
-                        "action": row.action, "entity": row.entity, "entity_id": row.entity_id,
-                        "detail": row.detail, "hash": row.hash}
+                data = {
+                    "tenant": t.name,
+                    "seq": row.seq,
+                    "at": row.at.isoformat(),
+                    "actor": row.actor,
+                    "action": row.action,
+                    "entity": row.entity,
+                    "entity_id": row.entity_id,
+                    "detail": row.detail,
+                    "hash": row.hash,
+                }
                 if as_json:
                     emit(data)
                 else:
-                    typer.echo(f"{t.name} #{row.seq} {row.at:%Y-%m-%d %H:%M:%S} {row.actor}: {row.action} "
-                               f"{row.entity} {row.entity_id or ''}")
+                    typer.echo(
+                        f"{t.name} #{row.seq} {row.at:%Y-%m-%d %H:%M:%S} {row.actor}: {row.action} "
+                        f"{row.entity} {row.entity_id or ''}"
+                    )
             if verify:
                 report = verify_chain(session, t.id)
                 status = "ok" if report.ok else f"BROKEN at #{report.broken_at_seq}: {report.reason}"
@@ -277,8 +302,12 @@ def register(app: typer.Typer) -> None:
         demo: bool = typer.Option(False, "--demo", help="Answer from the demo company (sandbox QBO)"),
         today: str | None = typer.Option(None, "--today"),
         as_json: bool = typer.Option(False, "--json", help="One JSON object per question"),
-        from_file: Path | None = typer.Option(None, "--from-file", help="JSON lines {question|utterance, today}"),
-        provider: str | None = typer.Option(None, "--provider", help="offline | openai (default: configured)"),
+        from_file: Path | None = typer.Option(
+            None, "--from-file", help="JSON lines {question|utterance, today}"
+        ),
+        provider: str | None = typer.Option(
+            None, "--provider", help="offline | openai (default: configured)"
+        ),
     ) -> None:
         """Answer questions about the books: language → intent → QBO query → data → answer."""
         rows = _question_rows(question, from_file)
@@ -311,7 +340,9 @@ def register(app: typer.Typer) -> None:
             else:
                 est = result["estimate"]
                 for line in est["lines"]:
-                    typer.echo(f"{line['quantity']:>6} × {line['item_name'] or '(note)'} = {line['line_subtotal']}")
+                    typer.echo(
+                        f"{line['quantity']:>6} × {line['item_name'] or '(note)'} = {line['line_subtotal']}"
+                    )
                 typer.echo(f"total {est['total']}")
                 for w in result["warnings"]:
                     typer.echo(f"warning: {w}")
@@ -339,8 +370,11 @@ def register(app: typer.Typer) -> None:
         """List the audit log and (with --verify) check its hash chain; exits 1 when a chain is broken."""
         import os
 
-        raise typer.Exit(_audit(url or os.environ.get("QBO_AGENT_DATABASE_URL") or DEFAULT_DB, tenant, verify,
-                                as_json, limit))
+        raise typer.Exit(
+            _audit(
+                url or os.environ.get("QBO_AGENT_DATABASE_URL") or DEFAULT_DB, tenant, verify, as_json, limit
+            )
+        )
 
 
 def _question_rows(question: str | None, from_file: Path | None) -> list[dict[str, Any]]:

@@ -33,8 +33,10 @@ from agent.runtime import demo_today, open_demo  # noqa: E402
 from domain.models import Role  # noqa: E402
 
 READ = "what invoices does Bob's Bakery have open?"
-DRAFT = ("draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, about 3.5 hours of labor, "
-         "haul away the old one")
+DRAFT = (
+    "draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, about 3.5 hours of labor, "
+    "haul away the old one"
+)
 
 
 class TimedModel(BaseChatModel):
@@ -51,8 +53,9 @@ class TimedModel(BaseChatModel):
     def bind_tools(self, tools: Any, **kwargs: Any) -> TimedModel:
         return TimedModel(inner=self.inner.bind_tools(tools, **kwargs), clock=self.clock)
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         start = time.perf_counter()
         try:
             return self.inner._generate(messages, stop=stop, **kwargs)
@@ -79,22 +82,33 @@ async def main(turns: int) -> dict[str, list[float]]:
             return out
 
         for _ in range(2):  # warm-up: imports, first queries
-            await graph.ainvoke({"messages": [HumanMessage(READ)]},
-                                {"configurable": {"thread_id": uuid.uuid4().hex}}, context=rt.context())
+            await graph.ainvoke(
+                {"messages": [HumanMessage(READ)]},
+                {"configurable": {"thread_id": uuid.uuid4().hex}},
+                context=rt.context(),
+            )
         for _ in range(turns):
-            await timed("read", {"messages": [HumanMessage(READ)]},
-                        {"configurable": {"thread_id": uuid.uuid4().hex}}, Role.OFFICE)
+            await timed(
+                "read",
+                {"messages": [HumanMessage(READ)]},
+                {"configurable": {"thread_id": uuid.uuid4().hex}},
+                Role.OFFICE,
+            )
             config = {"configurable": {"thread_id": uuid.uuid4().hex}}
             out = await timed("draft (propose)", {"messages": [HumanMessage(DRAFT)]}, config, Role.TECHNICIAN)
             assert out.get("__interrupt__"), "the draft should wait for approval"
-            await timed("draft (approve)", Command(resume={"decisions": [{"type": "approve"}]}), config, Role.OFFICE)
+            await timed(
+                "draft (approve)", Command(resume={"decisions": [{"type": "approve"}]}), config, Role.OFFICE
+            )
     return results
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=30)
-    parser.add_argument("--max-p95-ms", type=float, default=0.0, help="fail when any p95 is above this (0: off)")
+    parser.add_argument(
+        "--max-p95-ms", type=float, default=0.0, help="fail when any p95 is above this (0: off)"
+    )
     args = parser.parse_args()
     measured = asyncio.run(main(args.turns))
     worst = 0.0

@@ -92,10 +92,16 @@ class BooksTool(BaseTool):
     async def execute(self, args: Any, env: ToolEnv) -> dict[str, Any]:
         raise TypeError(f"{self.name} is a read tool; there is nothing to execute")
 
-    def proposal(self, args: BaseModel, description: str, preview: dict[str, Any],
-                 permission: Permission | None = None) -> ProposedAction:
-        return ProposedAction(name=self.name, args=dump_args(args), description=description,
-                              preview=jsonable(preview), permission=permission or self.permission)
+    def proposal(
+        self, args: BaseModel, description: str, preview: dict[str, Any], permission: Permission | None = None
+    ) -> ProposedAction:
+        return ProposedAction(
+            name=self.name,
+            args=dump_args(args),
+            description=description,
+            preview=jsonable(preview),
+            permission=permission or self.permission,
+        )
 
     def validate_args(self, raw: dict[str, Any]) -> BaseModel:
         schema = self.args_schema

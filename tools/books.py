@@ -37,20 +37,30 @@ class LocalBooks:
         # The QBO query that asks the same question, so "show me the query" means the same everywhere.
         f = intent.filters
         compiled = compile_intent(
-            intent, today=today,
+            intent,
+            today=today,
             customer_id=self._qbo_ref(Customer, f.customer_name, "customer") if f.customer_name else None,
             vendor_id=self._qbo_ref(Vendor, f.vendor_name, "vendor") if f.vendor_name else None,
         )
-        return {"query": compiled.text, "results": result.rows,
-                "aggregate": result.aggregate.to_json() if result.aggregate else None}
+        return {
+            "query": compiled.text,
+            "results": result.rows,
+            "aggregate": result.aggregate.to_json() if result.aggregate else None,
+        }
 
 
 def _candidates(records: list[dict[str, Any]]) -> list[NameCandidate]:
     out = []
     for r in records:
         aliases = {r.get(k) for k in ("CompanyName", "FullyQualifiedName")} - {None, "", r["DisplayName"]}
-        out.append(NameCandidate(id=str(r["Id"]), name=r["DisplayName"], aliases=tuple(sorted(aliases)),
-                                 active=bool(r.get("Active", True))))
+        out.append(
+            NameCandidate(
+                id=str(r["Id"]),
+                name=r["DisplayName"],
+                aliases=tuple(sorted(aliases)),
+                active=bool(r.get("Active", True)),
+            )
+        )
     return out
 
 
@@ -66,12 +76,17 @@ class QboBooks:
 
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         f = intent.filters
-        customer_id = await self._resolve("Customer", f.customer_name, "customer") if f.customer_name else None
+        customer_id = (
+            await self._resolve("Customer", f.customer_name, "customer") if f.customer_name else None
+        )
         vendor_id = await self._resolve("Vendor", f.vendor_name, "vendor") if f.vendor_name else None
         compiled = compile_intent(intent, customer_id=customer_id, vendor_id=vendor_id, today=today)
         # One query: either the requested page, or (sums, counts, post filters) the bounded scan window.
         response = await self.client.query(compiled.text)
         rows = list(response.get(compiled.entity) or [])
         page, aggregate = finish_rows(rows, compiled, intent, today)
-        return {"query": compiled.text, "results": page,
-                "aggregate": aggregate.to_json() if aggregate else None}
+        return {
+            "query": compiled.text,
+            "results": page,
+            "aggregate": aggregate.to_json() if aggregate else None,
+        }

@@ -33,18 +33,31 @@ class CreateCustomer(BooksTool):
     permission: Permission = Permission.MANAGE_CUSTOMERS
 
     async def propose(self, args: CustomerArgs, env: ToolEnv) -> ProposedAction:
-        taken = env.session.scalars(select(Customer.id).where(
-            Customer.tenant_id == env.actor.tenant_id,
-            func.lower(Customer.display_name) == args.display_name.strip().lower())).first()
+        taken = env.session.scalars(
+            select(Customer.id).where(
+                Customer.tenant_id == env.actor.tenant_id,
+                func.lower(Customer.display_name) == args.display_name.strip().lower(),
+            )
+        ).first()
         if taken is not None:
             raise Conflict(f"A customer named '{args.display_name}' already exists")
         fields = {k: v for k, v in args.model_dump(exclude_none=True).items()}
-        return self.proposal(args, f"Add customer {args.display_name}",
-                             {"target": "Customer (new)", "changes": fields})
+        return self.proposal(
+            args, f"Add customer {args.display_name}", {"target": "Customer (new)", "changes": fields}
+        )
 
     async def execute(self, args: CustomerArgs, env: ToolEnv) -> dict[str, Any]:
         address = args.address or Address()
-        customer = catalog_svc.create_customer(env.session, env.actor, CustomerCreate(
-            display_name=args.display_name, company_name=args.company_name, email=args.email, phone=args.phone,
-            billing_address=address, shipping_address=address))
+        customer = catalog_svc.create_customer(
+            env.session,
+            env.actor,
+            CustomerCreate(
+                display_name=args.display_name,
+                company_name=args.company_name,
+                email=args.email,
+                phone=args.phone,
+                billing_address=address,
+                shipping_address=address,
+            ),
+        )
         return {"customer_id": customer.id, "display_name": customer.display_name}

@@ -47,8 +47,13 @@ class VoidArgs(InvoiceRef):
 
 class WriteOffArgs(InvoiceRef):
     reason: str = Field(min_length=3, max_length=2000, description="Why the balance will not be collected")
-    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2,
-                                   description="Amount to write off; omit for the whole open balance")
+    amount: Decimal | None = Field(
+        default=None,
+        gt=0,
+        max_digits=14,
+        decimal_places=2,
+        description="Amount to write off; omit for the whole open balance",
+    )
 
 
 class SendEstimate(BooksTool):
@@ -64,9 +69,11 @@ class SendEstimate(BooksTool):
         if est.status not in allowed:
             raise InvalidTransition("Estimate", args.doc_number, str(est.status), "sent")
         summary = estimate_summary(env.session, est)
-        return self.proposal(args, f"Send estimate {est.doc_number} ({summary['TotalAmt']}) to {summary['Customer']}",
-                             {"target": f"Estimate {est.doc_number}", "changes": {"status": "sent"},
-                              "document": summary})
+        return self.proposal(
+            args,
+            f"Send estimate {est.doc_number} ({summary['TotalAmt']}) to {summary['Customer']}",
+            {"target": f"Estimate {est.doc_number}", "changes": {"status": "sent"}, "document": summary},
+        )
 
     async def execute(self, args: EstimateRef, env: ToolEnv) -> dict[str, Any]:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
@@ -76,7 +83,9 @@ class SendEstimate(BooksTool):
 
 class ConvertEstimate(BooksTool):
     name: str = "convert_estimate_to_invoice"
-    description: str = "Propose turning an approved estimate into an invoice, optionally sending it (needs approval)."
+    description: str = (
+        "Propose turning an approved estimate into an invoice, optionally sending it (needs approval)."
+    )
     args_schema: type[BaseModel] = ConvertArgs
     writes: bool = True
     permission: Permission = Permission.CONVERT_ESTIMATE
@@ -84,15 +93,27 @@ class ConvertEstimate(BooksTool):
     async def propose(self, args: ConvertArgs, env: ToolEnv) -> ProposedAction:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         if est.status != EstimateStatus.APPROVED:
-            raise InvalidTransition("Estimate", args.doc_number, str(est.status), "converted",
-                                    "only an approved estimate can become an invoice")
+            raise InvalidTransition(
+                "Estimate",
+                args.doc_number,
+                str(est.status),
+                "converted",
+                "only an approved estimate can become an invoice",
+            )
         summary = estimate_summary(env.session, est)
         then = " and send it" if args.send else ""
         return self.proposal(
-            args, f"Turn estimate {est.doc_number} into an invoice for {summary['Customer']} "
-                  f"({summary['TotalAmt']}){then}",
-            {"target": "Invoice (new)", "from": f"Estimate {est.doc_number}", "total": summary["TotalAmt"],
-             "lines": len(est.lines), "send": args.send, "changes": {"estimate_status": "converted"}},
+            args,
+            f"Turn estimate {est.doc_number} into an invoice for {summary['Customer']} "
+            f"({summary['TotalAmt']}){then}",
+            {
+                "target": "Invoice (new)",
+                "from": f"Estimate {est.doc_number}",
+                "total": summary["TotalAmt"],
+                "lines": len(est.lines),
+                "send": args.send,
+                "changes": {"estimate_status": "converted"},
+            },
         )
 
     async def execute(self, args: ConvertArgs, env: ToolEnv) -> dict[str, Any]:
@@ -100,8 +121,12 @@ class ConvertEstimate(BooksTool):
         inv = invoices_svc.convert_estimate_to_invoice(env.session, env.actor, est.id, issue_date=env.today)
         if args.send:
             inv = invoices_svc.send_invoice(env.session, env.actor, inv.id)
-        return {"invoice": inv.doc_number, "total": money(inv.total), "sent": args.send,
-                "estimate": est.doc_number}
+        return {
+            "invoice": inv.doc_number,
+            "total": money(inv.total),
+            "sent": args.send,
+            "estimate": est.doc_number,
+        }
 
 
 class SendInvoice(BooksTool):
@@ -116,8 +141,11 @@ class SendInvoice(BooksTool):
         if inv.status is InvoiceStatus.VOID:
             raise InvalidTransition("Invoice", args.doc_number, "void", "sent", "it is void")
         summary = invoice_summary(env.session, inv)
-        return self.proposal(args, f"Send invoice {inv.doc_number} ({summary['Balance']} due) to {summary['Customer']}",
-                             {"target": f"Invoice {inv.doc_number}", "document": summary})
+        return self.proposal(
+            args,
+            f"Send invoice {inv.doc_number} ({summary['Balance']} due) to {summary['Customer']}",
+            {"target": f"Invoice {inv.doc_number}", "document": summary},
+        )
 
     async def execute(self, args: InvoiceRef, env: ToolEnv) -> dict[str, Any]:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
@@ -127,7 +155,9 @@ class SendInvoice(BooksTool):
 
 class VoidInvoice(BooksTool):
     name: str = "void_invoice"
-    description: str = "Propose voiding an invoice: its balance becomes zero (destructive; admin or owner approves)."
+    description: str = (
+        "Propose voiding an invoice: its balance becomes zero (destructive; admin or owner approves)."
+    )
     args_schema: type[BaseModel] = VoidArgs
     writes: bool = True
     permission: Permission = Permission.DESTRUCTIVE
@@ -137,12 +167,21 @@ class VoidInvoice(BooksTool):
         if inv.status is InvoiceStatus.VOID:
             raise InvalidTransition("Invoice", args.doc_number, "void", "void", "it is already void")
         if inv.amount_paid > 0:
-            raise ValidationFailed(f"invoice {inv.doc_number} has {money(inv.amount_paid)} in payments applied; "
-                                   "unapply them before voiding")
+            raise ValidationFailed(
+                f"invoice {inv.doc_number} has {money(inv.amount_paid)} in payments applied; "
+                "unapply them before voiding"
+            )
         summary = invoice_summary(env.session, inv)
-        return self.proposal(args, f"Void invoice {inv.doc_number} for {summary['Customer']} ({summary['TotalAmt']})",
-                             {"target": f"Invoice {inv.doc_number}", "document": summary,
-                              "changes": {"status": "void", "Balance": money(0)}, "reason": args.reason})
+        return self.proposal(
+            args,
+            f"Void invoice {inv.doc_number} for {summary['Customer']} ({summary['TotalAmt']})",
+            {
+                "target": f"Invoice {inv.doc_number}",
+                "document": summary,
+                "changes": {"status": "void", "Balance": money(0)},
+                "reason": args.reason,
+            },
+        )
 
     async def execute(self, args: VoidArgs, env: ToolEnv) -> dict[str, Any]:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
@@ -152,8 +191,10 @@ class VoidInvoice(BooksTool):
 
 class WriteOffInvoice(BooksTool):
     name: str = "write_off_invoice"
-    description: str = ("Propose writing off part or all of an invoice's open balance as bad debt "
-                        "(destructive; admin or owner approves).")
+    description: str = (
+        "Propose writing off part or all of an invoice's open balance as bad debt "
+        "(destructive; admin or owner approves)."
+    )
     args_schema: type[BaseModel] = WriteOffArgs
     writes: bool = True
     permission: Permission = Permission.DESTRUCTIVE
@@ -161,20 +202,34 @@ class WriteOffInvoice(BooksTool):
     async def propose(self, args: WriteOffArgs, env: ToolEnv) -> ProposedAction:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
         if inv.balance_due <= 0 or inv.status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF):
-            raise InvalidTransition("Invoice", args.doc_number, str(inv.status), "written_off", "nothing is owed")
+            raise InvalidTransition(
+                "Invoice", args.doc_number, str(inv.status), "written_off", "nothing is owed"
+            )
         amount = args.amount if args.amount is not None else inv.balance_due
         if amount > inv.balance_due:
-            raise ValidationFailed(f"cannot write off {money(amount)}: invoice {inv.doc_number} only has "
-                                   f"{money(inv.balance_due)} open")
+            raise ValidationFailed(
+                f"cannot write off {money(amount)}: invoice {inv.doc_number} only has "
+                f"{money(inv.balance_due)} open"
+            )
         summary = invoice_summary(env.session, inv)
         return self.proposal(
-            args, f"Write off {money(amount)} of invoice {inv.doc_number} ({summary['Customer']}): {args.reason}",
-            {"target": f"Invoice {inv.doc_number}", "document": summary, "amount": money(amount),
-             "changes": {"Balance": money(inv.balance_due - amount)}, "reason": args.reason},
+            args,
+            f"Write off {money(amount)} of invoice {inv.doc_number} ({summary['Customer']}): {args.reason}",
+            {
+                "target": f"Invoice {inv.doc_number}",
+                "document": summary,
+                "amount": money(amount),
+                "changes": {"Balance": money(inv.balance_due - amount)},
+                "reason": args.reason,
+            },
         )
 
     async def execute(self, args: WriteOffArgs, env: ToolEnv) -> dict[str, Any]:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
-        wo = invoices_svc.write_off_invoice(env.session, env.actor, inv.id, WriteOffCreate(
-            reason=args.reason, amount=args.amount, on=env.today))
+        wo = invoices_svc.write_off_invoice(
+            env.session,
+            env.actor,
+            inv.id,
+            WriteOffCreate(reason=args.reason, amount=args.amount, on=env.today),
+        )
         return {"invoice": inv.doc_number, "written_off": money(wo.amount), "balance": money(inv.balance_due)}

@@ -38,13 +38,19 @@ class DraftArgs(BaseModel):
     customer: str = Field(min_length=1, max_length=200, description="The customer, as the user named them")
     job_description: str = Field(min_length=3, max_length=4000)
     lines: list[DraftLineRequest] = Field(
-        default_factory=list, max_length=100,
+        default_factory=list,
+        max_length=100,
         description="Catalog items by exact name with quantity (or hours for labor) and a one-line rationale",
     )
-    hours: Decimal | None = Field(default=None, gt=0, le=200, description="Labor hours, when not given per line")
+    hours: Decimal | None = Field(
+        default=None, gt=0, le=200, description="Labor hours, when not given per line"
+    )
     title: str | None = Field(default=None, max_length=200)
-    unpriced: list[str] = Field(default_factory=list, max_length=20,
-                                description="Work in the job that no catalog item covers (shown as warnings)")
+    unpriced: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Work in the job that no catalog item covers (shown as warnings)",
+    )
 
 
 class UpdateArgs(BaseModel):
@@ -63,38 +69,55 @@ def _with_hours(lines: list[DraftLineRequest], hours: Decimal | None, env: ToolE
     hourly = {e.name.lower() for e in catalog(env.session, env.actor.tenant_id) if e.billed_hourly}
     return [
         r.model_copy(update={"hours": hours})
-        if r.item_name and r.item_name.lower() in hourly and r.hours is None and r.quantity is None else r
+        if r.item_name and r.item_name.lower() in hourly and r.hours is None and r.quantity is None
+        else r
         for r in lines
     ]
 
 
-def _draft(lines: list[DraftLineRequest], env: ToolEnv, customer: Customer, notes: list[str] | None = None
-           ) -> EstimateDraft:
+def _draft(
+    lines: list[DraftLineRequest], env: ToolEnv, customer: Customer, notes: list[str] | None = None
+) -> EstimateDraft:
     may_change = can(env.actor.role, Permission.CHANGE_PRICES)
     if not may_change and any(r.unit_price is not None for r in lines):
         raise ValidationFailed(f"a {env.actor.role.value} drafts at catalog prices; drop unit_price")
     tenant = get_tenant(env.session, env.actor.tenant_id)
-    return build_draft(lines, catalog(env.session, env.actor.tenant_id),
-                       default_markup_percent=tenant.default_markup_percent, tax_exempt=customer.tax_exempt,
-                       allow_price_override=may_change, warnings=notes or ())
+    return build_draft(
+        lines,
+        catalog(env.session, env.actor.tenant_id),
+        default_markup_percent=tenant.default_markup_percent,
+        tax_exempt=customer.tax_exempt,
+        allow_price_override=may_change,
+        warnings=notes or (),
+    )
 
 
 def _preview_lines(env: ToolEnv, customer: Customer, lines: list[LineCreate]) -> dict[str, Any]:
     """Price exactly as the service will, so the preview's totals are the saved totals."""
     priced = price_requested_lines(env.session, env.actor, customer, lines)
     return {
-        "lines": [{"item": p.name, "type": str(p.type), "quantity": str(p.quantity),
-                   "unit_price": money(p.unit_price), "line_subtotal": money(p.line_subtotal)}
-                  for p in priced.lines],
-        "subtotal": money(priced.totals.subtotal), "tax_total": money(priced.totals.tax_total),
+        "lines": [
+            {
+                "item": p.name,
+                "type": str(p.type),
+                "quantity": str(p.quantity),
+                "unit_price": money(p.unit_price),
+                "line_subtotal": money(p.line_subtotal),
+            }
+            for p in priced.lines
+        ],
+        "subtotal": money(priced.totals.subtotal),
+        "tax_total": money(priced.totals.tax_total),
         "total": money(priced.totals.total),
     }
 
 
 class DraftEstimate(BooksTool):
     name: str = "draft_estimate"
-    description: str = ("Draft an estimate for a job from catalog items; saving the draft needs approval. "
-                        "Technicians may draft at catalog prices.")
+    description: str = (
+        "Draft an estimate for a job from catalog items; saving the draft needs approval. "
+        "Technicians may draft at catalog prices."
+    )
     args_schema: type[BaseModel] = DraftArgs
     writes: bool = True
     permission: Permission = Permission.DRAFT_ESTIMATE
@@ -105,7 +128,9 @@ class DraftEstimate(BooksTool):
             lines, planned = env.planner(args.job_description, catalog(env.session, env.actor.tenant_id))
             notes += planned
         if not lines:
-            raise ValidationFailed("list the catalog items for this job in 'lines' (item_name, quantity or hours)")
+            raise ValidationFailed(
+                "list the catalog items for this job in 'lines' (item_name, quantity or hours)"
+            )
         customer = find_customer(env.session, env.actor.tenant_id, args.customer)
         return customer, _draft(_with_hours(lines, args.hours, env), env, customer, notes)
 
@@ -114,21 +139,36 @@ class DraftEstimate(BooksTool):
         if not draft.lines:
             raise ValidationFailed("none of the lines matched the catalog: " + "; ".join(draft.warnings))
         preview = _preview_lines(env, customer, draft_to_estimate_lines(draft, keep_prices=True))
-        preview.update({"target": "Estimate (new draft)", "customer": customer.display_name,
-                        "warnings": draft.warnings,
-                        "explanations": draft.to_dict()["explanations"]})
-        return self.proposal(args, f"Save a draft estimate for {customer.display_name}: {preview['total']}",
-                             preview)
+        preview.update(
+            {
+                "target": "Estimate (new draft)",
+                "customer": customer.display_name,
+                "warnings": draft.warnings,
+                "explanations": draft.to_dict()["explanations"],
+            }
+        )
+        return self.proposal(
+            args, f"Save a draft estimate for {customer.display_name}: {preview['total']}", preview
+        )
 
     async def execute(self, args: DraftArgs, env: ToolEnv) -> dict[str, Any]:
         customer, draft = self._build(args, env)
-        data = draft_to_estimate_create(draft, customer_id=customer.id, prompt=args.job_description,
-                                        model=AI_MODEL_LABEL, confidence=0.5 if draft.warnings else 0.8,
-                                        keep_prices=can(env.actor.role, Permission.CHANGE_PRICES),
-                                        title=args.title)
+        data = draft_to_estimate_create(
+            draft,
+            customer_id=customer.id,
+            prompt=args.job_description,
+            model=AI_MODEL_LABEL,
+            confidence=0.5 if draft.warnings else 0.8,
+            keep_prices=can(env.actor.role, Permission.CHANGE_PRICES),
+            title=args.title,
+        )
         est = estimates_svc.create_estimate(env.session, env.actor, data, today=env.today)
-        return {"estimate": est.doc_number, "status": str(est.status), "total": money(est.total),
-                "warnings": draft.warnings}
+        return {
+            "estimate": est.doc_number,
+            "status": str(est.status),
+            "total": money(est.total),
+            "warnings": draft.warnings,
+        }
 
 
 class UpdateEstimate(BooksTool):
@@ -138,23 +178,29 @@ class UpdateEstimate(BooksTool):
     writes: bool = True
     permission: Permission = Permission.DRAFT_ESTIMATE
 
-    def _lines(self, args: UpdateArgs, env: ToolEnv, est: Estimate) -> tuple[list[LineCreate] | None, list[str]]:
+    def _lines(
+        self, args: UpdateArgs, env: ToolEnv, est: Estimate
+    ) -> tuple[list[LineCreate] | None, list[str]]:
         if args.lines is None:
             return None, []
         customer = get_scoped(env.session, Customer, env.actor.tenant_id, est.customer_id)
         draft = _draft(args.lines, env, customer)
         if not draft.lines:
             raise ValidationFailed("none of the lines matched the catalog: " + "; ".join(draft.warnings))
-        return draft_to_estimate_lines(draft, keep_prices=can(env.actor.role, Permission.CHANGE_PRICES)), \
-            draft.warnings
+        return draft_to_estimate_lines(
+            draft, keep_prices=can(env.actor.role, Permission.CHANGE_PRICES)
+        ), draft.warnings
 
     async def propose(self, args: UpdateArgs, env: ToolEnv) -> ProposedAction:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         if est.status not in estimates_svc.EDITABLE_STATES:
             raise ValidationFailed(f"estimate {est.doc_number} is {est.status} and can no longer be edited")
         lines, warnings = self._lines(args, env, est)
-        preview: dict[str, Any] = {"target": f"Estimate {est.doc_number}", "before_total": money(est.total),
-                                   "warnings": warnings}
+        preview: dict[str, Any] = {
+            "target": f"Estimate {est.doc_number}",
+            "before_total": money(est.total),
+            "warnings": warnings,
+        }
         if lines is not None:
             customer = get_scoped(env.session, Customer, env.actor.tenant_id, est.customer_id)
             preview.update(_preview_lines(env, customer, lines))
@@ -165,8 +211,15 @@ class UpdateEstimate(BooksTool):
     async def execute(self, args: UpdateArgs, env: ToolEnv) -> dict[str, Any]:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         lines, warnings = self._lines(args, env, est)
-        fields: dict[str, Any] = {k: v for k, v in (("title", args.title), ("customer_notes", args.customer_notes),
-                                                     ("lines", lines)) if v is not None}
+        fields: dict[str, Any] = {
+            k: v
+            for k, v in (("title", args.title), ("customer_notes", args.customer_notes), ("lines", lines))
+            if v is not None
+        }
         est = estimates_svc.update_estimate(env.session, env.actor, est.id, EstimateUpdate(**fields))
-        return {"estimate": est.doc_number, "total": money(est.total), "status": str(est.status),
-                "warnings": warnings}
+        return {
+            "estimate": est.doc_number,
+            "total": money(est.total),
+            "status": str(est.status),
+            "warnings": warnings,
+        }

@@ -27,8 +27,12 @@ def find_customer(session: Session, tenant_id: str, name: str) -> Customer:
     """The one active customer ``name`` means (fuzzy), or AmbiguousName / UnknownName."""
     rows = list(session.scalars(select(Customer).where(Customer.tenant_id == tenant_id)))
     candidates = [
-        NameCandidate(id=c.id, name=c.display_name, aliases=tuple(a for a in (c.company_name,) if a),
-                      active=bool(c.active))
+        NameCandidate(
+            id=c.id,
+            name=c.display_name,
+            aliases=tuple(a for a in (c.company_name,) if a),
+            active=bool(c.active),
+        )
         for c in rows
     ]
     chosen = resolve_name(name, candidates, kind="customer")

@@ -23,8 +23,11 @@ class PaymentArgs(BaseModel):
 
     customer: str = Field(min_length=1, max_length=200, description="Who paid, as the user wrote it")
     amount: Decimal = Field(gt=0, le=Decimal("10000000"), max_digits=14, decimal_places=2)
-    invoices: list[DocNumber] = Field(default_factory=list, max_length=50,
-                                      description="Invoice numbers to apply it to, oldest first; empty = oldest open")
+    invoices: list[DocNumber] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Invoice numbers to apply it to, oldest first; empty = oldest open",
+    )
     method: str = Field(default="check", min_length=1, max_length=40)
     reference: str | None = Field(default=None, max_length=40, description="Check number or reference")
     payment_date: date | None = None
@@ -33,7 +36,9 @@ class PaymentArgs(BaseModel):
 
 class RecordPayment(BooksTool):
     name: str = "record_payment"
-    description: str = "Propose recording money received from a customer and applying it to invoices (needs approval)."
+    description: str = (
+        "Propose recording money received from a customer and applying it to invoices (needs approval)."
+    )
     args_schema: type[BaseModel] = PaymentArgs
     writes: bool = True
     permission: Permission = Permission.RECORD_PAYMENT
@@ -56,25 +61,50 @@ class RecordPayment(BooksTool):
 
     async def propose(self, args: PaymentArgs, env: ToolEnv) -> ProposedAction:
         customer, plan, left = self._plan(args, env)
-        applications = [{"invoice": inv.doc_number, "balance": money(inv.balance_due), "apply": money(amt),
-                         "balance_after": money(inv.balance_due - amt)} for inv, amt in plan]
+        applications = [
+            {
+                "invoice": inv.doc_number,
+                "balance": money(inv.balance_due),
+                "apply": money(amt),
+                "balance_after": money(inv.balance_due - amt),
+            }
+            for inv, amt in plan
+        ]
         where = ", ".join(f"invoice {inv.doc_number}" for inv, _ in plan) or "the oldest open invoices"
-        preview: dict[str, Any] = {"target": "Payment (new)", "customer": customer.display_name,
-                                   "amount": money(args.amount), "method": args.method,
-                                   "applications": applications}
+        preview: dict[str, Any] = {
+            "target": "Payment (new)",
+            "customer": customer.display_name,
+            "amount": money(args.amount),
+            "method": args.method,
+            "applications": applications,
+        }
         if args.invoices and left > 0:
             preview["unapplied"] = money(left)
-        return self.proposal(args, f"Record a {money(args.amount)} {args.method} from {customer.display_name} "
-                                   f"applied to {where}", preview)
+        return self.proposal(
+            args,
+            f"Record a {money(args.amount)} {args.method} from {customer.display_name} applied to {where}",
+            preview,
+        )
 
     async def execute(self, args: PaymentArgs, env: ToolEnv) -> dict[str, Any]:
         customer, plan, _ = self._plan(args, env)
-        payment = payments_svc.record_payment(env.session, env.actor, PaymentCreate(
-            customer_id=customer.id, amount=args.amount, payment_date=args.payment_date or env.today,
-            payment_method=args.method, reference_number=args.reference, memo=args.memo,
-            applications=[PaymentApplicationIn(invoice_id=inv.id, amount=amt) for inv, amt in plan],
-            auto_apply=not args.invoices,
-        ))
-        return {"payment_id": payment.id, "amount": money(payment.amount),
-                "unapplied": money(payment.unapplied_amount),
-                "applied_to": [inv.doc_number for inv, _ in plan]}
+        payment = payments_svc.record_payment(
+            env.session,
+            env.actor,
+            PaymentCreate(
+                customer_id=customer.id,
+                amount=args.amount,
+                payment_date=args.payment_date or env.today,
+                payment_method=args.method,
+                reference_number=args.reference,
+                memo=args.memo,
+                applications=[PaymentApplicationIn(invoice_id=inv.id, amount=amt) for inv, amt in plan],
+                auto_apply=not args.invoices,
+            ),
+        )
+        return {
+            "payment_id": payment.id,
+            "amount": money(payment.amount),
+            "unapplied": money(payment.unapplied_amount),
+            "applied_to": [inv.doc_number for inv, _ in plan],
+        }

@@ -18,7 +18,9 @@ from tools.lookup import money
 class QueryArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    intent: QboIntent = Field(description="The question as a QboIntent (operation, filters, aggregate, pagination)")
+    intent: QboIntent = Field(
+        description="The question as a QboIntent (operation, filters, aggregate, pagination)"
+    )
 
 
 class DocArgs(BaseModel):
@@ -49,14 +51,21 @@ def _books(env: ToolEnv) -> BooksSource:
 async def run_query(intent: QboIntent, env: ToolEnv) -> dict[str, Any]:
     out = await _books(env).run_intent(intent, today=env.today)
     results = list(out.get("results") or [])
-    return {"intent": intent.to_json(), "query": out.get("query"), "results": results,
-            "aggregate": out.get("aggregate"), "count": len(results)}
+    return {
+        "intent": intent.to_json(),
+        "query": out.get("query"),
+        "results": results,
+        "aggregate": out.get("aggregate"),
+        "count": len(results),
+    }
 
 
 class QueryBooks(BooksTool):
     name: str = "query_books"
-    description: str = ("Answer a question about invoices, estimates, payments, bills, customers or items. "
-                        "Returns matching records, an optional sum/count, and the QBO query text.")
+    description: str = (
+        "Answer a question about invoices, estimates, payments, bills, customers or items. "
+        "Returns matching records, an optional sum/count, and the QBO query text."
+    )
     args_schema: type[BaseModel] = QueryArgs
 
     async def answer(self, args: QueryArgs, env: ToolEnv) -> dict[str, Any]:
@@ -69,7 +78,9 @@ class GetInvoice(BooksTool):
     args_schema: type[BaseModel] = DocArgs
 
     async def answer(self, args: DocArgs, env: ToolEnv) -> dict[str, Any]:
-        intent = QboIntent.model_validate({"operation": "GET_INVOICE", "filters": {"docNumber": args.doc_number}})
+        intent = QboIntent.model_validate(
+            {"operation": "GET_INVOICE", "filters": {"docNumber": args.doc_number}}
+        )
         return await run_query(intent, env)
 
 
@@ -79,7 +90,9 @@ class GetEstimate(BooksTool):
     args_schema: type[BaseModel] = DocArgs
 
     async def answer(self, args: DocArgs, env: ToolEnv) -> dict[str, Any]:
-        intent = QboIntent.model_validate({"operation": "GET_ESTIMATE", "filters": {"docNumber": args.doc_number}})
+        intent = QboIntent.model_validate(
+            {"operation": "GET_ESTIMATE", "filters": {"docNumber": args.doc_number}}
+        )
         return await run_query(intent, env)
 
 
@@ -89,7 +102,9 @@ class GetCustomer(BooksTool):
     args_schema: type[BaseModel] = CustomerArgs
 
     async def answer(self, args: CustomerArgs, env: ToolEnv) -> dict[str, Any]:
-        intent = QboIntent.model_validate({"operation": "GET_CUSTOMER", "filters": {"customerName": args.name}})
+        intent = QboIntent.model_validate(
+            {"operation": "GET_CUSTOMER", "filters": {"customerName": args.name}}
+        )
         return await run_query(intent, env)
 
 
@@ -99,13 +114,30 @@ class ListItems(BooksTool):
     args_schema: type[BaseModel] = ItemArgs
 
     async def answer(self, args: ItemArgs, env: ToolEnv) -> dict[str, Any]:
-        items = list(env.session.scalars(select(Item).where(Item.tenant_id == env.actor.tenant_id,
-                                                            Item.active.is_(True)).order_by(Item.name)))
+        items = list(
+            env.session.scalars(
+                select(Item)
+                .where(Item.tenant_id == env.actor.tenant_id, Item.active.is_(True))
+                .order_by(Item.name)
+            )
+        )
         if args.search:
             words = args.search.lower().split()
-            items = [i for i in items
-                     if all(w in f"{i.name} {' '.join(i.keywords or [])} {i.description or ''}".lower()
-                            for w in words)]
-        rows = [{"Name": i.name, "Type": str(i.type), "Rate": money(i.rate), "Unit": i.unit_of_measure,
-                 "Taxable": i.taxable} for i in items[: args.limit]]
+            items = [
+                i
+                for i in items
+                if all(
+                    w in f"{i.name} {' '.join(i.keywords or [])} {i.description or ''}".lower() for w in words
+                )
+            ]
+        rows = [
+            {
+                "Name": i.name,
+                "Type": str(i.type),
+                "Rate": money(i.rate),
+                "Unit": i.unit_of_measure,
+                "Taxable": i.taxable,
+            }
+            for i in items[: args.limit]
+        ]
         return {"results": rows, "count": len(rows), "query": None, "aggregate": None}

@@ -12,9 +12,20 @@ from tools.read import GetCustomer, GetEstimate, GetInvoice, ListItems, QueryBoo
 
 def all_tools() -> list[BooksTool]:
     return [
-        QueryBooks(), GetInvoice(), GetEstimate(), GetCustomer(), ListItems(),
-        DraftEstimate(), UpdateEstimate(), SendEstimate(), ConvertEstimate(),
-        SendInvoice(), RecordPayment(), VoidInvoice(), WriteOffInvoice(), CreateCustomer(),
+        QueryBooks(),
+        GetInvoice(),
+        GetEstimate(),
+        GetCustomer(),
+        ListItems(),
+        DraftEstimate(),
+        UpdateEstimate(),
+        SendEstimate(),
+        ConvertEstimate(),
+        SendInvoice(),
+        RecordPayment(),
+        VoidInvoice(),
+        WriteOffInvoice(),
+        CreateCustomer(),
     ]
 
 

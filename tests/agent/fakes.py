@@ -47,8 +47,11 @@ class ScriptedModel(BaseChatModel):
         return self
 
     def _generate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
     ) -> ChatResult:
         self._seen.append(list(messages))
         if not self.script:
@@ -72,8 +75,11 @@ class FindCustomers(BooksTool):
     async def answer(self, args: CustomerQuery, env: ToolEnv) -> dict[str, Any]:
         if args.name_contains == "crash":
             raise RuntimeError("a bug in the tool")
-        rows = env.session.scalars(select(Customer).where(
-            Customer.tenant_id == env.actor.tenant_id, Customer.display_name.contains(args.name_contains)))
+        rows = env.session.scalars(
+            select(Customer).where(
+                Customer.tenant_id == env.actor.tenant_id, Customer.display_name.contains(args.name_contains)
+            )
+        )
         names = sorted(c.display_name for c in rows)
         if not names:
             raise UnknownName("customer", args.name_contains)
@@ -94,14 +100,17 @@ class AddCustomer(BooksTool):
 
     async def propose(self, args: NewCustomer, env: ToolEnv) -> ProposedAction:
         return ProposedAction(
-            name=self.name, args=args.model_dump(), description=f"Add customer {args.display_name}",
+            name=self.name,
+            args=args.model_dump(),
+            description=f"Add customer {args.display_name}",
             preview={"target": "Customer (new)", "changes": {"DisplayName": args.display_name}},
             permission=self.permission,
         )
 
     async def execute(self, args: NewCustomer, env: ToolEnv) -> dict[str, Any]:
-        c = catalog.create_customer(env.session, env.actor, CustomerCreate(display_name=args.display_name,
-                                                                            email=args.email))
+        c = catalog.create_customer(
+            env.session, env.actor, CustomerCreate(display_name=args.display_name, email=args.email)
+        )
         return {"customer_id": c.id, "display_name": c.display_name}
 
 
@@ -117,18 +126,25 @@ class DeactivateCustomer(BooksTool):
     permission: Permission = Permission.DESTRUCTIVE
 
     def _find(self, env: ToolEnv, name: str) -> Customer:
-        found = env.session.scalars(select(Customer).where(
-            Customer.tenant_id == env.actor.tenant_id, Customer.display_name == name)).first()
+        found = env.session.scalars(
+            select(Customer).where(Customer.tenant_id == env.actor.tenant_id, Customer.display_name == name)
+        ).first()
         if found is None:
             raise UnknownName("customer", name)
         return found
 
     async def propose(self, args: Deactivate, env: ToolEnv) -> ProposedAction:
         self._find(env, args.display_name)
-        return ProposedAction(name=self.name, args=args.model_dump(), description=f"Deactivate {args.display_name}",
-                              preview={"target": f"Customer {args.display_name}"}, permission=self.permission)
+        return ProposedAction(
+            name=self.name,
+            args=args.model_dump(),
+            description=f"Deactivate {args.display_name}",
+            preview={"target": f"Customer {args.display_name}"},
+            permission=self.permission,
+        )
 
     async def execute(self, args: Deactivate, env: ToolEnv) -> dict[str, Any]:
-        c = catalog.update_customer(env.session, env.actor, self._find(env, args.display_name).id,
-                                    CustomerUpdate(active=False))
+        c = catalog.update_customer(
+            env.session, env.actor, self._find(env, args.display_name).id, CustomerUpdate(active=False)
+        )
         return {"customer_id": c.id, "active": c.active}

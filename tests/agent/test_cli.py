@@ -50,8 +50,12 @@ def test_intent_prints_one_intent_per_utterance(cli, tmp_path: Path) -> None:
         QboIntent.model_validate(row)
     assert out[0]["filters"]["dateFrom"] == "2026-02-01" and out[0]["filters"]["status"] == "open"
     [single], _ = run(cli, "intent", "--today", "2026-03-18", "paid invoices last quarter")
-    assert single["filters"] == {**single["filters"], "status": "paid", "dateFrom": "2025-10-01",
-                                 "dateTo": "2025-12-31"}
+    assert single["filters"] == {
+        **single["filters"],
+        "status": "paid",
+        "dateFrom": "2025-10-01",
+        "dateTo": "2025-12-31",
+    }
 
 
 def test_intent_names_resolve_against_the_demo_company(cli) -> None:
@@ -61,8 +65,12 @@ def test_intent_names_resolve_against_the_demo_company(cli) -> None:
 
 def test_ask_answers_with_intent_query_results_aggregate_and_text(cli, tmp_path: Path) -> None:
     path = tmp_path / "questions.jsonl"
-    path.write_text(json.dumps({"utterance": "How much did ACME Corp pay us this quarter?", "today": "2026-03-18"})
-                    + "\n" + json.dumps({"question": "show invoice 1042"}) + "\n")
+    path.write_text(
+        json.dumps({"utterance": "How much did ACME Corp pay us this quarter?", "today": "2026-03-18"})
+        + "\n"
+        + json.dumps({"question": "show invoice 1042"})
+        + "\n"
+    )
     out, _ = run(cli, "ask", "--demo", "--today", "2026-03-18", "--json", "--from-file", str(path))
     assert len(out) == 2
     paid, invoice = out
@@ -85,8 +93,13 @@ def test_draft_prints_one_estimate_draft_per_job(cli, tmp_path: Path) -> None:
     for name, qty in jobs[0]["expect"]["required"].items():
         assert first[name] == qty
     assert set(out[0]) == {"estimate", "explanations", "warnings"}
-    [one], _ = run(cli, "draft", "--demo", "--customer", "Jane Cooper", "--json", "Install two new toilets, 2 hours")
-    assert {line["item_name"] for line in one["estimate"]["lines"]} >= {"Toilet - Standard", "Labor - Standard"}
+    [one], _ = run(
+        cli, "draft", "--demo", "--customer", "Jane Cooper", "--json", "Install two new toilets, 2 hours"
+    )
+    assert {line["item_name"] for line in one["estimate"]["lines"]} >= {
+        "Toilet - Standard",
+        "Labor - Standard",
+    }
 
 
 def test_audit_lists_and_verifies_the_chain(cli, tmp_path: Path) -> None:

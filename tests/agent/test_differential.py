@@ -31,11 +31,13 @@ def _intents() -> list[tuple[str, QboIntent]]:
             continue
         row = json.loads(line)
         expect = row["expect"]
-        data = {"operation": _first(expect["operation"]),
-                "filters": {k: _first(v) for k, v in expect.get("filters", {}).items()},
-                "aggregate": expect.get("aggregate"),
-                # The whole match set, so ordering ties cannot push different rows onto a page.
-                "pagination": {"page": 1, "pageSize": 1000}}
+        data = {
+            "operation": _first(expect["operation"]),
+            "filters": {k: _first(v) for k, v in expect.get("filters", {}).items()},
+            "aggregate": expect.get("aggregate"),
+            # The whole match set, so ordering ties cannot push different rows onto a page.
+            "pagination": {"page": 1, "pageSize": 1000},
+        }
         out.append((row["utterance"], QboIntent.model_validate(data)))
     return out
 
@@ -44,9 +46,12 @@ def _key(row: dict[str, Any]) -> tuple[str, str, Decimal, Decimal | None]:
     # A customer's running balance is QBO's own figure; the local list carries the record, not the balance.
     balance = None if "DisplayName" in row else row.get("Balance")
     amount = row.get("TotalAmt", row.get("UnitPrice"))
-    return (str(row["Id"]), str(row.get("DocNumber") or row.get("DisplayName") or row.get("Name")),
-            Decimal(str(amount if amount is not None else 0)).quantize(Decimal("0.01")),
-            Decimal(str(balance)).quantize(Decimal("0.01")) if balance is not None else None)
+    return (
+        str(row["Id"]),
+        str(row.get("DocNumber") or row.get("DisplayName") or row.get("Name")),
+        Decimal(str(amount if amount is not None else 0)).quantize(Decimal("0.01")),
+        Decimal(str(balance)).quantize(Decimal("0.01")) if balance is not None else None,
+    )
 
 
 def _agg(value: dict[str, Any] | None) -> tuple[str, Decimal] | None:
@@ -74,8 +79,11 @@ async def test_sandbox_and_local_store_agree_on_every_public_intent() -> None:
                     continue
                 assert sorted(map(_key, remote["results"])) == sorted(map(_key, mine["results"])), utterance
                 assert _agg(remote["aggregate"]) == _agg(mine["aggregate"]), utterance
-                assert remote["query"] == mine["query"] or intent.filters.customer_name or \
-                    intent.filters.vendor_name, utterance
+                assert (
+                    remote["query"] == mine["query"]
+                    or intent.filters.customer_name
+                    or intent.filters.vendor_name
+                ), utterance
                 compared += bool(remote["results"]) or remote["aggregate"] is not None
     # Most public questions have answers in the demo company; an empty-vs-empty run proves little.
     assert compared >= len(cases) // 2

@@ -42,12 +42,20 @@ def tenant_id(sm: sessionmaker[Session]) -> Iterator[str]:
 
 
 def ctx(tenant_id: str, role: Role = Role.OFFICE, name: str = "Olivia") -> Context:
-    return Context(tenant_id=tenant_id, user_id=f"u-{name}", role=role, user_name=name, today=TODAY,
-                   company_name="Graph Plumbing")
+    return Context(
+        tenant_id=tenant_id,
+        user_id=f"u-{name}",
+        role=role,
+        user_name=name,
+        today=TODAY,
+        company_name="Graph Plumbing",
+    )
 
 
 def toolbox(sm: sessionmaker[Session]) -> Toolbox:
-    return Toolbox(tools=[FindCustomers(), AddCustomer(), DeactivateCustomer()], deps=ToolDeps(sessionmaker=sm))
+    return Toolbox(
+        tools=[FindCustomers(), AddCustomer(), DeactivateCustomer()], deps=ToolDeps(sessionmaker=sm)
+    )
 
 
 def cfg(thread: str | None = None) -> dict:
@@ -56,13 +64,20 @@ def cfg(thread: str | None = None) -> dict:
 
 def audit_actions(sm: sessionmaker[Session], tenant_id: str) -> list[str]:
     with sm() as s:
-        return list(s.scalars(select(AuditLog.action).where(AuditLog.tenant_id == tenant_id).order_by(AuditLog.seq)))
+        return list(
+            s.scalars(select(AuditLog.action).where(AuditLog.tenant_id == tenant_id).order_by(AuditLog.seq))
+        )
 
 
 def customer_names(sm: sessionmaker[Session], tenant_id: str) -> set[str]:
     with sm() as s:
-        return set(s.scalars(select(Customer.display_name).where(Customer.tenant_id == tenant_id,
-                                                                  Customer.active.is_(True))))
+        return set(
+            s.scalars(
+                select(Customer.display_name).where(
+                    Customer.tenant_id == tenant_id, Customer.active.is_(True)
+                )
+            )
+        )
 
 
 def tool_payloads(result: dict) -> list[dict]:
@@ -70,9 +85,13 @@ def tool_payloads(result: dict) -> list[dict]:
 
 
 async def test_read_path_answers_and_is_audited(sm, tenant_id) -> None:
-    model = ScriptedModel(script=[says("", call("find_customers", name_contains="Bakery")), says("One: Bob's Bakery")])
+    model = ScriptedModel(
+        script=[says("", call("find_customers", name_contains="Bakery")), says("One: Bob's Bakery")]
+    )
     graph = build_graph(model, toolbox(sm), InMemorySaver())
-    out = await graph.ainvoke({"messages": [HumanMessage("who is the bakery?")]}, cfg(), context=ctx(tenant_id))
+    out = await graph.ainvoke(
+        {"messages": [HumanMessage("who is the bakery?")]}, cfg(), context=ctx(tenant_id)
+    )
     assert out["messages"][-1].content == "One: Bob's Bakery"
     assert tool_payloads(out)[0]["results"] == [{"DisplayName": "Bob's Bakery"}]
     # The model saw the system prompt with the company and the rules, then the tool result.
@@ -90,31 +109,51 @@ async def _propose(sm, tenant_id, *calls, checkpointer=None, role=Role.TECHNICIA
     model = ScriptedModel(script=[says("", *calls), *[says(t) for t in after]])
     graph = build_graph(model, toolbox(sm), checkpointer or InMemorySaver())
     config = cfg()
-    out = await graph.ainvoke({"messages": [HumanMessage("please")]}, config, context=ctx(tenant_id, role, "Tim"))
+    out = await graph.ainvoke(
+        {"messages": [HumanMessage("please")]}, config, context=ctx(tenant_id, role, "Tim")
+    )
     return graph, model, config, out
 
 
 async def test_write_interrupts_with_the_approval_payload_then_approve_executes(sm, tenant_id) -> None:
-    graph, _model, config, out = await _propose(sm, tenant_id, call("add_customer", display_name="Harbor Cafe"))
+    graph, _model, config, out = await _propose(
+        sm, tenant_id, call("add_customer", display_name="Harbor Cafe")
+    )
     [intr] = out["__interrupt__"]
     payload = intr.value
-    assert payload["action_requests"] == [{"name": "add_customer", "args": {"display_name": "Harbor Cafe"},
-                                           "description": "Add customer Harbor Cafe"}]
-    assert payload["review_configs"] == [{"action_name": "add_customer",
-                                          "allowed_decisions": ["approve", "edit", "reject"]}]
+    assert payload["action_requests"] == [
+        {
+            "name": "add_customer",
+            "args": {"display_name": "Harbor Cafe"},
+            "description": "Add customer Harbor Cafe",
+        }
+    ]
+    assert payload["review_configs"] == [
+        {"action_name": "add_customer", "allowed_decisions": ["approve", "edit", "reject"]}
+    ]
     assert payload["required_role"] == "office" and payload["preview"]["target"] == "Customer (new)"
     assert "Harbor Cafe" not in customer_names(sm, tenant_id)  # nothing written before approval
     assert audit_actions(sm, tenant_id) == ["agent.action_proposed"]
 
-    out = await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}],
-                                              "action_hash": payload["action_hash"]}),
-                              config, context=ctx(tenant_id, Role.OFFICE))
+    out = await graph.ainvoke(
+        Command(resume={"decisions": [{"type": "approve"}], "action_hash": payload["action_hash"]}),
+        config,
+        context=ctx(tenant_id, Role.OFFICE),
+    )
     assert "Harbor Cafe" in customer_names(sm, tenant_id)
     assert tool_payloads(out)[-1]["status"] == "executed"
     assert out["messages"][-1].content == "done"
-    assert audit_actions(sm, tenant_id) == ["agent.action_proposed", "customer.created", "agent.action_decided",
-                                            "agent.action_executed"] or audit_actions(sm, tenant_id) == [
-        "agent.action_proposed", "agent.action_decided", "customer.created", "agent.action_executed"]
+    assert audit_actions(sm, tenant_id) == [
+        "agent.action_proposed",
+        "customer.created",
+        "agent.action_decided",
+        "agent.action_executed",
+    ] or audit_actions(sm, tenant_id) == [
+        "agent.action_proposed",
+        "agent.action_decided",
+        "customer.created",
+        "agent.action_executed",
+    ]
     with sm() as s:
         approval = s.scalars(select(Approval).where(Approval.tenant_id == tenant_id)).one()
         assert approval.status == ApprovalStatus.EXECUTED and approval.proposed_by == "Tim (technician)"
@@ -124,16 +163,30 @@ async def test_write_interrupts_with_the_approval_payload_then_approve_executes(
 
 async def test_edit_is_revalidated_and_executes_the_edited_args(sm, tenant_id) -> None:
     graph, _, config, out = await _propose(sm, tenant_id, call("add_customer", display_name="Harbr Cafe"))
-    bad = {"decisions": [{"type": "edit", "edited_action": {"name": "add_customer",
-                                                            "args": {"display_name": "H", "email": "nope"}}}]}
+    bad = {
+        "decisions": [
+            {
+                "type": "edit",
+                "edited_action": {"name": "add_customer", "args": {"display_name": "H", "email": "nope"}},
+            }
+        ]
+    }
     out = await graph.ainvoke(Command(resume=bad), config, context=ctx(tenant_id))
     [intr] = out["__interrupt__"]
     assert "not valid" in intr.value["refused"] and "display_name" in intr.value["refused"]
     assert customer_names(sm, tenant_id) == {"Bob's Bakery"}
-    good = {"decisions": [{"type": "edit", "edited_action": {"name": "add_customer",
-                                                             "args": {"display_name": "Harbor Cafe"}}}]}
+    good = {
+        "decisions": [
+            {
+                "type": "edit",
+                "edited_action": {"name": "add_customer", "args": {"display_name": "Harbor Cafe"}},
+            }
+        ]
+    }
     out = await graph.ainvoke(Command(resume=good), config, context=ctx(tenant_id))
-    assert "Harbor Cafe" in customer_names(sm, tenant_id) and "Harbr Cafe" not in customer_names(sm, tenant_id)
+    assert "Harbor Cafe" in customer_names(sm, tenant_id) and "Harbr Cafe" not in customer_names(
+        sm, tenant_id
+    )
     with sm() as s:
         approval = s.scalars(select(Approval).where(Approval.tenant_id == tenant_id)).one()
         assert approval.decision == "edit" and approval.final_args == {"display_name": "Harbor Cafe"}
@@ -141,19 +194,28 @@ async def test_edit_is_revalidated_and_executes_the_edited_args(sm, tenant_id) -
 
 
 async def test_reject_tells_the_model_with_the_message(sm, tenant_id) -> None:
-    graph, model, config, _ = await _propose(sm, tenant_id, call("add_customer", display_name="Harbor Cafe"),
-                                             after=("ok, I will not add it",))
-    out = await graph.ainvoke(Command(resume={"decisions": [{"type": "reject", "message": "duplicate of Harbor"}]}),
-                              config, context=ctx(tenant_id))
-    assert tool_payloads(out)[-1] == {"status": "rejected", "approval_id": tool_payloads(out)[-1]["approval_id"],
-                                      "message": "duplicate of Harbor"}
+    graph, model, config, _ = await _propose(
+        sm, tenant_id, call("add_customer", display_name="Harbor Cafe"), after=("ok, I will not add it",)
+    )
+    out = await graph.ainvoke(
+        Command(resume={"decisions": [{"type": "reject", "message": "duplicate of Harbor"}]}),
+        config,
+        context=ctx(tenant_id),
+    )
+    assert tool_payloads(out)[-1] == {
+        "status": "rejected",
+        "approval_id": tool_payloads(out)[-1]["approval_id"],
+        "message": "duplicate of Harbor",
+    }
     assert "duplicate of Harbor" in model.seen[-1][-1].content
     assert customer_names(sm, tenant_id) == {"Bob's Bakery"}
     assert audit_actions(sm, tenant_id) == ["agent.action_proposed", "agent.action_decided"]
 
 
 async def test_wrong_role_is_refused_and_the_right_role_then_approves(sm, tenant_id) -> None:
-    graph, _, config, out = await _propose(sm, tenant_id, call("deactivate_customer", display_name="Bob's Bakery"))
+    graph, _, config, out = await _propose(
+        sm, tenant_id, call("deactivate_customer", display_name="Bob's Bakery")
+    )
     assert out["__interrupt__"][0].value["required_role"] == "admin"
     approve = {"decisions": [{"type": "approve"}]}
     for role in (Role.TECHNICIAN, Role.OFFICE):
@@ -180,34 +242,48 @@ async def test_a_decision_bound_to_another_hash_is_refused(sm, tenant_id) -> Non
 
 
 async def test_a_failed_execution_is_reported_and_audited(sm, tenant_id) -> None:
-    graph, _, config, _ = await _propose(sm, tenant_id, call("add_customer", display_name="Bob's Bakery"),
-                                         after=("it already exists",))
-    out = await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id))
-    assert tool_payloads(out)[-1]["status"] == "failed" and "already exists" in tool_payloads(out)[-1]["error"]
+    graph, _, config, _ = await _propose(
+        sm, tenant_id, call("add_customer", display_name="Bob's Bakery"), after=("it already exists",)
+    )
+    out = await graph.ainvoke(
+        Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
+    )
+    assert (
+        tool_payloads(out)[-1]["status"] == "failed" and "already exists" in tool_payloads(out)[-1]["error"]
+    )
     assert audit_actions(sm, tenant_id)[-1] == "agent.action_failed"
     with sm() as s:
         assert s.scalars(select(Approval.status).where(Approval.tenant_id == tenant_id)).one() == "failed"
 
 
 async def test_two_writes_in_one_turn_are_asked_one_after_the_other(sm, tenant_id) -> None:
-    graph, _, config, out = await _propose(sm, tenant_id, call("add_customer", display_name="Harbor Cafe"),
-                                           call("add_customer", display_name="Jane Cooper"))
+    graph, _, config, out = await _propose(
+        sm,
+        tenant_id,
+        call("add_customer", display_name="Harbor Cafe"),
+        call("add_customer", display_name="Jane Cooper"),
+    )
     assert out["__interrupt__"][0].value["action_requests"][0]["args"]["display_name"] == "Harbor Cafe"
-    out = await graph.ainvoke(Command(resume={"decisions": [{"type": "reject", "message": "no"}]}), config,
-                              context=ctx(tenant_id))
+    out = await graph.ainvoke(
+        Command(resume={"decisions": [{"type": "reject", "message": "no"}]}), config, context=ctx(tenant_id)
+    )
     assert out["__interrupt__"][0].value["action_requests"][0]["args"]["display_name"] == "Jane Cooper"
-    out = await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id))
+    out = await graph.ainvoke(
+        Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
+    )
     assert customer_names(sm, tenant_id) == {"Bob's Bakery", "Jane Cooper"}
     assert [p["status"] for p in tool_payloads(out)] == ["rejected", "executed"]
 
 
 async def test_argument_errors_go_back_to_the_model_and_it_can_correct(sm, tenant_id) -> None:
-    model = ScriptedModel(script=[
-        says("", call("find_customers", name_contains="")),
-        says("", call("find_customers", name_contains="Nobody")),
-        says("", call("find_customers", name_contains="Bob")),
-        says("Bob's Bakery"),
-    ])
+    model = ScriptedModel(
+        script=[
+            says("", call("find_customers", name_contains="")),
+            says("", call("find_customers", name_contains="Nobody")),
+            says("", call("find_customers", name_contains="Bob")),
+            says("Bob's Bakery"),
+        ]
+    )
     graph = build_graph(model, toolbox(sm), InMemorySaver())
     out = await graph.ainvoke({"messages": [HumanMessage("bob?")]}, cfg(), context=ctx(tenant_id))
     errors = [p for p in tool_payloads(out) if "error" in p]
@@ -239,16 +315,18 @@ async def test_unknown_tools_are_told_and_bugs_raise(sm, tenant_id) -> None:
 async def test_a_pending_approval_survives_a_process_restart(sm, tenant_id, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'checkpoints.sqlite'}"
     async with make_checkpointer(url) as saver:
-        _, _, config, out = await _propose(sm, tenant_id, call("add_customer", display_name="Harbor Cafe"),
-                                           checkpointer=saver)
+        _, _, config, out = await _propose(
+            sm, tenant_id, call("add_customer", display_name="Harbor Cafe"), checkpointer=saver
+        )
         approval_id = out["__interrupt__"][0].value["approval_id"]
     # A new process: new checkpointer connection, new model and graph objects.
     async with make_checkpointer(url) as saver:
         graph = build_graph(ScriptedModel(script=[says("added")]), toolbox(sm), saver)
         snapshot = await graph.aget_state(config)
         assert snapshot.interrupts[0].value["approval_id"] == approval_id
-        out = await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config,
-                                  context=ctx(tenant_id))
+        out = await graph.ainvoke(
+            Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
+        )
     assert out["messages"][-1].content == "added"
     assert "Harbor Cafe" in customer_names(sm, tenant_id)
 
@@ -259,9 +337,15 @@ async def test_an_approval_decided_elsewhere_is_reported_not_redone(sm, tenant_i
     graph, _, config, out = await _propose(sm, tenant_id, call("add_customer", display_name="Harbor Cafe"))
     approval_id = out["__interrupt__"][0].value["approval_id"]
     with sm() as s, s.begin():  # another process decides first
-        svc.decide(s, ctx(tenant_id, Role.OWNER, "Owen").actor, approval_id, decision="reject", seen_hash=None)
-    out = await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id))
-    assert tool_payloads(out)[-1]["status"] == "rejected" and "already decided" in tool_payloads(out)[-1]["note"]
+        svc.decide(
+            s, ctx(tenant_id, Role.OWNER, "Owen").actor, approval_id, decision="reject", seen_hash=None
+        )
+    out = await graph.ainvoke(
+        Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
+    )
+    assert (
+        tool_payloads(out)[-1]["status"] == "rejected" and "already decided" in tool_payloads(out)[-1]["note"]
+    )
     assert customer_names(sm, tenant_id) == {"Bob's Bakery"}
 
 
@@ -275,12 +359,19 @@ async def test_the_loser_of_a_race_on_the_same_approval_raises(sm, tenant_id, mo
 
     def decide_after_a_rival(session, actor, approval_id_, **kw):
         with sm() as rival, rival.begin():
-            real_decide(rival, ctx(tenant_id, Role.OWNER, "Owen").actor, approval_id_, decision="reject",
-                        seen_hash=None)
+            real_decide(
+                rival,
+                ctx(tenant_id, Role.OWNER, "Owen").actor,
+                approval_id_,
+                decision="reject",
+                seen_hash=None,
+            )
         return real_decide(session, actor, approval_id_, **kw)
 
     monkeypatch.setattr(svc, "decide", decide_after_a_rival)
     with pytest.raises(AppError, match="already rejected by Owen"):
-        await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id))
+        await graph.ainvoke(
+            Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
+        )
     assert customer_names(sm, tenant_id) == {"Bob's Bakery"}
     assert approval_id

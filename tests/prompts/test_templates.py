@@ -13,9 +13,16 @@ from domain.models import Role
 
 
 def ctx(**kw) -> Context:
-    base = dict(tenant_id="t", user_id="u", role=Role.TECHNICIAN, user_name="Tom", today=date(2026, 3, 18),
-                timezone="America/Denver", company_name="Northwind Plumbing & Heating",
-                catalog_summary="- Labor - Standard — labor — $110.00/hr")
+    base = dict(
+        tenant_id="t",
+        user_id="u",
+        role=Role.TECHNICIAN,
+        user_name="Tom",
+        today=date(2026, 3, 18),
+        timezone="America/Denver",
+        company_name="Northwind Plumbing & Heating",
+        catalog_summary="- Labor - Standard — labor — $110.00/hr",
+    )
     return Context(**{**base, **kw})
 
 

@@ -34,14 +34,25 @@ class Shop:
     heater: Item
 
     def env(self, actor: Actor) -> ToolEnv:
-        return ToolEnv(session=self.session, actor=actor, today=TODAY, timezone="America/Los_Angeles",
-                       thread_id="t-tools")
+        return ToolEnv(
+            session=self.session,
+            actor=actor,
+            today=TODAY,
+            timezone="America/Los_Angeles",
+            thread_id="t-tools",
+        )
 
     def estimate(self, customer: Customer | None = None, hours: str = "3.5") -> Estimate:
         lines = [
-            LineCreate(type=LineType.LABOR, name="Labor - Standard", quantity=Decimal(hours), item_id=self.labor.id),
-            LineCreate(type=LineType.MATERIAL, name="Water Heater 50 gal Gas", quantity=Decimal(1),
-                       item_id=self.heater.id),
+            LineCreate(
+                type=LineType.LABOR, name="Labor - Standard", quantity=Decimal(hours), item_id=self.labor.id
+            ),
+            LineCreate(
+                type=LineType.MATERIAL,
+                name="Water Heater 50 gal Gas",
+                quantity=Decimal(1),
+                item_id=self.heater.id,
+            ),
         ]
         data = EstimateCreate(customer_id=(customer or self.jane).id, lines=lines, txn_date=TODAY)
         return create_estimate(self.session, self.office, data, today=TODAY)
@@ -62,7 +73,9 @@ class Shop:
 @pytest.fixture()
 def shop(session: Session) -> Shop:
     tenant = make_tenant(session)
-    labor = make_item(session, tenant, name="Labor - Standard", type=ItemType.LABOR, rate="110", taxable=False)
+    labor = make_item(
+        session, tenant, name="Labor - Standard", type=ItemType.LABOR, rate="110", taxable=False
+    )
     labor.unit_of_measure = "hr"
     return Shop(
         session=session,

@@ -47,12 +47,18 @@ async def test_void_invoice_needs_an_admin_to_execute(shop: Shop) -> None:
 async def test_write_off_previews_the_amount_and_refuses_more_than_the_balance(shop: Shop) -> None:
     inv = shop.invoice()
     tool = WriteOffInvoice()
-    too_much = tool.validate_args({"doc_number": inv.doc_number, "reason": "bankrupt",
-                                   "amount": str(inv.balance_due + 1)})
+    too_much = tool.validate_args(
+        {"doc_number": inv.doc_number, "reason": "bankrupt", "amount": str(inv.balance_due + 1)}
+    )
     with pytest.raises(ValidationFailed, match="only has"):
         await tool.propose(too_much, shop.env(shop.owner))
     proposal, result = await _propose_then_execute(
-        tool, {"doc_number": inv.doc_number, "reason": "customer went bankrupt"}, shop, shop.office, shop.owner)
+        tool,
+        {"doc_number": inv.doc_number, "reason": "customer went bankrupt"},
+        shop,
+        shop.office,
+        shop.owner,
+    )
     assert proposal.preview["changes"] == {"Balance": "$0.00"}
     assert result["balance"] == "$0.00" and inv.balance_due == 0
     with pytest.raises(ValidationError):
@@ -63,8 +69,12 @@ async def test_record_payment_applies_to_the_named_invoice(shop: Shop) -> None:
     inv = shop.invoice(shop.bob)
     balance = inv.balance_due
     proposal, result = await _propose_then_execute(
-        RecordPayment(), {"customer": "bobs bakery", "amount": "500", "invoices": [inv.doc_number],
-                          "reference": "2231"}, shop, shop.technician, shop.office)
+        RecordPayment(),
+        {"customer": "bobs bakery", "amount": "500", "invoices": [inv.doc_number], "reference": "2231"},
+        shop,
+        shop.technician,
+        shop.office,
+    )
     [app] = proposal.preview["applications"]
     assert app["apply"] == "$500.00" and app["balance_after"] == f"${balance - 500:,.2f}"
     assert "Bob's Bakery" in proposal.description
@@ -76,8 +86,10 @@ async def test_record_payment_refuses_another_customers_invoice_and_unknown_name
     inv = shop.invoice(shop.jane)
     tool = RecordPayment()
     with pytest.raises(ValidationFailed, match="not Bob's Bakery's"):
-        await tool.propose(tool.validate_args({"customer": "Bob's Bakery", "amount": "10",
-                                               "invoices": [inv.doc_number]}), shop.env(shop.office))
+        await tool.propose(
+            tool.validate_args({"customer": "Bob's Bakery", "amount": "10", "invoices": [inv.doc_number]}),
+            shop.env(shop.office),
+        )
     shop.session.add(Customer(tenant_id=shop.tenant.id, display_name="Bob's Bikes"))
     shop.session.flush()
     with pytest.raises(AmbiguousName):
@@ -90,31 +102,41 @@ async def test_convert_estimate_and_send(shop: Shop) -> None:
     with pytest.raises(InvalidTransition, match="approved"):
         await tool.propose(tool.validate_args({"doc_number": draft.doc_number}), shop.env(shop.office))
     est = shop.approved_estimate()
-    proposal, result = await _propose_then_execute(tool, {"doc_number": est.doc_number, "send": True}, shop,
-                                                   shop.office, shop.office)
+    proposal, result = await _propose_then_execute(
+        tool, {"doc_number": est.doc_number, "send": True}, shop, shop.office, shop.office
+    )
     assert "and send it" in proposal.description and proposal.preview["total"] == f"${est.total:,.2f}"
     assert result["sent"] is True and est.status is EstimateStatus.CONVERTED
 
 
 async def test_send_estimate_and_invoice(shop: Shop) -> None:
     est = shop.estimate()
-    _, result = await _propose_then_execute(SendEstimate(), {"doc_number": est.doc_number}, shop,
-                                            shop.technician, shop.office)
+    _, result = await _propose_then_execute(
+        SendEstimate(), {"doc_number": est.doc_number}, shop, shop.technician, shop.office
+    )
     assert result["status"] == "sent"
     with pytest.raises(PermissionDenied):
-        await SendEstimate().execute(SendEstimate().validate_args({"doc_number": est.doc_number}),
-                                     shop.env(shop.technician))
+        await SendEstimate().execute(
+            SendEstimate().validate_args({"doc_number": est.doc_number}), shop.env(shop.technician)
+        )
     inv = shop.invoice()
-    _, result = await _propose_then_execute(SendInvoice(), {"doc_number": f"#{inv.doc_number}"}, shop,
-                                            shop.office, shop.office)
+    _, result = await _propose_then_execute(
+        SendInvoice(), {"doc_number": f"#{inv.doc_number}"}, shop, shop.office, shop.office
+    )
     assert inv.sent_at is not None
 
 
 async def test_draft_estimate_previews_exact_totals_and_saves_a_draft_with_rationale(shop: Shop) -> None:
-    raw = {"customer": "Jane Cooper", "job_description": "swap the water heater", "hours": "3.5",
-           "lines": [{"item_name": "Labor - Standard", "rationale": "remove and install"},
-                     {"item_name": "Water Heater 50 gal Gas", "quantity": 1, "rationale": "new unit"},
-                     {"item_name": "Flux capacitor", "quantity": 1}]}
+    raw = {
+        "customer": "Jane Cooper",
+        "job_description": "swap the water heater",
+        "hours": "3.5",
+        "lines": [
+            {"item_name": "Labor - Standard", "rationale": "remove and install"},
+            {"item_name": "Water Heater 50 gal Gas", "quantity": 1, "rationale": "new unit"},
+            {"item_name": "Flux capacitor", "quantity": 1},
+        ],
+    }
     proposal, result = await _propose_then_execute(DraftEstimate(), raw, shop, shop.technician, shop.office)
     # 3.5 h × 110 + 950 × 1.2 markup = 385 + 1140
     assert proposal.preview["total"] == "$1,525.00" and result["total"] == "$1,525.00"
@@ -126,15 +148,21 @@ async def test_draft_estimate_previews_exact_totals_and_saves_a_draft_with_ratio
 
 async def test_technicians_draft_at_catalog_prices_only(shop: Shop) -> None:
     tool = DraftEstimate()
-    args = tool.validate_args({"customer": "Jane", "job_description": "heater",
-                               "lines": [{"item_name": "Water Heater 50 gal Gas", "quantity": 1, "unit_price": 1}]})
+    args = tool.validate_args(
+        {
+            "customer": "Jane",
+            "job_description": "heater",
+            "lines": [{"item_name": "Water Heater 50 gal Gas", "quantity": 1, "unit_price": 1}],
+        }
+    )
     with pytest.raises(ValidationFailed, match="catalog prices"):
         await tool.propose(args, shop.env(shop.technician))
     proposal = await tool.propose(args, shop.env(shop.office))
     assert proposal.preview["total"] == "$1.20"  # office may change prices; markup still applies
     with pytest.raises(ValidationFailed, match="lines"):
-        await tool.propose(tool.validate_args({"customer": "Jane", "job_description": "heater"}),
-                           shop.env(shop.office))
+        await tool.propose(
+            tool.validate_args({"customer": "Jane", "job_description": "heater"}), shop.env(shop.office)
+        )
 
 
 async def test_update_estimate_reprices(shop: Shop) -> None:
@@ -145,18 +173,24 @@ async def test_update_estimate_reprices(shop: Shop) -> None:
 
 
 async def test_create_customer_and_duplicates(shop: Shop) -> None:
-    _, result = await _propose_then_execute(CreateCustomer(), {"display_name": "Harbor Cafe",
-                                                                "email": "hi@harbor.example"},
-                                            shop, shop.technician, shop.office)
+    _, result = await _propose_then_execute(
+        CreateCustomer(),
+        {"display_name": "Harbor Cafe", "email": "hi@harbor.example"},
+        shop,
+        shop.technician,
+        shop.office,
+    )
     assert result["display_name"] == "Harbor Cafe"
     with pytest.raises(Conflict):
-        await CreateCustomer().propose(CreateCustomer().validate_args({"display_name": "harbor cafe"}),
-                                       shop.env(shop.office))
+        await CreateCustomer().propose(
+            CreateCustomer().validate_args({"display_name": "harbor cafe"}), shop.env(shop.office)
+        )
 
 
 async def test_tools_run_through_langchain_invoke_and_only_propose(shop: Shop) -> None:
     inv = shop.invoice()
-    out = await VoidInvoice().ainvoke({"doc_number": inv.doc_number},
-                                      config={"configurable": {ENV_KEY: shop.env(shop.owner)}})
+    out = await VoidInvoice().ainvoke(
+        {"doc_number": inv.doc_number}, config={"configurable": {ENV_KEY: shop.env(shop.owner)}}
+    )
     assert out["name"] == "void_invoice" and out["permission"] == "destructive"
     assert inv.status is not InvoiceStatus.VOID

@@ -18,8 +18,13 @@ from tools.registry import all_tools
 SYSTEM = SystemMessage("You are the books assistant. Today is 2026-03-18 (America/Los_Angeles).")
 CATALOG = [
     CatalogEntry(id="1", name="Labor - Standard", type=ItemType.LABOR, rate=Decimal("110"), unit="hr"),
-    CatalogEntry(id="2", name="Water Heater 50 gal Gas", type=ItemType.MATERIAL, rate=Decimal("950"),
-                 keywords=("water heater", "50 gallon", "gas")),
+    CatalogEntry(
+        id="2",
+        name="Water Heater 50 gal Gas",
+        type=ItemType.MATERIAL,
+        rate=Decimal("950"),
+        keywords=("water heater", "50 gallon", "gas"),
+    ),
 ]
 
 
@@ -33,20 +38,39 @@ def first_call(text: str, m: OfflineChatModel | None = None) -> dict:
     return {"name": reply.tool_calls[0]["name"], "args": reply.tool_calls[0]["args"]}
 
 
-@pytest.mark.parametrize(("text", "name", "args"), [
-    ("turn estimate 5012 into an invoice and send it", "convert_estimate_to_invoice",
-     {"doc_number": "5012", "send": True}),
-    ("Convert estimate #5008 to an invoice", "convert_estimate_to_invoice", {"doc_number": "5008", "send": False}),
-    ("record a $500 check from Bob's Bakery for invoice 1042", "record_payment",
-     {"customer": "Bob's Bakery", "amount": "500", "method": "check", "invoices": ["1042"]}),
-    ("void invoice 1003", "void_invoice", {"doc_number": "1003"}),
-    ("write off the rest of invoice 1010 — customer went bankrupt", "write_off_invoice",
-     {"doc_number": "1010", "reason": "customer went bankrupt"}),
-    ("send estimate 5012 to the customer", "send_estimate", {"doc_number": "5012"}),
-    ("email invoice 1086", "send_invoice", {"doc_number": "1086"}),
-    ("add a customer Harbor Cafe, email hi@harbor.example", "create_customer",
-     {"display_name": "Harbor Cafe", "email": "hi@harbor.example"}),
-])
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        (
+            "turn estimate 5012 into an invoice and send it",
+            "convert_estimate_to_invoice",
+            {"doc_number": "5012", "send": True},
+        ),
+        (
+            "Convert estimate #5008 to an invoice",
+            "convert_estimate_to_invoice",
+            {"doc_number": "5008", "send": False},
+        ),
+        (
+            "record a $500 check from Bob's Bakery for invoice 1042",
+            "record_payment",
+            {"customer": "Bob's Bakery", "amount": "500", "method": "check", "invoices": ["1042"]},
+        ),
+        ("void invoice 1003", "void_invoice", {"doc_number": "1003"}),
+        (
+            "write off the rest of invoice 1010 — customer went bankrupt",
+            "write_off_invoice",
+            {"doc_number": "1010", "reason": "customer went bankrupt"},
+        ),
+        ("send estimate 5012 to the customer", "send_estimate", {"doc_number": "5012"}),
+        ("email invoice 1086", "send_invoice", {"doc_number": "1086"}),
+        (
+            "add a customer Harbor Cafe, email hi@harbor.example",
+            "create_customer",
+            {"display_name": "Harbor Cafe", "email": "hi@harbor.example"},
+        ),
+    ],
+)
 def test_each_write_phrasing_becomes_its_tool_call(text: str, name: str, args: dict) -> None:
     call = first_call(text)
     assert call == {"name": name, "args": args}
@@ -63,8 +87,9 @@ def test_questions_become_query_books_with_a_valid_intent() -> None:
 
 
 def test_estimate_requests_plan_catalog_lines() -> None:
-    call = first_call("draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, 3.5 hours",
-                      model(CATALOG))
+    call = first_call(
+        "draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, 3.5 hours", model(CATALOG)
+    )
     assert call["name"] == "draft_estimate" and call["args"]["customer"] == "Jane Cooper"
     names = {line["item_name"] for line in call["args"]["lines"]}
     assert {"Water Heater 50 gal Gas", "Labor - Standard"} <= names
@@ -90,48 +115,105 @@ def _tool(name: str, payload: dict, call_id: str = "c1") -> ToolMessage:
 
 
 def test_answers_use_money_counts_and_doc_numbers() -> None:
-    result = {"intent": {"operation": "LIST_INVOICES", "filters": {"status": "open"}, "aggregate": None},
-              "query": "SELECT * FROM Invoice WHERE Balance > '0'", "aggregate": None,
-              "results": [{"DocNumber": "1086", "CustomerRef": {"name": "Bob's Bakery"}, "TotalAmt": 1732.55,
-                           "Balance": 1732.55, "DueDate": "2026-02-06", "TxnDate": "2026-01-22"},
-                          {"DocNumber": "1087", "CustomerRef": {"name": "Carlos Mendez"}, "TotalAmt": "412.89",
-                           "Balance": "247.73", "TxnDate": "2026-02-01"}]}
-    history = [SYSTEM, HumanMessage("open invoices"), AIMessage("", tool_calls=[
-        {"name": "query_books", "args": {}, "id": "c1", "type": "tool_call"}]), _tool("query_books", result)]
+    result = {
+        "intent": {"operation": "LIST_INVOICES", "filters": {"status": "open"}, "aggregate": None},
+        "query": "SELECT * FROM Invoice WHERE Balance > '0'",
+        "aggregate": None,
+        "results": [
+            {
+                "DocNumber": "1086",
+                "CustomerRef": {"name": "Bob's Bakery"},
+                "TotalAmt": 1732.55,
+                "Balance": 1732.55,
+                "DueDate": "2026-02-06",
+                "TxnDate": "2026-01-22",
+            },
+            {
+                "DocNumber": "1087",
+                "CustomerRef": {"name": "Carlos Mendez"},
+                "TotalAmt": "412.89",
+                "Balance": "247.73",
+                "TxnDate": "2026-02-01",
+            },
+        ],
+    }
+    history = [
+        SYSTEM,
+        HumanMessage("open invoices"),
+        AIMessage("", tool_calls=[{"name": "query_books", "args": {}, "id": "c1", "type": "tool_call"}]),
+        _tool("query_books", result),
+    ]
     text = model().invoke(history).content
     assert "2 invoices ($1,980.28 open)" in text and "#1086, Bob's Bakery" in text and "$1,732.55" in text
     follow = model().invoke([*history, AIMessage(text), HumanMessage("show me the query")]).content
     assert "SELECT * FROM Invoice WHERE Balance > '0'" in follow
-    summed = {**result, "intent": {"operation": "LIST_PAYMENTS", "filters": {}, "aggregate": "sum"},
-              "aggregate": {"kind": "sum", "value": 346.01}}
+    summed = {
+        **result,
+        "intent": {"operation": "LIST_PAYMENTS", "filters": {}, "aggregate": "sum"},
+        "aggregate": {"kind": "sum", "value": 346.01},
+    }
     assert "$346.01" in model().invoke([*history[:-1], _tool("query_books", summed)]).content
 
 
 def test_answers_for_actions_and_errors() -> None:
     def answer(name: str, payload: dict) -> str:
-        return model().invoke([SYSTEM, HumanMessage("x"), AIMessage("", tool_calls=[
-            {"name": name, "args": {}, "id": "c1", "type": "tool_call"}]), _tool(name, payload)]).content
+        return (
+            model()
+            .invoke(
+                [
+                    SYSTEM,
+                    HumanMessage("x"),
+                    AIMessage("", tool_calls=[{"name": name, "args": {}, "id": "c1", "type": "tool_call"}]),
+                    _tool(name, payload),
+                ]
+            )
+            .content
+        )
 
-    assert answer("void_invoice", {"status": "executed", "approval_id": "a",
-                                   "result": {"invoice": "1003", "status": "void"}}) == "Done: invoice 1003 is void."
-    assert "did not do that" in answer("void_invoice", {"status": "rejected", "approval_id": "a",
-                                                        "message": "wrong one"})
-    assert "wrong one" in answer("void_invoice", {"status": "rejected", "approval_id": "a", "message": "wrong one"})
-    assert "Which one" in answer("query_books", {"error": "'Bob' matches several customers: A, B. Which one did "
-                                                          "you mean?", "code": "ambiguous_name"})
+    assert (
+        answer(
+            "void_invoice",
+            {"status": "executed", "approval_id": "a", "result": {"invoice": "1003", "status": "void"}},
+        )
+        == "Done: invoice 1003 is void."
+    )
+    assert "did not do that" in answer(
+        "void_invoice", {"status": "rejected", "approval_id": "a", "message": "wrong one"}
+    )
+    assert "wrong one" in answer(
+        "void_invoice", {"status": "rejected", "approval_id": "a", "message": "wrong one"}
+    )
+    assert "Which one" in answer(
+        "query_books",
+        {"error": "'Bob' matches several customers: A, B. Which one did you mean?", "code": "ambiguous_name"},
+    )
 
 
-@pytest.mark.parametrize(("words", "expected"), [
-    ("yes", {"type": "approve"}),
-    ("Go ahead", {"type": "approve"}),
-    ("approve", {"type": "approve"}),
-    ("no, wrong customer", {"type": "reject", "message": "wrong customer"}),
-    ("cancel", {"type": "reject", "message": "Declined in chat."}),
-    ("make it $400", {"type": "edit", "edited_action": {"name": "record_payment", "args": {
-        "customer": "Bob's Bakery", "amount": "400", "invoices": ["1042"]}}}),
-])
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("yes", {"type": "approve"}),
+        ("Go ahead", {"type": "approve"}),
+        ("approve", {"type": "approve"}),
+        ("no, wrong customer", {"type": "reject", "message": "wrong customer"}),
+        ("cancel", {"type": "reject", "message": "Declined in chat."}),
+        (
+            "make it $400",
+            {
+                "type": "edit",
+                "edited_action": {
+                    "name": "record_payment",
+                    "args": {"customer": "Bob's Bakery", "amount": "400", "invoices": ["1042"]},
+                },
+            },
+        ),
+    ],
+)
 def test_approvals_in_plain_words(words: str, expected: dict) -> None:
-    request = {"name": "record_payment", "args": {"customer": "Bob's Bakery", "amount": "500", "invoices": ["1042"]}}
+    request = {
+        "name": "record_payment",
+        "args": {"customer": "Bob's Bakery", "amount": "500", "invoices": ["1042"]},
+    }
     assert decision_from_words(words, request) == expected
 
 

@@ -21,7 +21,9 @@ def _actor(tenant_id: str, role: Role, name: str = "Sam") -> Actor:
     return Actor(tenant_id=tenant_id, user_id=str(uuid.uuid4()), role=role, name=name)
 
 
-def _proposal(tool_call_id: str = "call_1", permission: Permission = Permission.DESTRUCTIVE) -> svc.ProposalIn:
+def _proposal(
+    tool_call_id: str = "call_1", permission: Permission = Permission.DESTRUCTIVE
+) -> svc.ProposalIn:
     return svc.ProposalIn(
         thread_id="t-1",
         tool_call_id=tool_call_id,
@@ -56,13 +58,25 @@ def test_wrong_role_and_hash_mismatch_are_refused(session: Session) -> None:
     tenant = create_tenant(session, "Acme Plumbing")
     approval, _ = svc.propose(session, _actor(tenant.id, Role.TECHNICIAN), _proposal())
     with pytest.raises(PermissionDenied):
-        svc.decide(session, _actor(tenant.id, Role.OFFICE), approval.id, decision="approve",
-                   seen_hash=approval.action_hash)
+        svc.decide(
+            session,
+            _actor(tenant.id, Role.OFFICE),
+            approval.id,
+            decision="approve",
+            seen_hash=approval.action_hash,
+        )
     with pytest.raises(PermissionDenied):
-        svc.decide(session, _actor(tenant.id, Role.TECHNICIAN), approval.id, decision="edit",
-                   seen_hash=approval.action_hash)
+        svc.decide(
+            session,
+            _actor(tenant.id, Role.TECHNICIAN),
+            approval.id,
+            decision="edit",
+            seen_hash=approval.action_hash,
+        )
     with pytest.raises(Conflict):
-        svc.decide(session, _actor(tenant.id, Role.ADMIN), approval.id, decision="approve", seen_hash="0" * 64)
+        svc.decide(
+            session, _actor(tenant.id, Role.ADMIN), approval.id, decision="approve", seen_hash="0" * 64
+        )
     assert svc.get_approval(session, tenant.id, approval.id).status == ApprovalStatus.PENDING
     admin = _actor(tenant.id, Role.ADMIN, "Ana")
     done = svc.decide(session, admin, approval.id, decision="approve", seen_hash=approval.action_hash)
@@ -84,7 +98,9 @@ def test_another_tenant_cannot_decide(session: Session) -> None:
 def test_concurrent_decisions_have_exactly_one_winner(committing_sessionmaker: sessionmaker[Session]) -> None:
     with committing_sessionmaker() as s, s.begin():
         tenant = create_tenant(s, f"Race {uuid.uuid4().hex[:6]}")
-        approval, _ = svc.propose(s, _actor(tenant.id, Role.OFFICE), _proposal(permission=Permission.SEND_DOCUMENTS))
+        approval, _ = svc.propose(
+            s, _actor(tenant.id, Role.OFFICE), _proposal(permission=Permission.SEND_DOCUMENTS)
+        )
         tenant_id, approval_id, seen = tenant.id, approval.id, approval.action_hash
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
