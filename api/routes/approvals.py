@@ -7,7 +7,6 @@ domain's conditional update remains the guard that lets exactly one of two concu
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from api.chat.decide import build_resume, check_pending
 from api.chat.events import ChatEvent
 from api.chat.runner import collect, stream_turn
 from api.deps import ActorDep, ReaderDep, SessionDep, StateDep
@@ -89,15 +89,6 @@ def get_approval(approval_id: str, actor: ReaderDep, session: SessionDep) -> App
     return ApprovalPublic.model_validate(approvals_svc.get_approval(session, actor.tenant_id, approval_id))
 
 
-def _check_pending(approval: Approval) -> None:
-    if approval.status != ApprovalStatus.PENDING:
-        raise Conflict(
-            f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
-            approval_id=approval.id,
-            status=str(approval.status),
-        )
-
-
 @router.post(
     "/{approval_id}/decision",
     response_model=DecisionOutcome,
@@ -112,23 +103,12 @@ async def decide(
     request: Request,
 ) -> Any:
     agent = agent_of(state)
-    approval = approvals_svc.get_approval(session, actor.tenant_id, approval_id)
-    _check_pending(approval)
-    approvals_svc.check_decider(actor, approval, data.type)
-    if data.action_hash is not None and not hmac.compare_digest(data.action_hash, approval.action_hash):
-        raise Conflict("The action changed since you saw it; review it again", approval_id=approval.id)
-    if data.type == "edit" and data.edited_action is None:
-        raise Conflict("An edit needs the edited action", approval_id=approval.id)
-    decision: dict[str, Any] = {
-        "type": data.type,
-        "approval_id": approval.id,
-        "action_hash": data.action_hash or approval.action_hash,
-    }
+    decision: dict[str, Any] = {"type": data.type}
     if data.edited_action is not None:
         decision["edited_action"] = data.edited_action.model_dump()
     if data.message:
         decision["message"] = data.message
-    resume = {"decisions": [decision], "approval_id": approval.id}
+    approval, resume = build_resume(session, actor, approval_id, decision, data.action_hash)
     context = agent.context_for(session, actor)
     thread_id = approval.thread_id
     session.commit()
@@ -140,7 +120,7 @@ async def decide(
             with state.sessionmaker() as check:
                 current = approvals_svc.get_approval(check, actor.tenant_id, approval_id)
             try:
-                _check_pending(current)
+                check_pending(current)
             except Conflict as exc:
                 if not data.stream:
                     raise

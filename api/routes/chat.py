@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.chat.decide import resume_from_words
 from api.chat.events import ChatEvent
 from api.chat.runner import TurnResult, collect, serialize_history, stream_turn
 from api.chat.threads import get_thread, list_threads, open_thread
@@ -93,21 +94,44 @@ def sse_response(events: AsyncIterator[ChatEvent]) -> StreamingResponse:
     )
 
 
-def _start_turn(
+async def _start_turn(
     state: AppState, session: Any, actor: Actor, data: ChatIn
 ) -> tuple[str, AsyncIterator[ChatEvent]]:
     agent = agent_of(state)
     thread = open_thread(session, actor, data.thread_id, data.message)
     context = agent.context_for(session, actor)
+    resume: dict[str, Any] | None = None
+    if data.thread_id is not None:
+        _messages, pending = await pending_interrupts(agent.graph, thread.id)
+        if pending:
+            # The thread waits on an approval: the message is the reviewer's answer ("yes", "no, because …").
+            resume = resume_from_words(session, actor, pending[0], data.message)
+            if resume is None:
+                session.commit()
+                return thread.id, _ask_for_decision(thread.id, pending[0])
     # The thread row must exist for the agent's own transactions (other sessions) before the graph runs.
     session.commit()
-    events = stream_turn(agent.graph, thread_id=thread.id, context=context, message=data.message)
+    if resume is not None:
+        events = stream_turn(agent.graph, thread_id=thread.id, context=context, resume=resume)
+    else:
+        events = stream_turn(agent.graph, thread_id=thread.id, context=context, message=data.message)
     return thread.id, locked_events(state, thread.id, events)
+
+
+async def _ask_for_decision(thread_id: str, payload: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+    action = (payload.get("action_requests") or [{}])[0]
+    text = (
+        f"“{action.get('description') or action.get('name')}” is waiting for a decision. "
+        "Reply yes to approve, no (with a reason) to decline, or use the card."
+    )
+    yield ChatEvent("message", {"role": "assistant", "text": text})
+    yield ChatEvent("approval_required", payload)
+    yield ChatEvent("done", {"thread_id": thread_id, "status": "awaiting_approval"})
 
 
 @router.post("/chat")
 async def chat(data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep) -> TurnPublic:
-    thread_id, events = _start_turn(state, session, actor, data)
+    thread_id, events = await _start_turn(state, session, actor, data)
     return turn_public(await collect(events, thread_id))
 
 
@@ -124,7 +148,7 @@ async def chat(data: ChatIn, actor: ReaderDep, session: SessionDep, state: State
 async def chat_stream(
     data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep
 ) -> StreamingResponse:
-    _thread_id, events = _start_turn(state, session, actor, data)
+    _thread_id, events = await _start_turn(state, session, actor, data)
     return sse_response(events)
 
 

@@ -254,3 +254,41 @@ def test_chat_validation(chat: TestClient, tenant: TenantKeys) -> None:
     assert chat.post("/api/chat", json={"message": "x" * 9000}, headers=tenant.headers()).status_code == 422
     assert chat.post("/api/chat", json={"text": "hi"}, headers=tenant.headers()).status_code == 422
     assert chat.post("/api/chat", json={"message": "hi"}).status_code == 401
+
+
+def test_decisions_in_words_in_the_same_thread(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel, api_engine: Engine
+) -> None:
+    body = _propose(chat, tenant, script, role=Role.OFFICE, name="Words Co")
+    thread = body["thread_id"]
+    unclear = chat.post(
+        "/api/chat",
+        json={"message": "hmm, what is this?", "thread_id": thread},
+        headers=tenant.headers(Role.OFFICE),
+    ).json()
+    assert unclear["status"] == "awaiting_approval" and "waiting for a decision" in unclear["reply"]
+    script.script += [says("Added Words Co.")]
+    yes = chat.post(
+        "/api/chat", json={"message": "yes", "thread_id": thread}, headers=tenant.headers(Role.OFFICE)
+    )
+    assert yes.status_code == 200 and yes.json()["reply"] == "Added Words Co."
+    assert "Words Co" in _names(api_engine, tenant)
+
+
+def test_words_cannot_approve_beyond_the_role(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel, api_engine: Engine
+) -> None:
+    body = _propose(chat, tenant, script, role=Role.TECHNICIAN, name="Sneaky Co")
+    thread = body["thread_id"]
+    refused = chat.post(
+        "/api/chat", json={"message": "approve", "thread_id": thread}, headers=tenant.headers(Role.TECHNICIAN)
+    )
+    assert refused.status_code == 403
+    script.script += [says("Understood, not adding it.")]
+    no = chat.post(
+        "/api/chat",
+        json={"message": "no, duplicate", "thread_id": thread},
+        headers=tenant.headers(Role.TECHNICIAN),
+    ).json()
+    assert no["tools"][0]["result"]["status"] == "rejected"
+    assert "Sneaky Co" not in _names(api_engine, tenant)
