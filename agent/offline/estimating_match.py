@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
-from agent.offline.estimating_text import normalize, singular, tokenize
+from agent.offline.estimating_text import SUPPLIED, normalize, singular, tokenize
 from agent.offline.estimating_words import (
     ARTICLES,
     BOUNDARIES,
@@ -328,6 +328,8 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
             continue
         prof, ambiguous = best
         material = prof.entry.type is ItemType.MATERIAL
+        if material and SUPPLIED in words:
+            continue  # "install a customer-supplied toilet": labor only, the toilet is not sold
         if _refers(tokens, t.spans, members, start, profiles, clause in buying, material):
             continue
         follower = tokens[end] if end < len(tokens) and clause_of[end] == clause else ""

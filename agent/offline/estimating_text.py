@@ -18,6 +18,8 @@ _NUMBER_WORDS = {
     "eighteen": 18, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "hundred": 100,
 }  # fmt: skip
 
+SUPPLIED = "customersupplied"  # one token marking materials the customer provides
+
 # Trade phrasing rewritten to the words catalogs use. Order matters: longer, more specific phrases first.
 _SYNONYMS: list[tuple[str, str]] = [
     (r"\ba/c\b|\bair condition(?:er|ing)\b", "ac"),
@@ -31,6 +33,9 @@ _SYNONYMS: list[tuple[str, str]] = [
     (r"\bdispos(?:e|ing) of\b|\bdisposal of (?:the )?old\b", "haul away"),
     (r"\b(?:garbage|food waste|food|sink) dispos(?:al|er)s?\b|\bdisposer\b|\binsinkerator\b", "garbage disposal"),
     (r"\bre pip(?:e|ed|ing)\b", "repipe"),
+    (r"\b(?:customer|owner|client|homeowner)(?:'s)? (?:supplied|provided|furnished|owned)\b"
+     r"|\b(?:supplied|provided|furnished|bought) by (?:the )?(?:customer|owner|client|homeowner)\b"
+     r"|\b(?:customer|owner|client|homeowner)(?:'s)? own\b|\btheir own\b", SUPPLIED),
     (r"\bcall outs?\b", "callout"),
     (r"\bhaul (?:away |off |out )?(?:the |all )?(?:debris|trash|junk|rubbish)\b", "haul away"),
     (r"\b(?:gas )?flex (?:lines?|hoses?|connectors?)\b|\bgas flex\b", "flex connector"),
@@ -103,6 +108,7 @@ def normalize(text: str) -> str:
     t = re.sub(r"\b(\d+)\s*000\s*btus?\b", r"\1k btu", t)
     t = re.sub(r"\b(\d+)\s*k\b", r"\1k", t)
     t = re.sub(r"\bhalf (?:a )?dozen\b", "6", t)
+    t = re.sub(r"\bboth(?: of)?(?: the| their| our)? (?=[a-z]+s\b)", "2 ", t)
     t = re.sub(r"\b(?:a )?dozen\b", "12", t)
     t = re.sub(r"\b(?:a )?(?:couple|pair)(?: of)?\b", "2", t)
     # "one" is a number only before the thing counted: "one toilet", not "haul away the old one".

@@ -161,6 +161,8 @@ def test_stated_hours(job: str, hours: dict[str, Decimal], catalog: list[Catalog
         ("Install a dozen toilets, 20 hours", "Toilet - Standard", D(12)),
         ("Replace 3 toilets with new wax rings, 4.5 hours", "Wax Ring & Bolts", D(3)),
         ("Install two 50-gallon gas water heaters, 8 hours, two permits", "Permit Fee", D(2)),
+        ("Replace both toilets, three and a half hours", "Toilet - Standard", D(2)),
+        ("Replace both toilets, three and a half hours", "Labor - Standard", D("3.5")),
     ],
 )
 def test_quantities(job: str, item: str, quantity: Decimal, catalog: list[CatalogEntry]) -> None:
@@ -350,3 +352,17 @@ def test_odd_item_names_do_not_break_the_reader() -> None:
     odd.append(CatalogEntry("t", "Toilet", ItemType.MATERIAL, D("200"), unit="each"))
     plan = plan_estimate("Install a toilet and misc. parts - standard, 3/4 of the fee, 1 hour", odd)
     assert "Toilet" in lines_of(plan)
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        "Install a new kitchen faucet (customer supplied), 1 hour",
+        "Install a customer-supplied kitchen faucet, 1 hour",
+        "Install the homeowner's own kitchen faucet, 1 hour",
+    ],
+)
+def test_customer_supplied_material_is_labor_only(job: str, catalog: list[CatalogEntry]) -> None:
+    plan = plan_estimate(job, catalog)
+    assert lines_of(plan) == {"Labor - Standard": D(1)}
+    assert plan.warnings == []
