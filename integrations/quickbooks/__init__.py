@@ -1,0 +1,1 @@
+"""QuickBooks Online integration: OAuth and token store, the v3 API client, mapping, import, sync, emulator."""
