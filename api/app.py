@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -33,7 +33,7 @@ from domain.db import Base, make_engine, make_sessionmaker
 log = logging.getLogger(__name__)
 
 AgentFactory = Callable[[AppState], Awaitable[Any]]
-WorkerFactory = Callable[[AppState], Awaitable[None]]
+WorkerFactory = Callable[[AppState], Coroutine[Any, Any, None]]
 # Runs once the engine and clients exist and before the agent is built (the demo seeds its tenant here).
 StartupHook = Callable[[AppState], Awaitable[None]]
 

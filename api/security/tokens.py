@@ -49,7 +49,7 @@ class LinkClaims:
 
 
 def _encode(key: bytes, claims: dict[str, Any]) -> str:
-    return _jwt().encode({"alg": "HS256", "typ": "JWT"}, claims, key).decode()
+    return str(_jwt().encode({"alg": "HS256", "typ": "JWT"}, claims, key).decode())
 
 
 def _decode(key: bytes, token: str, audience: str) -> dict[str, Any]:
