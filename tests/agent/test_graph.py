@@ -375,3 +375,20 @@ async def test_the_loser_of_a_race_on_the_same_approval_raises(sm, tenant_id, mo
         )
     assert customer_names(sm, tenant_id) == {"Bob's Bakery"}
     assert approval_id
+
+
+async def test_a_pending_approval_survives_a_restart_with_postgres_checkpoints(
+    sm, tenant_id, postgres_url
+) -> None:
+    async with make_checkpointer(postgres_url) as saver:
+        _, _, config, out = await _propose(
+            sm, tenant_id, call("add_customer", display_name="Harbor Cafe"), checkpointer=saver
+        )
+        approval_id = out["__interrupt__"][0].value["approval_id"]
+    async with make_checkpointer(postgres_url) as saver:
+        graph = build_graph(ScriptedModel(script=[says("added")]), toolbox(sm), saver)
+        assert (await graph.aget_state(config)).interrupts[0].value["approval_id"] == approval_id
+        out = await graph.ainvoke(
+            Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
+        )
+    assert out["messages"][-1].content == "added" and "Harbor Cafe" in customer_names(sm, tenant_id)
