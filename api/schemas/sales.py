@@ -51,6 +51,7 @@ class EstimatePublic(_Totals):
     viewed_at: datetime | None
     approved_at: datetime | None
     approved_by: str | None
+    approval_ip: str | None
     rejected_reason: str | None
     ai_origin: dict[str, Any] | None
     qbo_id: str | None

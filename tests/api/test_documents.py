@@ -66,6 +66,7 @@ def test_estimate_lifecycle_through_public_link(client: TestClient, tenant: Tena
     assert "Approved by Jane Cooper" in after.text
     final = client.get(f"/api/estimates/{estimate['id']}", headers=tenant.headers()).json()
     assert final["status"] == "approved" and final["approved_by"] == "Jane Cooper"
+    assert final["approved_at"] and final["approval_ip"] == "testclient"  # when and from where it was signed
 
     # Approving twice is refused on the page, not a crash.
     again = client.post(f"{path}/approve", data={"signed_by": "Someone Else"}, follow_redirects=False)
@@ -293,3 +294,31 @@ def test_item_and_customer_routes(client: TestClient, tenant: TenantKeys) -> Non
     )
     assert patched.status_code == 200 and patched.json()["phone"] == "916-555-0101"
     assert re.match(r"^[0-9a-f-]{36}$", created.json()["id"])
+
+
+def test_concurrent_requests_with_one_key_run_once(app, client: TestClient, tenant: TenantKeys) -> None:
+    import asyncio
+
+    import httpx
+
+    headers = tenant.headers(Role.OFFICE, **{"Idempotency-Key": "race-1"})
+
+    async def race() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return list(
+                await asyncio.gather(
+                    *[
+                        http.post("/api/customers", json={"display_name": "Racing Co"}, headers=headers)
+                        for _ in range(4)
+                    ]
+                )
+            )
+
+    responses = asyncio.run(race())
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(201) >= 1 and set(codes) <= {201, 409}, codes
+    created = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(created) == 1  # replays carry the same customer; nobody created a second one
+    listed = client.get("/api/customers", params={"q": "racing co"}, headers=tenant.headers()).json()["items"]
+    assert len(listed) == 1
