@@ -118,3 +118,16 @@ def test_audit_lists_and_verifies_the_chain(cli, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["audit", "--verify", "--url", url])
     assert result.exit_code == 1 and "BROKEN at #2" in result.stderr
     engine.dispose()
+
+
+def test_chat_asks_for_approval_and_takes_a_no_in_words(cli) -> None:
+    script = "void invoice 1093\nmaybe\nno, wrong invoice\nshow invoice 1093\n\n"
+    result = CliRunner().invoke(
+        cli, ["chat", "--demo", "--today", "2026-03-18", "--role", "owner"], input=script
+    )
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "Approval needed (admin or above): Void invoice 1093" in out
+    assert "Please say yes, no" in out  # "maybe" is not a decision
+    assert "OK — I did not do that. (wrong invoice)" in out
+    assert "Invoice #1093" in out and "balance $149.00" in out  # still open: nothing was voided
