@@ -145,3 +145,29 @@ def test_owner_reconnects_quickbooks_from_the_console(page: Any, demo: Demo) -> 
     page.locator("#qbo-status", has_text="connected (").wait_for()
     status = httpx.get(f"{demo.base}/api/integrations/quickbooks/status", headers=owner).json()
     assert status["connected"] is True and status["realm_id"] == demo.info.realm_id
+
+
+def test_office_declines_a_technicians_draft_from_the_inbox(page: Any, demo: Demo) -> None:
+    tech = {"Authorization": f"Bearer {demo.info.keys[Role.TECHNICIAN]}"}
+    proposed = httpx.post(
+        f"{demo.base}/api/chat",
+        json={"message": "Draft an estimate for Jane Cooper: install a kitchen faucet, about 2 hours"},
+        headers=tech,
+        timeout=60,
+    ).json()
+    assert proposed["status"] == "awaiting_approval", proposed
+    approval_id = proposed["approvals"][0]["approval_id"]
+    _open_console(page, demo, Role.OFFICE)
+    card = page.locator(f"#tab-approvals .card[data-approval-id='{approval_id}']")
+    card.wait_for()
+    assert "Jane Cooper" in card.inner_text()
+    card.locator("button.reject").click()  # first click asks for a reason
+    card.locator("input.reject-reason").fill("customer wants a quote for two faucets")
+    card.locator("button.reject").click()
+    page.locator(".msg.tool", has_text="draft_estimate").last.wait_for()
+    office = {"Authorization": f"Bearer {demo.info.keys[Role.OFFICE]}"}
+    decided = httpx.get(f"{demo.base}/api/approvals/{approval_id}", headers=office).json()
+    assert decided["status"] == "rejected"
+    assert decided["decision_message"] == "customer wants a quote for two faucets"
+    assert decided["decided_by"].startswith("Oscar Office")
+    page.locator(f"#tab-approvals .card[data-approval-id='{approval_id}']").wait_for(state="detached")
