@@ -21,7 +21,7 @@ from agent.context import Context
 from agent.offline.estimating import plan_estimate
 from agent.prompts import render_system_prompt
 from agent.state import State
-from agent.tool_node import make_tool_node
+from agent.tool_node import make_tool_node, tool_message
 from tools.base import Toolbox
 
 DEFAULT_MAX_TOOL_FAILURES = 3
@@ -67,7 +67,14 @@ def build_graph(
             f"I stopped after {max_tool_failures} failed attempts and changed nothing. "
             f"The last problem was: {last}"
         )
-        return {"messages": [AIMessage(text)], "tool_failures": 0, "pending": []}
+        # Writes proposed in the same step are dropped, but every tool call still gets its answer.
+        dropped = [
+            tool_message(
+                p["tool_call_id"], p["name"], {"status": "not_proposed", "error": "stopped"}, error=True
+            )
+            for p in state.get("pending") or []
+        ]
+        return {"messages": [*dropped, AIMessage(text)], "tool_failures": 0, "pending": []}
 
     graph = StateGraph(State, context_schema=Context)
     graph.add_node("model", call_model)

@@ -301,6 +301,17 @@ async def test_failures_are_bounded(sm, tenant_id) -> None:
     assert len(model.script) == 2  # it stopped calling the model
 
 
+async def test_giving_up_answers_every_call_and_proposes_nothing(sm, tenant_id) -> None:
+    bad = [call("find_customers", name_contains="Nobody") for _ in range(3)]
+    model = ScriptedModel(script=[says("", *bad, call("add_customer", display_name="Harbor Cafe"))])
+    graph = build_graph(model, toolbox(sm), InMemorySaver(), max_tool_failures=3)
+    out = await graph.ainvoke({"messages": [HumanMessage("x")]}, cfg(), context=ctx(tenant_id))
+    asked = {c["id"] for c in out["messages"][1].tool_calls}
+    assert asked == {m.tool_call_id for m in out["messages"] if isinstance(m, ToolMessage)}
+    assert "__interrupt__" not in out and "stopped after 3" in out["messages"][-1].content
+    assert "agent.action_proposed" not in audit_actions(sm, tenant_id)
+
+
 async def test_unknown_tools_are_told_and_bugs_raise(sm, tenant_id) -> None:
     model = ScriptedModel(script=[says("", call("drop_tables")), says("sorry")])
     graph = build_graph(model, toolbox(sm), InMemorySaver())
