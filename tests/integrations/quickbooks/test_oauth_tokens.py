@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
+from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.crypto import TokenCipher, TokenDecryptError, generate_key
 from integrations.quickbooks.errors import QboAuthError
 from integrations.quickbooks.oauth import (
@@ -296,3 +297,26 @@ async def test_unknown_tenant_is_not_connected(parts: Any) -> None:
     _flow, store, *_ = parts
     with pytest.raises(QboNotConnected):
         await store.provider("nobody")()
+
+
+@respx.mock
+async def test_client_401_forces_one_refresh_through_the_store(parts: Any, tenant_id: str) -> None:
+    flow, store, _clock, _ = parts
+    server = TokenServer()
+    await connect(flow, tenant_id, server)
+    api = f"{BASE}/v3/company/9341455130000001/customer/1"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        # QBO revoked access-1 early (it happens); anything newer is accepted.
+        if request.headers["Authorization"] == "Bearer access-1":
+            return httpx.Response(401, json={"fault": {"error": [{"code": "3200", "message": "expired"}]}})
+        return httpx.Response(200, json={"Customer": {"Id": "1"}})
+
+    route = respx.get(api).mock(side_effect=answer)
+    async with httpx.AsyncClient() as http:
+        clients = [QboClient(http, store.provider(tenant_id), "9341455130000001", BASE) for _ in range(4)]
+        results = await asyncio.gather(*(c.read("Customer", "1") for c in clients))
+    assert results == [{"Id": "1"}] * 4
+    assert store.refresh_count == 1  # four 401s, one refresh
+    assert [r["grant_type"] for r in server.requests] == [["authorization_code"], ["refresh_token"]]
+    assert route.call_count == 8
