@@ -107,11 +107,15 @@ class DraftLineRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     item_name: str | None = Field(default=None, max_length=200)
+    item_id: str | None = Field(default=None, max_length=64, description="Catalog id; wins over the name")
     text: str | None = Field(default=None, max_length=2000)
     quantity: Decimal | None = None
     hours: Decimal | None = None
     unit_price: Decimal | None = None
     rationale: str = Field(default="", max_length=2000)
+    # Models following the seed's contract also send these; the catalog decides both, so they are only read.
+    type: str | None = Field(default=None, max_length=20)
+    taxable: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,9 +192,13 @@ class _Catalog:
     def __init__(self, entries: Iterable[CatalogEntry]) -> None:
         self.entries = list(entries)
         self._exact = {e.name: e for e in self.entries}
+        self._ids = {e.id: e for e in self.entries}
         self._folded: dict[str, CatalogEntry] = {}
         for e in self.entries:
             self._folded.setdefault(_fold(e.name), e)
+
+    def by_id(self, item_id: str) -> CatalogEntry | None:
+        return self._ids.get(item_id.strip())
 
     def find(self, name: str) -> CatalogEntry | None:
         return self._exact.get(name) or self._folded.get(_fold(name))
@@ -229,7 +237,16 @@ def build_draft(
     pending: dict[str, _Pending] = {}
     texts: list[tuple[str, str]] = []
     for req in requests:
-        if not req.item_name:
+        entry = cat.by_id(req.item_id) if req.item_id else None
+        if entry is None and req.item_name:
+            entry = cat.find(req.item_name)
+        if entry is None and (req.item_name or req.item_id):
+            asked = req.item_name or req.item_id or ""
+            hint = cat.suggestions(asked)
+            also = f" (closest: {', '.join(hint)})" if hint else ""
+            notes.append(f"'{asked}' is not in the catalog, so it was not added{also}.")
+            continue
+        if entry is None:
             if req.text:
                 texts.append((req.text, req.rationale))
                 if req.unit_price or req.quantity or req.hours:
@@ -237,12 +254,6 @@ def build_draft(
                         f"'{req.text}' is not a catalog item, so it is listed as a note without a price; "
                         "price it by hand or pick a catalog item."
                     )
-            continue
-        entry = cat.find(req.item_name)
-        if entry is None:
-            hint = cat.suggestions(req.item_name)
-            also = f" (closest: {', '.join(hint)})" if hint else ""
-            notes.append(f"'{req.item_name}' is not in the catalog, so it was not added{also}.")
             continue
         if not entry.active:
             notes.append(f"'{entry.name}' is inactive in the catalog, so it was not added.")

@@ -240,3 +240,18 @@ def test_a_draft_is_saved_as_an_estimate_with_its_rationale_and_origin(shop: Sho
     assert [ln.quantity for ln in estimate.lines] == [D(1), D("2.5"), D(1)]
     assert estimate.subtotal == result.totals.subtotal == D("1565.00")
     assert estimate.total == result.totals.total
+
+
+def test_lines_may_name_items_by_catalog_id_and_carry_the_seed_fields() -> None:
+    result = draft(
+        DraftLineRequest(item_id="25", item_name="whatever the model called it", type="fee", taxable=True),
+        DraftLineRequest(item_id="nope", quantity=D(1)),
+    )
+    assert [ln.item_name for ln in result.lines] == ["Permit Fee"]
+    assert result.lines[0].priced.taxable is False  # the catalog decides taxability, not the model
+    assert len(result.warnings) == 1 and "'nope' is not in the catalog" in result.warnings[0]
+
+
+def test_a_request_naming_nothing_adds_nothing() -> None:
+    result = draft(DraftLineRequest(quantity=D(2)))
+    assert result.lines == [] and result.warnings == []
