@@ -71,7 +71,7 @@ _STD = (
     r"installers?|(?:man|person) crew|guys|men|workers)"
 )
 _APP = r"(?:apprentices?|helpers?|assistants?|laborers?|trainees?)"
-_ROLE = rf"(?:(?:a|an|the|one|1) )?(?:{_STD}|{_APP})"
+_ROLE = rf"(?:(?:a|an|the|one|1|my|our|his|her|their) )?(?:{_STD}|{_APP})"
 _ROLES = rf"{_ROLE}(?:\s*(?:,|and|&|plus)\s*{_ROLE})+"
 _LEAD = r"(?:(?:about|around|approximately|approx|roughly|maybe|estimated|est|plus|and|with|for|~)\s+)*"
 
@@ -185,6 +185,8 @@ def extract_labor(text: str) -> tuple[list[LaborAsk], str]:
     )
     cut(rf"{_LEAD}(?P<h>{NUM}) hours (?:of |for )?(?P<role>{_ROLE})(?:'s)?(?: time| labou?r| work)?", one)
     cut(rf"{_LEAD}(?P<h>{NUM}) (?P<role>{_STD}|{_APP}) hours", one)
+    # "8 hours for me and 8 for my apprentice": the unit is said once for both.
+    cut(rf"(?<![/\d.])(?P<h>{NUM}) (?:for|to) (?P<role>{_ROLE})\b", one)
     cut(rf"(?P<role>{_ROLE})(?:'s)?(?: time| labou?r)?(?: for| at|,|:)? {_LEAD}(?P<h>{NUM}) hours", one)
     cut(
         rf"{_LEAD}(?P<h>{NUM}) hours(?P<each> each| apiece)?(?: of)?"

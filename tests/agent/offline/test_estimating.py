@@ -139,6 +139,8 @@ def test_lines_only_ever_name_catalog_items(catalog: list[CatalogEntry]) -> None
         ("Journeyman and apprentice, 5 hours each, replace a toilet",
          {"Labor - Standard": D("5"), "Labor - Apprentice": D("5")}),
         ("Install a toilet, 3.5hrs", {"Labor - Standard": D("3.5")}),
+        ("Install a toilet. Figure 8 hrs for me and 8 for my apprentice.",
+         {"Labor - Standard": D("8"), "Labor - Apprentice": D("8")}),
         ("Emergency after-hours toilet install, 3 hours", {"Labor - Emergency": D("3")}),
         ("Weekend job: install a toilet, 2 hours plumber, 2 hours apprentice",
          {"Labor - Emergency": D("2"), "Labor - Apprentice": D("2")}),
