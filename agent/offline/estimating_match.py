@@ -32,6 +32,7 @@ from agent.offline.estimating_words import (
     VARIANT_CLASSES,
     VARIANT_WORDS,
     WEAK_OBJECTS,
+    WORK_ON,
     is_content,
 )
 from domain.drafting import CatalogEntry
@@ -236,10 +237,10 @@ def _refers(
 ) -> bool:
     """Whether an item is named without being asked for.
 
-    "The toilet is clogged" describes a problem; "haul away the old water heater", "connector on the water
+    "The toilet is clogged" and "repair the disposal" work on what is there; "haul away the old water heater", "connector on the water
     heater" and "camera through the main line" name the thing another line acts on.
     """
-    if material and not buying and {tokens[i] for i in members} & PROBLEMS:
+    if material and not buying and {tokens[i] for i in members} & (PROBLEMS | WORK_ON):
         return True
     earlier = [cands for s, _, cands in spans if members[0] <= s < start]
     if not earlier:
@@ -474,7 +475,12 @@ def _quantity(
     if len(after) >= 3 and after[0] == "(" and _NUMBER.match(after[1]) and after[2] == ")":
         return Decimal(after[1]), True
     if by_length:
-        rest = [t for t in after if t not in {",", ":", "of"}]
+        # "pex, 150 ft", "pex 1/2 in x 150 ft": skip sizes and marks to the length.
+        rest = [
+            t
+            for t in tokens[end : end + 8]
+            if t not in {",", ":", "of", "x", "-"} and t not in SIZE_UNITS and not _FRACTION.match(t)
+        ]
         if len(rest) >= 2 and _NUMBER.match(rest[0]) and rest[1] == "ft":
             return Decimal(rest[0]), True
     return None, False

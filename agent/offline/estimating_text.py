@@ -58,7 +58,12 @@ _SYNONYMS: list[tuple[str, str]] = [
      r"(?: the| a| their| his| her)? furnace\b", "furnace tune up"),
     (r"\btune ?ups?\b|\btuneups?\b", "tune up"),
     (r"\bcommodes?\b", "toilet"),
-    (r"\bt-?stat\b", "thermostat"),
+    (r"\bt[- ]?stats?\b", "thermostat"),
+    (r"\bcu\b", "copper"),
+    (r"\belec\b", "electric"),
+    (r"\bexp(?:\.|ansion)? tanks?\b", "expansion tank"),
+    (r"\bcap swap\b|\bswap (?:the |a )?cap\b|\b(?:ac|run|dual|start) cap\b", "capacitor"),
+    (r"\bdrain clean(?:ing|out)?\b", "drain cleaning"),
 ]  # fmt: skip
 
 EMERGENCY = re.compile(
@@ -104,6 +109,7 @@ def normalize(text: str) -> str:
     t = text.lower()
     t = t.translate(_TYPOGRAPHY)
     t = re.sub(r"(?<=[a-z0-9])-(?=[a-z])", " ", t)
+    t = t.replace("+", " and ")
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(r"\b(\d+)\s*000\s*btus?\b", r"\1k btu", t)
     t = re.sub(r"\b(\d+)\s*k\b", r"\1k", t)
@@ -127,7 +133,7 @@ def normalize(text: str) -> str:
     t = re.sub(r'(\d)\s*(?:"|inch(?:es)?\b|in\.)', r"\1 in", t)
     t = re.sub(r"(\d)\s*-\s*in\b", r"\1 in", t)
     t = re.sub(r"(\d)\s*(?:'|feet\b|foot\b|ft\b\.?|lf\b|linear (?:feet|ft)\b)", r"\1 ft", t)
-    t = re.sub(r"(\d)\s*-?\s*(?:gallons?|gal\b\.?)", r"\1 gal", t)
+    t = re.sub(r"(\d)\s*-?\s*(?:gallons?|gal\b\.?|g\b)", r"\1 gal", t)
     t = re.sub(r"(\d)\s*-?\s*(?:horsepower|hp\b)", r"\1 hp", t)
     # Hours in one spelling, "N hours", before anything else reads the numbers.
     t = re.sub(r"\b(?:an|one|1) hour and (?:a )?half\b|\bhour and a half\b|\b1 1/2 hours?\b", "1.5 hours", t)

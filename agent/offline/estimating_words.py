@@ -36,6 +36,11 @@ PROBLEMS = frozenset({
 REPAIRS = frozenset(
     {"fix", "repair", "rebuild", "rework", "reroute", "relocate", "move", "build", "run", "patch"}
 )
+# Work done on something the customer already has: "repair the disposal" does not sell a disposal.
+WORK_ON = frozenset({
+    "fix", "repair", "rebuild", "patch", "cap", "move", "relocate", "reroute", "service", "inspect", "check",
+    "flush", "adjust", "reset", "diagnose", "troubleshoot", "look", "unclog", "drain", "tighten", "secure",
+})  # fmt: skip
 PREPOSITIONS = frozenset({"on", "for", "to", "from", "under", "near", "behind", "above", "below", "off", "at",
                           "into", "onto", "inside", "beside", "by", "through", "down", "along", "via"})  # fmt: skip
 # Prepositions of place: what follows is where the work happens, not what is bought.

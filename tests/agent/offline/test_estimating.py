@@ -163,6 +163,8 @@ def test_stated_hours(job: str, hours: dict[str, Decimal], catalog: list[Catalog
         ("Install a dozen toilets, 20 hours", "Toilet - Standard", D(12)),
         ("Replace 3 toilets with new wax rings, 4.5 hours", "Wax Ring & Bolts", D(3)),
         ("Install two 50-gallon gas water heaters, 8 hours, two permits", "Permit Fee", D(2)),
+        ("PEX 1/2\" x 150', 12h", "PEX Pipe 1/2 in", D(150)),
+        ("2x toilet + wax rings, 3h", "Wax Ring & Bolts", D(2)),
         ("Replace both toilets, three and a half hours", "Toilet - Standard", D(2)),
         ("Replace both toilets, three and a half hours", "Labor - Standard", D("3.5")),
     ],
@@ -227,6 +229,9 @@ def test_an_unsaid_variant_is_drafted_with_a_question(catalog: list[CatalogEntry
         ("Replace the 40 gal electric water heater, 3 hours", "Water Heater 40 gal Gas"),
         ("Replace the 40 gal electric water heater, 3 hours", "Tankless Water Heater 199k BTU"),
         ("Install a premium toilet, 2 hours", "Toilet - Standard"),
+        ("Repair the garbage disposal, 1 hour", "Garbage Disposal 1/2 HP"),
+        ("Reset the toilet with a new wax ring, 1 hour", "Toilet - Standard"),
+        ("Cap the old gas line, 1 hour", "Gas Flex Connector 24 in"),
     ],
 )
 def test_false_friends_are_not_drafted(job: str, absent: str, catalog: list[CatalogEntry]) -> None:
