@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from agent.offline.estimating_match import Mention, Profile, build_profiles, read_items
+from agent.offline.estimating_match import Mention, read_items
+from agent.offline.estimating_profiles import Profile, build_profiles
 from agent.offline.estimating_text import EMERGENCY, LaborAsk, extract_labor, normalize, strip_emergency
 from domain.drafting import (
     DEFAULT_MARKUP_PERCENT,

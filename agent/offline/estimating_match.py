@@ -1,9 +1,7 @@
-"""Finding catalog items in a job description: phrases per item, mentions in the text, the best variant.
+"""Finding catalog items in a job description: mentions in the text, the best variant, the quantity.
 
-Every item is described by phrases derived from its own name, keywords and description, so a catalog this
-code has never seen still works. Sizes ("50 gal", "3/4 in"), fuels and rooms disambiguate variants, and a
-mention that contradicts every candidate (a 1/2 inch copper pipe when only 3/4 inch is sold) is reported, not
-forced onto the nearest item.
+Sizes ("50 gal", "3/4 in"), fuels and rooms disambiguate variants, and a mention that contradicts every
+candidate (a 1/2 inch copper pipe when only 3/4 inch is sold) is reported, not forced onto the nearest item.
 """
 
 from __future__ import annotations
@@ -12,14 +10,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 
-from agent.offline.estimating_text import SUPPLIED, normalize, singular, tokenize
+from agent.offline.estimating_profiles import FRACTION, MODIFIER, NUMBER, Profile, sizes_in
+from agent.offline.estimating_text import SUPPLIED, singular
 from agent.offline.estimating_words import (
     ARTICLES,
     BOUNDARIES,
     CONNECTORS,
-    GENERIC,
     LOCATIONS,
     PLACES,
     PREPOSITIONS,
@@ -30,30 +27,11 @@ from agent.offline.estimating_words import (
     SIZE_UNITS,
     SWAPS,
     VARIANT_CLASSES,
-    VARIANT_WORDS,
     WEAK_OBJECTS,
     WORK_ON,
     is_content,
 )
-from domain.drafting import CatalogEntry
 from domain.models.catalog import ItemType
-
-MODIFIER = 1  # strength of a phrase that counts only with a quantity beside it
-_STOP_DESC = frozenset({"and", "the", "of", "with", "per", "for", "a", "an", "to", "up", "or", "in"})
-_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
-_FRACTION = re.compile(r"^\d+/\d+$")
-
-
-@dataclass(frozen=True, eq=False)  # shared between calls through a cache: never changed after building
-class Profile:
-    entry: CatalogEntry
-    order: int
-    tokens: frozenset[str]
-    core: tuple[str, ...]
-    phrases: dict[tuple[str, ...], int]
-    sizes: frozenset[tuple[str, str]]
-    variants: frozenset[str]
-    support: frozenset[str]
 
 
 @dataclass
@@ -75,103 +53,6 @@ class Reading:
     mentions: list[Mention] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unmatched_clauses: list[str] = field(default_factory=list)
-
-
-def _sizes(tokens: Sequence[str]) -> tuple[set[tuple[str, str]], set[int]]:
-    """(value, unit) pairs such as ('50', 'gal') and the token positions they occupy."""
-    found: set[tuple[str, str]] = set()
-    used: set[int] = set()
-    for i, tok in enumerate(tokens):
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if tok.endswith("k") and _NUMBER.match(tok[:-1]):
-            found.add((tok, "btu"))
-            used.update({i, i + 1} if nxt == "btu" else {i})
-        elif (_NUMBER.match(tok) or _FRACTION.match(tok)) and nxt in SIZE_UNITS:
-            found.add((tok, nxt))
-            used.update({i, i + 1})
-        elif _FRACTION.match(tok) and nxt != "ft":
-            found.add((tok, "in"))  # "3/4 copper": a bare fraction in the trades is inches
-            used.add(i)
-    return found, used
-
-
-def _words(text: str) -> list[str]:
-    return tokenize(normalize(text))
-
-
-def _add_phrase(phrases: dict[tuple[str, ...], int], phrase: Sequence[str], strength: int) -> None:
-    """Keep a phrase that can name an item: not bare numbers, not one generic word."""
-    key = tuple(phrase)
-    if key and not all(_NUMBER.match(t) for t in key) and not (len(key) == 1 and key[0] in GENERIC):
-        phrases[key] = max(phrases.get(key, 0), strength)
-
-
-def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
-    profiles: list[Profile] = []
-    for order, entry in enumerate(catalog):
-        left, _, variant = entry.name.partition(" - ")
-        left_toks = _words(left)
-        variant_toks = _words(variant)
-        sizes, used = _sizes(left_toks + variant_toks)
-        core = (
-            tuple(
-                t
-                for i, t in enumerate(left_toks)
-                if i not in used and t not in VARIANT_WORDS and t not in _STOP_DESC
-            )
-            or tuple(left_toks or variant_toks)
-            or ("",)
-        )  # ("",) matches no token: a name of only marks
-        phrases: dict[tuple[str, ...], int] = {}
-        add = partial(_add_phrase, phrases)
-        add(left_toks + variant_toks, 4)
-        if "and" in left_toks:
-            # "Wax Ring & Bolts" is sold as one item but asked for by either part.
-            parts = " ".join(left_toks).split(" and ")
-            for part in parts:
-                add(part.split(), 3)
-        add(core, 4 if len(core) > 1 or core[0] not in GENERIC else 0)
-        for i in range(1, len(core)):
-            add(core[i:], 2)
-        if len(core) > 1 and core[-1] in GENERIC:
-            # "permit fee", "pex pipe": the word before a generic head names the item.
-            for i in range(len(core) - 1):
-                add(core[i:-1], 2)
-            add(core[:1], 2)  # "a tankless" for "tankless water heater"
-        elif len(core) > 1 and core[0] not in LOCATIONS:
-            # "60 ft of romex": a lone modifier names the item only next to a stated quantity.
-            add(core[:1], MODIFIER)
-        if len([t for t in variant_toks if t not in GENERIC]) and len(variant_toks) > 1:
-            add(variant_toks, 2)
-        support = set(variant_toks) | set(core)
-        for kw in entry.keywords:
-            kw_toks = _words(kw)
-            kw_sizes, kw_used = _sizes(kw_toks)
-            sizes |= kw_sizes
-            rest = [t for i, t in enumerate(kw_toks) if i not in kw_used]
-            if not rest:
-                continue
-            if len(rest) == 1 and (rest[0] in GENERIC or rest[0] in VARIANT_WORDS):
-                support.add(rest[0])
-            else:
-                add(rest, 3)
-        support |= {
-            t for t in _words(entry.description or "") if t not in _STOP_DESC and not _NUMBER.match(t)
-        }
-        tokens = frozenset(left_toks + variant_toks)
-        profiles.append(
-            Profile(
-                entry=entry,
-                order=order,
-                tokens=tokens,
-                core=core,
-                phrases=phrases,
-                sizes=frozenset(sizes),
-                variants=frozenset(t for t in tokens if t in VARIANT_WORDS),
-                support=frozenset(support),
-            )
-        )
-    return profiles
 
 
 def _find_spans(tokens: list[str], profiles: Sequence[Profile]) -> list[tuple[int, int, dict[int, int]]]:
@@ -320,7 +201,7 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
         context = members + [i for c in _orphans(clause, clauses, with_spans) for i in clauses[c]]
         words = {tokens[i] for i in context}
         free = {tokens[i] for i in members if i not in span_tokens}
-        sizes, _ = _sizes([tokens[i] for i in context])
+        sizes, _ = sizes_in([tokens[i] for i in context])
         phrase = " ".join(tokens[start:end])
         clause_text = " ".join(raw[i] for i in members)
         best = _choose([profiles[i] for i in cands], cands, profiles, words, free, sizes, objects)
@@ -456,7 +337,7 @@ def _quantity(
     while i >= lo and seen_words < 5:
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if _NUMBER.match(tok):
+        if NUMBER.match(tok):
             if nxt == "ft":
                 if by_length:
                     return Decimal(tok), True
@@ -466,21 +347,21 @@ def _quantity(
             if not by_length:
                 return Decimal(1), False
             break  # "the copper pipe, 20 ft": a length may still follow
-        elif not (_FRACTION.match(tok) or tok in SIZE_UNITS or tok in {"ft", "of", "x"} or tok.endswith("k")):
+        elif not (FRACTION.match(tok) or tok in SIZE_UNITS or tok in {"ft", "of", "x"} or tok.endswith("k")):
             seen_words += 1
         i -= 1
     after = [t for t in tokens[end : end + 5] if t not in PURCHASE]
-    if len(after) >= 2 and after[0] == "x" and _NUMBER.match(after[1]):
+    if len(after) >= 2 and after[0] == "x" and NUMBER.match(after[1]):
         return Decimal(after[1]), True
-    if len(after) >= 3 and after[0] == "(" and _NUMBER.match(after[1]) and after[2] == ")":
+    if len(after) >= 3 and after[0] == "(" and NUMBER.match(after[1]) and after[2] == ")":
         return Decimal(after[1]), True
     if by_length:
         # "pex, 150 ft", "pex 1/2 in x 150 ft": skip sizes and marks to the length.
         rest = [
             t
             for t in tokens[end : end + 8]
-            if t not in {",", ":", "of", "x", "-"} and t not in SIZE_UNITS and not _FRACTION.match(t)
+            if t not in {",", ":", "of", "x", "-"} and t not in SIZE_UNITS and not FRACTION.match(t)
         ]
-        if len(rest) >= 2 and _NUMBER.match(rest[0]) and rest[1] == "ft":
+        if len(rest) >= 2 and NUMBER.match(rest[0]) and rest[1] == "ft":
             return Decimal(rest[0]), True
     return None, False
