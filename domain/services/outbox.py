@@ -36,8 +36,14 @@ def _enqueue(
         )
     ).first()
     if existing is not None:
+        now = utcnow()
+        waiting_since = existing.next_attempt_at
+        if waiting_since is not None and waiting_since.tzinfo is None:
+            waiting_since = waiting_since.replace(tzinfo=now.tzinfo)
+        # Due now, but never later than it already was: a job asked for again keeps its place in the queue.
+        if existing.status == SyncJobStatus.FAILED or waiting_since is None or waiting_since > now:
+            existing.next_attempt_at = now
         existing.status = SyncJobStatus.PENDING
-        existing.next_attempt_at = utcnow()
         if payload is not None:
             existing.payload = {**(existing.payload or {}), **payload}
         return existing

@@ -94,8 +94,8 @@ async def poll(client: QboClient, since: datetime) -> dict[str, list[dict[str, A
 
 __all__ = [
     "CDC_ENTITIES",
-    "CDC_MAX_OBJECTS",
     "CDC_JOB_ENTITY",
+    "CDC_MAX_OBJECTS",
     "connected_tenants",
     "cursor",
     "enqueue_poll",

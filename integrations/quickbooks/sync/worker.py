@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,6 +43,8 @@ MAX_PULL_DEPENDENCIES = 5
 @dataclass
 class WorkerStats:
     claimed: int = 0
+    # (job id, claimed at) of every claim, so a test can prove no job was held by two workers at once.
+    claims: list[tuple[str, str]] = field(default_factory=list)
     done: int = 0
     failed: int = 0
     batches: int = 0
@@ -106,6 +108,7 @@ class SyncWorker:
             lambda s: claim_jobs(s, self.ctx.worker_id, now=now, lease=self.ctx.lease, limit=self.claim_size)
         )
         self.stats.claimed += len(jobs)
+        self.stats.claims.extend((j.id, str(j.locked_at)) for j in jobs)
         if not jobs:
             return 0
         by_tenant: dict[str, list[SyncJob]] = defaultdict(list)

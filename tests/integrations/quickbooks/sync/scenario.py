@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from domain.errors import AppError
 from domain.models import (
     ConflictStatus,
     Customer,
@@ -32,6 +34,7 @@ from domain.schemas import CustomerCreate, CustomerUpdate, InvoiceCreate, LineCr
 from domain.services import catalog, invoices, payments
 from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import local_key_fields
+from integrations.quickbooks.sandbox.faults import QboFault
 from integrations.quickbooks.sandbox.webhooks import cloudevents_body, legacy_body
 from integrations.quickbooks.sync.entities import remote_key_fields
 from integrations.quickbooks.sync.webhooks import sign
@@ -177,7 +180,7 @@ def local_writes(env: Env, rng: random.Random, count: int, tally: Tally, stop: t
                     item.rate = Decimal(rng.randint(20, 400))
                     enqueue_sync(s, env.tenant_id, "item", item.id)
                 s.commit()
-            except Exception:  # noqa: BLE001 - a write refused by the domain (busy row, rule) is just skipped
+            except (AppError, SQLAlchemyError):  # refused by a domain rule, or a busy database: skip this one
                 s.rollback()
                 continue
         tally.writes[kind] += 1
@@ -211,7 +214,7 @@ def qbo_user_edits(env: Env, rng: random.Random, tally: Tally, stop: threading.E
                     env.realm, "Item", {"Id": rng.choice(items), "UnitPrice": rng.randint(20, 400)}
                 )
             tally.qbo_edits += 1
-        except Exception:  # noqa: BLE001 - an edit the emulator refuses (a fault knob) is simply not made
+        except (QboFault, ValueError):  # an edit the emulator refuses is simply not made
             continue
 
 

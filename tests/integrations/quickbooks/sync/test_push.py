@@ -117,3 +117,30 @@ async def test_manual_strategy_opens_a_conflict_with_both_sides(env: Env) -> Non
         job = s.get(SyncJob, conflict.job_id)
         assert job.status is SyncJobStatus.CONFLICT
     assert _remote(env, "Customer", qbo_id)["PrimaryEmailAddr"]["Address"] == "qbo@dell.example"
+
+
+async def test_crash_between_qbo_success_and_commit_is_replayed_not_duplicated(env: Env) -> None:
+    from datetime import timedelta
+
+    from domain.services.sync_policy import Strategy
+    from integrations.quickbooks.sync import push
+    from integrations.quickbooks.sync.claim import claim_jobs
+
+    cid = _customer(env, "Eve Electric")
+    doomed = env.context()
+    with env.sessions() as s:
+        (job,) = claim_jobs(s, doomed.worker_id, now=doomed.clock(), lease=doomed.lease, limit=5)
+        prep = push.prepare(s, job, Strategy.LAST_WRITE_WINS)
+    created = await push.send(await env.client(env.tenant_id), prep)
+    # The worker dies here: QBO has the customer, our database does not know it.
+    replays_before = env.qbo.sandbox.stats.replays
+    survivor = env.worker()
+    survivor.ctx.lease = timedelta(0)  # the dead worker's lease has run out
+    await env.drain(survivor)
+    with env.sessions() as s:
+        assert s.get(Customer, cid).qbo_id == created.remote["Id"]
+        job = s.get(SyncJob, job.id)
+        assert job.status is SyncJobStatus.DONE and job.attempts == 2
+    names = [c["DisplayName"] for c in env.qbo.sandbox.realm(env.realm).all("Customer")]
+    assert names.count("Eve Electric") == 1
+    assert env.qbo.sandbox.stats.replays > replays_before  # QBO answered the retry from its requestid cache
