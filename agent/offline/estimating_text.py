@@ -110,6 +110,9 @@ def normalize(text: str) -> str:
     t = t.translate(_TYPOGRAPHY)
     t = re.sub(r"(?<=[a-z0-9])-(?=[a-z])", " ", t)
     t = t.replace("+", " and ")
+    # Dates and clock times are not quantities or pipe sizes: "on 3/18 at 2 pm, replace 2 toilets".
+    t = re.sub(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:on|by|before|after|for|due) \d{1,2}/\d{2}\b", " ", t)
+    t = re.sub(r"\b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|o'clock)(?=\W|$)", " ", t)
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
     t = re.sub(r"\b(\d+)\s*000\s*btus?\b", r"\1k btu", t)
     t = re.sub(r"\b(\d+)\s*k\b", r"\1k", t)

@@ -165,6 +165,7 @@ def test_stated_hours(job: str, hours: dict[str, Decimal], catalog: list[Catalog
         ("Install two 50-gallon gas water heaters, 8 hours, two permits", "Permit Fee", D(2)),
         ("PEX 1/2\" x 150', 12h", "PEX Pipe 1/2 in", D(150)),
         ("2x toilet + wax rings, 3h", "Wax Ring & Bolts", D(2)),
+        ("On 3/18 at 2 pm replace 2 toilets at 1234 Main St, 3 hours", "Toilet - Standard", D(2)),
         ("Replace both toilets, three and a half hours", "Toilet - Standard", D(2)),
         ("Replace both toilets, three and a half hours", "Labor - Standard", D("3.5")),
     ],
