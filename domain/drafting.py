@@ -25,6 +25,7 @@ from domain.pricing import LineInput, PricedLine, Totals, price_document
 from domain.schemas import EstimateCreate, LineCreate
 
 DEFAULT_MARKUP_PERCENT = Decimal("20")
+HUNDREDTH = Decimal("0.01")
 # Bounds a drafted line must stay inside; outside them the line is left out and the reviewer is told why,
 # because silently clamping a quantity would change what the customer is quoted.
 MAX_LABOR_HOURS = Decimal("160")
@@ -340,7 +341,8 @@ def _quantity(entry: CatalogEntry, req: DraftLineRequest, notes: list[str]) -> D
         whole = quantity.to_integral_value(rounding=ROUND_CEILING)
         notes.append(f"'{entry.name}' is sold whole; {quantity} was rounded up to {whole}.")
         quantity = whole
-    return quantity
+    # Lengths and weights to the hundredth, the precision an estimate line stores.
+    return quantity.quantize(HUNDREDTH, rounding=ROUND_CEILING) if quantity % HUNDREDTH else quantity
 
 
 def _unit_price(entry: CatalogEntry, req: DraftLineRequest, allowed: bool, notes: list[str]) -> Decimal:

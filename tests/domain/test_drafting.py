@@ -255,3 +255,9 @@ def test_lines_may_name_items_by_catalog_id_and_carry_the_seed_fields() -> None:
 def test_a_request_naming_nothing_adds_nothing() -> None:
     result = draft(DraftLineRequest(quantity=D(2)))
     assert result.lines == [] and result.warnings == []
+
+
+def test_lengths_keep_at_most_two_decimals() -> None:
+    result = draft(ask("PEX Pipe 1/2 in", quantity=D("10.3333333")))
+    assert result.lines[0].priced.quantity == D("10.34")
+    assert draft_to_estimate_lines(result)[0].quantity == D("10.34")  # storable on an estimate line
