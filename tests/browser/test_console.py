@@ -26,7 +26,7 @@ def _open_console(page: Any, demo: Demo, role: Role = Role.OWNER) -> None:
 
 def test_question_streams_an_answer(page: Any, demo: Demo) -> None:
     _open_console(page, demo)
-    assert "connected" in page.locator("#qbo-status").inner_text()
+    page.locator("#qbo-status", has_text="connected (").wait_for()
     page.fill("#prompt", "How many open invoices do we have?")
     page.click("#send")
     answer = page.locator(".msg.assistant.final").last
