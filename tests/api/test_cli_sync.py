@@ -44,7 +44,9 @@ class FakeQbo:
         return QboClient(self.http, provider, self.realm, self.base)
 
 
-def test_sync_pull_imports_with_progress_and_status_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_pull_imports_with_progress_and_status_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     engine = make_engine(url)
     Base.metadata.create_all(engine)
@@ -55,9 +57,16 @@ def test_sync_pull_imports_with_progress_and_status_reports(tmp_path: Path, monk
     token = sandbox.issue_tokens(realm, None, "com.intuit.quickbooks.accounting")["access_token"]
     with Session(engine) as s:
         tenant = make_tenant(s)
-        s.add(QboConnection(tenant_id=tenant.id, realm_id=realm, access_token_enc="-", refresh_token_enc="-",
-                            access_expires_at=utcnow() + timedelta(hours=1),
-                            refresh_expires_at=utcnow() + timedelta(days=40)))
+        s.add(
+            QboConnection(
+                tenant_id=tenant.id,
+                realm_id=realm,
+                access_token_enc="-",
+                refresh_token_enc="-",
+                access_expires_at=utcnow() + timedelta(hours=1),
+                refresh_expires_at=utcnow() + timedelta(days=40),
+            )
+        )
         s.commit()
         tenant_id = tenant.id
 
@@ -66,7 +75,9 @@ def test_sync_pull_imports_with_progress_and_status_reports(tmp_path: Path, monk
         @asynccontextmanager
         async def services(settings: Settings) -> AsyncIterator[tuple[AppState, Any]]:
             async with httpx.AsyncClient() as http:
-                state = AppState(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), http=http)
+                state = AppState(
+                    settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), http=http
+                )
                 yield state, FakeQbo(base, realm, token, http)
 
         monkeypatch.setattr(cli_sync, "_services", services)
@@ -81,5 +92,7 @@ def test_sync_pull_imports_with_progress_and_status_reports(tmp_path: Path, monk
         assert status.exit_code == 0, status.output
         assert "health" in status.output and "green" in status.output
     with Session(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Customer).where(Customer.tenant_id == tenant_id)) == 12
+        assert (
+            s.scalar(select(func.count()).select_from(Customer).where(Customer.tenant_id == tenant_id)) == 12
+        )
     engine.dispose()

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from domain.models import Customer, Invoice, InvoiceStatus, Payment, SyncJob, WebhookEvent
+from domain.models import Customer, Invoice, InvoiceStatus, Payment, SyncJob, SyncRun, WebhookEvent
 from domain.schemas import CustomerCreate
 from domain.services import catalog
 from integrations.quickbooks.sync import cdc
@@ -176,3 +176,29 @@ async def test_cdc_poll_catches_a_change_no_webhook_reported(env: Env) -> None:
     await env.drain()
     with env.sessions() as s:
         assert s.get(Customer, cid).phone == "555-0199"
+
+
+async def test_initial_import_pages_every_entity_with_progress_and_is_idempotent(env: Env) -> None:
+    from integrations.quickbooks.sync.initial_import import initial_import
+
+    sb = env.qbo.sandbox
+    sb.generate(env.realm, "Customer", 23, seed=1)
+    sb.generate(env.realm, "Item", 7, seed=2)
+    sb.generate(env.realm, "Invoice", 31, seed=3)
+    sb.generate(env.realm, "Payment", 9, seed=4)
+    seen: list[tuple[str, int, int | None]] = []
+    client = await env.client(env.tenant_id)
+    result = await initial_import(
+        client, env.sessions, env.tenant_id, page_size=10, on_progress=lambda e, n, t: seen.append((e, n, t))
+    )
+    assert result.fetched["Customer"] == 23 and result.fetched["Invoice"] == 31
+    assert ("Invoice", 10, 31) in seen and ("Invoice", 31, 31) in seen  # page by page
+    with env.sessions() as s:
+        assert (
+            s.scalar(select(func.count()).select_from(Invoice).where(Invoice.tenant_id == env.tenant_id))
+            == 31
+        )
+        run = s.get(SyncRun, result.run_id)
+        assert run.status == "completed" and run.progress["Customer"] == {"done": 23, "total": 23}
+    again = await initial_import(client, env.sessions, env.tenant_id)
+    assert sum(again.changed.values()) == 0
