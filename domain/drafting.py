@@ -275,10 +275,10 @@ def build_draft(
     names: list[str | None] = []
     rationales: list[str] = []
     for p in pending.values():
-        if p.entry.billed_hourly and p.quantity > MAX_LABOR_HOURS:
-            notes.append(
-                f"{p.quantity} h of '{p.entry.name}' is over the {MAX_LABOR_HOURS} h a line may hold."
-            )
+        limit = _limit(p.entry)
+        if p.quantity > limit:
+            # Checked again after merging: two requests may each fit and together not.
+            notes.append(f"{p.quantity} of '{p.entry.name}' is over the {limit} a line may hold; not added.")
             continue
         inputs.append(
             LineInput(
@@ -313,6 +313,12 @@ def build_draft(
     return EstimateDraft(lines=lines, totals=totals, warnings=_dedupe(notes))
 
 
+def _limit(entry: CatalogEntry) -> Decimal:
+    if entry.billed_hourly:
+        return MAX_LABOR_HOURS
+    return MAX_EACH_QUANTITY if entry.counted else MAX_QUANTITY
+
+
 def _quantity(entry: CatalogEntry, req: DraftLineRequest, notes: list[str]) -> Decimal | None:
     if entry.billed_hourly:
         hours = req.hours if req.hours is not None else req.quantity
@@ -331,7 +337,7 @@ def _quantity(entry: CatalogEntry, req: DraftLineRequest, notes: list[str]) -> D
     if quantity <= 0:
         notes.append(f"Quantity {quantity} for '{entry.name}' is not positive, so it was not added.")
         return None
-    limit = MAX_EACH_QUANTITY if entry.counted else MAX_QUANTITY
+    limit = _limit(entry)
     if quantity > limit:
         notes.append(
             f"Quantity {quantity} for '{entry.name}' is over the {limit} a line may hold; not added."
@@ -347,6 +353,8 @@ def _quantity(entry: CatalogEntry, req: DraftLineRequest, notes: list[str]) -> D
 
 def _unit_price(entry: CatalogEntry, req: DraftLineRequest, allowed: bool, notes: list[str]) -> Decimal:
     if req.unit_price is None or req.unit_price == entry.rate:
+        if entry.rate == 0:
+            notes.append(f"'{entry.name}' has no price in the catalog; set its amount before sending.")
         return entry.rate
     if allowed and req.unit_price >= 0:
         return req.unit_price

@@ -135,6 +135,7 @@ def test_inactive_items_are_not_drafted() -> None:
     ("request_", "message"),
     [
         (ask("Labor - Standard", hours=MAX_LABOR_HOURS + 1), "over the"),
+        (ask("Labor - Standard", hours=MAX_LABOR_HOURS + D("0.2")), "over the"),
         (ask("Labor - Standard"), "No hours"),
         (ask("Toilet - Standard", quantity=D(0)), "not positive"),
         (ask("Toilet - Standard", quantity=D(-2)), "not positive"),
@@ -261,3 +262,17 @@ def test_lengths_keep_at_most_two_decimals() -> None:
     result = draft(ask("PEX Pipe 1/2 in", quantity=D("10.3333333")))
     assert result.lines[0].priced.quantity == D("10.34")
     assert draft_to_estimate_lines(result)[0].quantity == D("10.34")  # storable on an estimate line
+
+
+def test_merged_requests_are_bounded_too() -> None:
+    result = draft(
+        ask("Toilet - Standard", quantity=MAX_EACH_QUANTITY), ask("Toilet - Standard", quantity=D(1))
+    )
+    assert result.lines == [] and "over the" in result.warnings[0]
+
+
+def test_an_item_without_a_price_is_drafted_with_a_warning() -> None:
+    catalog = [*CATALOG, CatalogEntry("26", "Discount", ItemType.DISCOUNT, D("0"))]
+    result = build_draft([ask("Discount")], catalog)
+    assert result.totals.total == D("0.00")
+    assert "no price" in result.warnings[0]
