@@ -86,7 +86,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, body, request, headers=getattr(exc, "headers", None))
 
 
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette still re-raises after this answer, so the traceback reaches the server log.
+    body = problem(500, "internal_error", "Something went wrong on our side; it has been logged.")
+    # This handler runs outside the request-id middleware, so it names the request itself.
+    request_id = getattr(request.state, "request_id", None)
+    return problem_response(500, body, request, headers={"X-Request-Id": request_id} if request_id else None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _server_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

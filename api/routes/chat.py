@@ -81,9 +81,21 @@ async def locked_events(
 
 async def sse_body(events: AsyncIterator[ChatEvent]) -> AsyncIterator[bytes]:
     n = 0
-    async for event in events:
-        n += 1
-        yield event.sse(n)
+    try:
+        async for event in events:
+            n += 1
+            yield event.sse(n)
+    except Exception:
+        # A bug mid-stream: the status line is already sent, so tell the client in-band, then let it raise
+        # (the server logs the traceback; nothing is swallowed).
+        problem = {
+            "status": 500,
+            "code": "internal_error",
+            "detail": "The assistant failed; the error was logged.",
+        }
+        yield ChatEvent("error", problem).sse(n + 1)
+        yield ChatEvent("done", {"status": "error"}).sse(n + 2)
+        raise
 
 
 def sse_response(events: AsyncIterator[ChatEvent]) -> StreamingResponse:

@@ -292,3 +292,25 @@ def test_words_cannot_approve_beyond_the_role(
     ).json()
     assert no["tools"][0]["result"]["status"] == "rejected"
     assert "Sneaky Co" not in _names(api_engine, tenant)
+
+
+def test_a_bug_mid_stream_is_reported_in_band(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel
+) -> None:
+    # FindCustomers raises RuntimeError for "crash": a bug, not an expected failure.
+    script.script += [says("", call("find_customers", name_contains="crash"))]
+    with chat.stream("POST", "/api/chat/stream", json={"message": "crash it"}, headers=tenant.headers()) as r:
+        text = r.read().decode()
+    events = parse_sse(text)
+    assert events[-2][0] == "error" and events[-2][1]["code"] == "internal_error"
+    assert events[-1] == ("done", {"status": "error"})
+
+
+def test_a_bug_in_a_json_turn_is_a_problem_500(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel
+) -> None:
+    script.script += [says("", call("find_customers", name_contains="crash"))]
+    response = chat.post("/api/chat", json={"message": "crash it"}, headers=tenant.headers())
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "internal_error" and response.headers["x-request-id"]
