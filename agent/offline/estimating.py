@@ -129,7 +129,8 @@ def _item_lines(mentions: list[Mention]) -> tuple[list[DraftLineRequest], list[s
             quantity = counts[key]
             why = f"{_fmt(quantity)} {entry.sold_by} from the job ({phrases})."
         elif entry.counted:
-            plural = any(m.plural for m in group)
+            # Only goods are counted: "clean the ducts" is one duct cleaning.
+            plural = entry.type is ItemType.MATERIAL and any(m.plural for m in group)
             quantity = most if plural else Decimal(1)
             why = f"Named in the job ({phrases})."
             if plural and most == 1:
@@ -165,11 +166,11 @@ def plan_estimate(job_description: str, catalog: list[CatalogEntry]) -> Estimate
     labor_lines, labor_warnings = _labor_lines(asks, emergency, catalog, most)
     warnings = [*reading.warnings, *item_warnings, *labor_warnings]
     warnings += [f"Not in the catalog, so not priced: '{clause}'." for clause in reading.unmatched_clauses]
-    by_name = {e.name: e for e in catalog}
+    by_name = {e.name.strip(): e for e in catalog}  # requests carry names stripped
     has_material = any(by_name[ln.item_name].type is ItemType.MATERIAL for ln in item_lines if ln.item_name)
-    if has_material and not labor_lines:
+    if has_material and not asks:
         warnings.append("The job does not say how many hours it takes; add labor before sending.")
-    elif emergency and not labor_lines:
+    elif emergency and not asks:
         warnings.append("Out-of-hours work, but no hours were given; add emergency labor before sending.")
     lines = [*item_lines, *labor_lines]
     if not lines:

@@ -337,6 +337,9 @@ def _quantity(
     while i >= lo and seen_words < 5:
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if NUMBER.match(tok) and i - 2 >= lo and tokens[i - 1] == "x" and NUMBER.match(tokens[i - 2]):
+            i -= 3  # "16 x 25 filters": a dimension, not a count
+            continue
         if NUMBER.match(tok):
             if nxt == "ft":
                 if by_length:
@@ -344,9 +347,7 @@ def _quantity(
             elif nxt not in SIZE_UNITS:
                 return Decimal(tok), True
         elif tok in ARTICLES:
-            if not by_length:
-                return Decimal(1), False
-            break  # "the copper pipe, 20 ft": a length may still follow
+            break  # "the air filters (2)", "the copper pipe, 20 ft": a number may still follow
         elif not (FRACTION.match(tok) or tok in SIZE_UNITS or tok in {"ft", "of", "x"} or tok.endswith("k")):
             seen_words += 1
         i -= 1
@@ -364,4 +365,5 @@ def _quantity(
         ]
         if len(rest) >= 2 and NUMBER.match(rest[0]) and rest[1] == "ft":
             return Decimal(rest[0]), True
-    return None, False
+        return None, False
+    return Decimal(1), False

@@ -39,7 +39,10 @@ def sizes_in(tokens: Sequence[str]) -> tuple[set[tuple[str, str]], set[int]]:
     used: set[int] = set()
     for i, tok in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if tok.endswith("k") and NUMBER.match(tok[:-1]):
+        if NUMBER.match(tok) and nxt == "x" and i + 2 < len(tokens) and NUMBER.match(tokens[i + 2]):
+            found.add((f"{tok}x{tokens[i + 2]}", "dim"))  # "16x25" filters, "4x8" sheets
+            used.update({i, i + 1, i + 2})
+        elif tok.endswith("k") and NUMBER.match(tok[:-1]):
             found.add((tok, "btu"))
             used.update({i, i + 1} if nxt == "btu" else {i})
         elif (NUMBER.match(tok) or FRACTION.match(tok)) and nxt in SIZE_UNITS:
@@ -73,7 +76,7 @@ def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
             tuple(
                 t
                 for i, t in enumerate(left_toks)
-                if i not in used and t not in VARIANT_WORDS and t not in STOP_DESC
+                if i not in used and t not in VARIANT_WORDS and t not in STOP_DESC and not NUMBER.match(t)
             )
             or tuple(left_toks or variant_toks)
             or ("",)
@@ -86,7 +89,10 @@ def build_profiles(catalog: Sequence[CatalogEntry]) -> list[Profile]:
             parts = " ".join(left_toks).split(" and ")
             for part in parts:
                 add(part.split(), 3)
-        add(core, 4 if len(core) > 1 or core[0] not in GENERIC else 0)
+        if len(core) == 1 and core[0] in GENERIC and core[0] not in STOP_DESC and len(core[0]) > 2:
+            phrases[core] = 3  # an item called just "Furnace" is named by the word, generic or not
+        else:
+            add(core, 4)
         for i in range(1, len(core)):
             add(core[i:], 2)
         if len(core) > 1 and core[-1] in GENERIC:

@@ -374,3 +374,42 @@ def test_customer_supplied_material_is_labor_only(job: str, catalog: list[Catalo
     plan = plan_estimate(job, catalog)
     assert lines_of(plan) == {"Labor - Standard": D(1)}
     assert plan.warnings == []
+
+
+HVAC = [
+    CatalogEntry("1", "HVAC Technician Labor", ItemType.LABOR, D("125"), False, None, (), "Certified tech, per hour"),
+    CatalogEntry("2", "Helper Labor", ItemType.LABOR, D("60"), False, None, (), "Helper, per hour"),
+    CatalogEntry("3", "After-Hours Labor", ItemType.LABOR, D("190"), False, None, (), "Nights and weekends, per hour"),
+    CatalogEntry("5", "Condenser 3 Ton", ItemType.MATERIAL, D("2800"), True, None, (), "3 ton AC condenser"),
+    CatalogEntry("6", "Condenser 4 Ton", ItemType.MATERIAL, D("3300"), True, None, (), "4 ton AC condenser"),
+    CatalogEntry("7", "Gas Furnace 80k BTU", ItemType.MATERIAL, D("2200"), True, None, (), "80,000 BTU gas furnace"),
+    CatalogEntry("8", "Air Filter 16x25", ItemType.MATERIAL, D("18"), True, None, (), "MERV 11 pleated filter"),
+    CatalogEntry("9", "Refrigerant R-410A", ItemType.MATERIAL, D("85"), True, None, (), "Refrigerant, per pound"),
+    CatalogEntry("10", "Duct Cleaning", ItemType.OTHER, D("450"), False, None, (), "Whole-house duct cleaning"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("job", "expected"),
+    [
+        ("Replace the 3 ton condenser, 6 hours, 2 lb of refrigerant",
+         {"Condenser 3 Ton": D(1), "Refrigerant R-410A": D(2), "HVAC Technician Labor": D(6)}),
+        ("Install a 4 ton condenser, 8 hours tech and 8 hours helper",
+         {"Condenser 4 Ton": D(1), "HVAC Technician Labor": D(8), "Helper Labor": D(8)}),
+        ("New 80k BTU gas furnace, 10 hours, weekend",
+         {"Gas Furnace 80k BTU": D(1), "After-Hours Labor": D(10)}),
+        ("Replace the 16x25 air filters (2), half an hour",
+         {"Air Filter 16x25": D(2), "HVAC Technician Labor": D("0.5")}),
+        ("Clean the ducts", {"Duct Cleaning": D(1)}),
+    ],
+)  # fmt: skip
+def test_an_hvac_catalog_without_keywords_or_units(job: str, expected: dict[str, Decimal]) -> None:
+    plan = plan_estimate(job, HVAC)
+    assert lines_of(plan) == expected
+    assert plan.warnings == []
+
+
+def test_a_size_the_hvac_catalog_lacks_is_a_warning() -> None:
+    plan = plan_estimate("Install a 5 ton condenser, 6 hours", HVAC)
+    assert lines_of(plan) == {"HVAC Technician Labor": D(6)}
+    assert any("5 ton" in w for w in plan.warnings)
