@@ -155,13 +155,22 @@ def _profiles(catalog: tuple[CatalogEntry, ...]) -> list[Profile]:
     )
 
 
+def _profiles_for(catalog: Sequence[CatalogEntry]) -> list[Profile]:
+    key = tuple(catalog)
+    try:
+        hash(key)
+    except TypeError:  # an entry built with a list of keywords: fine, just not cacheable
+        return _profiles.__wrapped__(key)
+    return _profiles(key)
+
+
 def plan_estimate(job_description: str, catalog: list[CatalogEntry]) -> EstimatePlan:
     """Catalog lines for a job description, the warnings a reviewer must see, and a confidence in [0, 1]."""
     text = normalize(job_description)
     emergency = EMERGENCY.search(text) is not None
     asks, rest = extract_labor(text)
     _, rest = strip_emergency(rest)
-    reading = read_items(rest, _profiles(tuple(catalog)))
+    reading = read_items(rest, _profiles_for(catalog))
     item_lines, item_warnings, most = _item_lines(reading.mentions)
     labor_lines, labor_warnings = _labor_lines(asks, emergency, catalog, most)
     warnings = [*reading.warnings, *item_warnings, *labor_warnings]

@@ -413,3 +413,8 @@ def test_a_size_the_hvac_catalog_lacks_is_a_warning() -> None:
     plan = plan_estimate("Install a 5 ton condenser, 6 hours", HVAC)
     assert lines_of(plan) == {"HVAC Technician Labor": D(6)}
     assert any("5 ton" in w for w in plan.warnings)
+
+
+def test_entries_with_list_keywords_still_plan() -> None:
+    entry = CatalogEntry("t", "Commode Deluxe", ItemType.MATERIAL, D("300"), keywords=["toilet"])  # type: ignore[arg-type]
+    assert lines_of(plan_estimate("Install a toilet, 2 hours", [entry])) == {"Commode Deluxe": D(1)}
