@@ -23,7 +23,6 @@ from domain.errors import AppError
 from domain.models import Role, Tenant, User
 from domain.services.tenants import add_user, create_tenant
 from integrations.quickbooks.importer import import_company_snapshot
-from integrations.quickbooks.tokens import QboNotConnected
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +79,7 @@ def ensure_demo_tenant(
 
 async def connect_through_oauth(state: AppState, qbo: QboServices, info: DemoInfo) -> str:
     """Walk the consent like a browser would: authorize URL → the sandbox's redirect → our callback logic."""
-    try:
-        existing = await qbo.tokens.info(info.tenant_id)
-        if str(existing.status) == "connected":
-            return existing.realm_id
-    except QboNotConnected:
-        pass
+    # Always a fresh consent: the sandbox keeps its tokens in memory, so a restarted demo must reconnect.
     url = await qbo.oauth.authorization_url(info.tenant_id, info.user_ids[Role.OWNER])
     response = await state.http.get(url, follow_redirects=False)
     location = response.headers.get("location")
