@@ -51,7 +51,9 @@ def _chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running while it is open, which would
+# break every asyncio test that the same worker runs afterwards.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = _chromium()
     try:
