@@ -73,7 +73,7 @@ front back side area there here again too very more extra additional replacement
 morning afternoon evening night week monday tuesday wednesday thursday friday installation service services
 required needed necessary included whole entire complete full am pm clean cleanup diagnose diagnosis troubleshoot
 inspect look repipe callout customersupplied code figure plan expect allow budget remodel renovation
-addition project tenant report rate size me st street ave avenue rd road blvd dr drive lane ln way apt hot cold tonight now first thing total overall including incl through across along
+addition project tenant report rate size me fee charge cost price st street ave avenue rd road blvd dr drive lane ln way apt hot cold tonight now first thing total overall including incl through across along
 between via throughout
 """
 # Vague objects and symptoms describe the job without naming something to price ("burst pipe", "backed up").
