@@ -1,8 +1,9 @@
 """Taking due jobs off the queue so that no job is ever worked by two workers at once.
 
 PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` picks rows no other worker is claiming, and the same
-transaction marks them running. SQLite has no row locks: each candidate is claimed by an UPDATE whose WHERE
-re-checks that it is still claimable, so of two racing workers exactly one sees a row count of 1.
+transaction marks them running. SQLite has no row locks: the candidates are claimed by one UPDATE whose WHERE
+re-checks that each is still claimable (SQLite runs one writer at a time), and the claim is read back by the
+worker's mark, so of two racing workers exactly one holds each job.
 
 At most one job per record is claimed at a time, and a record that already has a running job is skipped:
 the pushes of one record stay in order and never race each other.
@@ -74,9 +75,13 @@ def claim_jobs(
             job.attempts += 1
             claimed.append(job)
             continue
-        result = session.execute(
+        claimed.append(job)
+    if not postgres and claimed:
+        # One conditional UPDATE claims every candidate still claimable; the rows it changed carry our mark.
+        ids = [job.id for job in claimed]
+        session.execute(
             update(SyncJob)
-            .where(SyncJob.id == job.id, _claimable(now, lease))  # type: ignore[arg-type]
+            .where(SyncJob.id.in_(ids), _claimable(now, lease))  # type: ignore[arg-type]
             .values(
                 status=SyncJobStatus.RUNNING,
                 locked_by=worker_id,
@@ -85,9 +90,13 @@ def claim_jobs(
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            session.refresh(job)
-            claimed.append(job)
+        claimed = list(
+            session.scalars(
+                select(SyncJob)
+                .where(SyncJob.id.in_(ids), SyncJob.locked_by == worker_id, SyncJob.locked_at == now)
+                .execution_options(populate_existing=True)
+            )
+        )
     session.commit()
     return claimed
 

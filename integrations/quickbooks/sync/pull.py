@@ -116,6 +116,9 @@ def _upsert(
     state = get_state(session, tid, entity, row.id) if row is not None else None
     if row is not None and state is not None and state.remote_sync_token == token and not got.force:
         return "noop", "already up to date", row.id  # our own write echoing back, or a duplicate event
+    if row is not None and _older(token, state.remote_sync_token if state else None, row.sync_token):
+        # Fetched before a newer version reached us (events and fetches overlap): never step back in time.
+        return "noop", f"stale fetch (SyncToken {token})", row.id
     if row is None:
         row = apply_remote(session, tid, entity, remote)
         _remember(session, tid, entity, row, remote, remote_fields)
@@ -196,6 +199,13 @@ def _upsert(
         enqueue_sync(session, tid, entity, row.id)
         return "kept_local", "our newer version will be pushed", row.id
     return "noop", None, row.id
+
+
+def _older(token: str, *known: str | None) -> bool:
+    """SyncTokens count up per entity; a fetched one below what we already hold is an old version."""
+    if not token.isdigit():
+        return False
+    return any(k is not None and k.isdigit() and int(token) < int(k) for k in known)
 
 
 def _remember(

@@ -37,11 +37,17 @@ def finish(job: SyncJob, status: SyncJobStatus = SyncJobStatus.DONE) -> None:
     job.locked_by = None
 
 
-def settle_push(session: Session, worker_id: str, prep: Prepared, outcome: Outcome) -> bool:
-    """Commit the result of one push; False when the job was taken over by another worker meanwhile."""
+def settle_push(
+    session: Session, worker_id: str, prep: Prepared, outcome: Outcome, *, commit: bool = True
+) -> bool:
+    """Commit the result of one push; False when the job was taken over by another worker meanwhile.
+
+    ``commit=False`` leaves the commit to the caller (a batch settles its items inside one transaction).
+    """
     job = still_ours(session, prep.job_id, worker_id)
     if job is None:
-        session.rollback()
+        if commit:
+            session.rollback()
         return False
     tid = prep.tenant_id
     if outcome.action == "skip":
@@ -58,7 +64,7 @@ def settle_push(session: Session, worker_id: str, prep: Prepared, outcome: Outco
             job_id=job.id,
         )
         finish(job)
-        session.commit()
+        _end(session, commit)
         return True
     spec = SPECS[prep.entity]
     row: Any = session.get(spec.model, prep.local_id, with_for_update=_pg(session))
@@ -94,7 +100,7 @@ def settle_push(session: Session, worker_id: str, prep: Prepared, outcome: Outco
             job_id=job.id,
         )
         finish(job, SyncJobStatus.CONFLICT)
-        session.commit()
+        _end(session, commit)
         return True
     if outcome.action == "pull":
         before = local_key_fields(row)
@@ -156,7 +162,7 @@ def settle_push(session: Session, worker_id: str, prep: Prepared, outcome: Outco
         job_id=job.id,
     )
     finish(job)
-    session.commit()
+    _end(session, commit)
     return True
 
 
@@ -235,6 +241,13 @@ def _mark_record_error(session: Session, job: SyncJob) -> None:
     row: Any = session.get(spec.model, job.entity_id)
     if row is not None and hasattr(row, "sync_status"):
         row.sync_status = SyncStatus.ERROR
+
+
+def _end(session: Session, commit: bool) -> None:
+    if commit:
+        session.commit()
+    else:
+        session.flush()
 
 
 def _token(remote: dict[str, Any]) -> str | None:

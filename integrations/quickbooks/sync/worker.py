@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from domain.errors import AppError
@@ -104,9 +104,16 @@ class SyncWorker:
     async def run_once(self) -> int:
         """Claim one round of due jobs and work them; returns how many were claimed."""
         now = self.ctx.clock()
-        jobs = await self._db(
-            lambda s: claim_jobs(s, self.ctx.worker_id, now=now, lease=self.ctx.lease, limit=self.claim_size)
-        )
+        try:
+            jobs = await self._db(
+                lambda s: claim_jobs(
+                    s, self.ctx.worker_id, now=now, lease=self.ctx.lease, limit=self.claim_size
+                )
+            )
+        except OperationalError as exc:
+            # Another writer got there first (SQLite's single writer, a lock timeout): claim next round.
+            log.info("claim skipped this round: %s", exc)
+            return 0
         self.stats.claimed += len(jobs)
         self.stats.claims.extend((j.id, str(j.locked_at)) for j in jobs)
         if not jobs:
@@ -206,27 +213,31 @@ class SyncWorker:
         await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
 
     async def _push_batch(self, client: QboClient, jobs: list[SyncJob]) -> None:
-        """Upserts of one tenant in one QBO batch; an item that needs more care goes the single way."""
-        preps: list[tuple[SyncJob, pushing.Prepared]] = []
-        for job in jobs:
-            try:
-                prep = await self._db(lambda s, j=job: pushing.prepare(s, j, self._strategy(s, j)))  # type: ignore[misc]
-            except AppError as exc:
-                await self._fail(job, classify(exc, job.entity))
-                continue
-            preps.append((job, prep))
+        """Upserts of one tenant in one QBO batch; an item that needs more care goes the single way.
+
+        Preparing and settling each run as one pass over the jobs in one thread: the database round trips,
+        not QBO, would otherwise bound a large push.
+        """
+
+        def prepare_all(session: Session) -> list[tuple[SyncJob, pushing.Prepared | AppError]]:
+            out: list[tuple[SyncJob, pushing.Prepared | AppError]] = []
+            for job in jobs:
+                try:
+                    out.append((job, pushing.prepare(session, job, self._strategy(session, job))))
+                except AppError as exc:
+                    session.rollback()
+                    out.append((job, exc))
+            return out
+
         ops: list[BatchOp] = []
         sending: list[tuple[SyncJob, pushing.Prepared]] = []
-        for job, prep in preps:
+        settled: list[tuple[SyncJob, pushing.Prepared, pushing.Outcome]] = []
+        for job, prep in await self._db(prepare_all):
+            if isinstance(prep, AppError):
+                await self._fail(job, classify(prep, job.entity))
+                continue
             if prep.skip or prep.payload is None:
-                await self._guarded(
-                    job,
-                    self._db(
-                        lambda s, p=prep: settle_push(
-                            s, self.ctx.worker_id, p, pushing.Outcome("skip", message=p.skip)
-                        )
-                    ),
-                )  # type: ignore[misc]
+                settled.append((job, prep, pushing.Outcome("skip", message=prep.skip)))
                 continue
             spec = SPECS[prep.entity]
             if prep.qbo_id is None:
@@ -241,32 +252,62 @@ class SyncWorker:
                 }
                 ops.append(BatchOp.update(spec.qbo, body, bid=job.id))
             sending.append((job, prep))
-        if not ops:
-            return
-        self.stats.batches += 1
-        request_id = str(
-            uuid.uuid5(
-                uuid.NAMESPACE_URL, "qbo-sync-batch:" + ",".join(f"{j.id}:{j.attempts}" for j, _ in sending)
+        retry_single: list[tuple[SyncJob, pushing.Prepared]] = []
+        if ops:
+            self.stats.batches += 1
+            request_id = str(
+                uuid.uuid5(
+                    uuid.NAMESPACE_URL,
+                    "qbo-sync-batch:" + ",".join(f"{j.id}:{j.attempts}" for j, _ in sending),
+                )
             )
+            try:
+                results = await client.batch(ops, request_id=request_id)
+            except AppError as exc:
+                for job, _prep in sending:
+                    await self._fail(job, classify(exc, job.entity))
+                results = []
+                sending = []
+            for (job, prep), result in zip(sending, results, strict=True):
+                if result.ok and result.data is not None:
+                    settled.append(
+                        (
+                            job,
+                            prep,
+                            pushing.Outcome("create" if prep.qbo_id is None else "update", result.data),
+                        )
+                    )
+                elif isinstance(result.error, QboStaleObject | QboDuplicate):
+                    # Stale tokens and names QBO already holds need the read-decide-retry path of a single push.
+                    retry_single.append((job, prep))
+                else:
+                    assert result.error is not None
+                    await self._fail(job, classify(result.error, job.entity))
+        await self._settle_all(settled)
+        await asyncio.gather(
+            *(self._guarded(job, self._retry_single(client, prep)) for job, prep in retry_single)
         )
-        try:
-            results = await client.batch(ops, request_id=request_id)
-        except AppError as exc:
-            for job, _prep in sending:
+
+    async def _settle_all(self, settled: list[tuple[SyncJob, pushing.Prepared, pushing.Outcome]]) -> None:
+        def run(session: Session) -> list[tuple[SyncJob, AppError | SQLAlchemyError]]:
+            failed: list[tuple[SyncJob, AppError | SQLAlchemyError]] = []
+            for job, prep, outcome in settled:
+                try:
+                    # One short transaction per item keeps the write lock brief (SQLite has one writer).
+                    settle_push(session, self.ctx.worker_id, prep, outcome)
+                    self.stats.done += 1
+                except (AppError, SQLAlchemyError) as exc:
+                    session.rollback()
+                    failed.append((job, exc))
+            return failed
+
+        for job, exc in await self._db(run):
+            if isinstance(exc, AppError):
                 await self._fail(job, classify(exc, job.entity))
-            return
-        for (job, prep), result in zip(sending, results, strict=True):
-            if result.ok and result.data is not None:
-                outcome = pushing.Outcome("create" if prep.qbo_id is None else "update", result.data)
-                await self._guarded(
-                    job, self._db(lambda s, p=prep, o=outcome: settle_push(s, self.ctx.worker_id, p, o))
-                )  # type: ignore[misc]
-            elif isinstance(result.error, QboStaleObject | QboDuplicate):
-                # Stale tokens and names QBO already holds need the read-decide-retry path of a single push.
-                await self._guarded(job, self._retry_single(client, prep))
             else:
-                assert result.error is not None
-                await self._fail(job, classify(result.error, job.entity))
+                await self._fail(
+                    job, Failure("database", True, f"database error while syncing: {exc.__class__.__name__}")
+                )
 
     async def _retry_single(self, client: QboClient, prep: pushing.Prepared) -> None:
         outcome = await pushing.send(client, prep)

@@ -1,0 +1,202 @@
+"""Sync throughput under QBO's limits: the initial import of a generated 50 000-record company, and a push of
+5 000 local changes through the sync worker.
+
+The emulator enforces QBO's throttles (500 requests/min, 10 in flight, 40 batches/min of up to 30 items) with
+time compressed: a QBO "minute" lasts 60/compression seconds. Each phase prints its records per QBO minute and
+that rate as a fraction of the bound the limits allow (import: 1000 rows per page × 500 pages/min; push: 30 per
+batch × 40 batches/min). It measures and prints; it asserts nothing.
+
+    python bench/sync_throughput.py [--records 50000] [--push 5000] [--compression 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import domain.models  # noqa: E402,F401 - registers every table
+from domain.context import Actor  # noqa: E402
+from domain.db import Base, make_engine, make_sessionmaker  # noqa: E402
+from domain.models import Customer, Role, SyncJob, SyncJobStatus  # noqa: E402
+from domain.services.outbox import enqueue_sync  # noqa: E402
+from domain.services.sync_mappings import MappingIn, save_mappings  # noqa: E402
+from domain.services.tenants import create_tenant  # noqa: E402
+from integrations.quickbooks.client import QboClient  # noqa: E402
+from integrations.quickbooks.ratelimit import RateLimits, RealmLimiter  # noqa: E402
+from integrations.quickbooks.retry import RetryPolicy  # noqa: E402
+from integrations.quickbooks.sandbox.app import create_sandbox_app  # noqa: E402
+from integrations.quickbooks.sandbox.config import RateLimits as SandboxLimits  # noqa: E402
+from integrations.quickbooks.sandbox.config import RealmSeed, SandboxConfig  # noqa: E402
+from integrations.quickbooks.sandbox.server import run_sandbox_server  # noqa: E402
+from integrations.quickbooks.sync.context import SyncContext  # noqa: E402
+from integrations.quickbooks.sync.initial_import import initial_import  # noqa: E402
+from integrations.quickbooks.sync.worker import SyncWorker  # noqa: E402
+
+PER_MINUTE = 500
+BATCH_PER_MINUTE = 40
+BATCH_ITEMS = 30
+PAGE = 1000
+# The generated company: lists first, then documents that refer to them (sums to --records).
+SHARES = {
+    "Customer": 0.16,
+    "Vendor": 0.02,
+    "Item": 0.02,
+    "Estimate": 0.10,
+    "Invoice": 0.44,
+    "Payment": 0.16,
+    "Bill": 0.10,
+}
+
+
+def generate(sandbox: object, realm: str, records: int) -> dict[str, int]:
+    counts = {entity: max(1, int(records * share)) for entity, share in SHARES.items()}
+    counts["Invoice"] += records - sum(counts.values())
+    for i, (entity, n) in enumerate(counts.items()):
+        sandbox.generate(realm, entity, n, seed=100 + i)  # type: ignore[attr-defined]
+    return counts
+
+
+async def run(records: int, push: int, compression: float) -> None:
+    minute = 60.0 / compression
+    config = SandboxConfig(
+        realms=[RealmSeed(source="empty")],
+        limits=SandboxLimits(
+            per_minute=PER_MINUTE,
+            concurrent=10,
+            batch_per_minute=BATCH_PER_MINUTE,
+            time_compression=compression,
+        ),
+    )
+    app = create_sandbox_app(config)
+    sandbox = app.state.sandbox
+    realm = sandbox.default_realm_id
+    started = time.perf_counter()
+    generated = generate(sandbox, realm, records)
+    print(
+        f"generated {sum(generated.values())} records in QBO in {time.perf_counter() - started:.1f}s: {generated}"
+    )
+    with tempfile.TemporaryDirectory() as tmp, run_sandbox_server(app) as base:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+        Base.metadata.create_all(engine)
+        sessions = make_sessionmaker(engine)
+        with sessions() as s:
+            tenant = create_tenant(s, "Bench Plumbing")
+            actor = Actor(tenant_id=tenant.id, user_id=None, role=Role.OWNER, name="bench")
+            save_mappings(s, actor, [MappingIn("revenue", "default", "*", "5", "Services")])
+            s.commit()
+            tenant_id = tenant.id
+        token = sandbox.issue_tokens(realm, None, "com.intuit.quickbooks.accounting")["access_token"]
+        limiter = RealmLimiter(
+            RateLimits(
+                per_minute=PER_MINUTE,
+                per_second=10_000,
+                concurrent=10,
+                batch_per_minute=BATCH_PER_MINUTE,
+                time_scale=compression,
+            )
+        )
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0)) as http:
+
+            async def provider(*, force_refresh: bool = False) -> str:
+                return str(token)
+
+            async def clients(_tenant: str) -> QboClient:
+                return QboClient(
+                    http,
+                    provider,
+                    realm,
+                    base,
+                    limiter=limiter,
+                    retry=RetryPolicy(max_attempts=6, base_delay=0.05, max_delay=minute),
+                )
+
+            # ---- initial import ------------------------------------------------------------------------
+            requests_before = sandbox.stats.requests
+            t0 = time.perf_counter()
+            fetched_at = {"t": t0}
+
+            def progress(entity: str, done: int, total: int | None) -> None:
+                if entity != "saving":
+                    fetched_at["t"] = time.perf_counter()
+
+            result = await initial_import(await clients(tenant_id), sessions, tenant_id, on_progress=progress)
+            t_fetch = fetched_at["t"] - t0
+            t_total = time.perf_counter() - t0
+            requests = sandbox.stats.requests - requests_before
+            qbo_minutes = t_fetch / minute
+            rate = result.total_fetched / qbo_minutes
+            bound = PAGE * PER_MINUTE
+            print(
+                f"\ninitial import: {result.total_fetched} records, {requests} requests, "
+                f"{t_fetch:.1f}s fetching (= {qbo_minutes:.2f} QBO minutes), {t_total:.1f}s with saving"
+            )
+            print(
+                f"  {rate:,.0f} records/QBO-minute; {requests / qbo_minutes:,.0f} requests/QBO-minute = "
+                f"{requests / qbo_minutes / PER_MINUTE:.0%} of the 500 requests/min limit"
+            )
+            print(
+                f"  bound at full pages: {bound:,} records/min -> {rate / bound:.1%} of it "
+                f"(the rest: COUNT queries and short last pages, and time spent parsing)"
+            )
+
+            # ---- push ------------------------------------------------------------------------------------
+            with sessions() as s:
+                for i in range(push):
+                    c = Customer(
+                        tenant_id=tenant_id,
+                        display_name=f"Bench New Customer {i:05d}",
+                        email=f"n{i}@example.com",
+                    )
+                    s.add(c)
+                    s.flush()
+                    enqueue_sync(s, tenant_id, "customer", c.id)
+                s.commit()
+            requests_before, batches_before = sandbox.stats.requests, limiter.stats.batches
+            ctx = SyncContext(sessions, clients, cdc_interval=None, lease=timedelta(minutes=10))
+            worker = SyncWorker(ctx, claim_size=300, concurrency=10)
+            t0 = time.perf_counter()
+            while await worker.run_once():
+                pass
+            elapsed = time.perf_counter() - t0
+            with sessions() as s:
+                done = (
+                    s.query(SyncJob)
+                    .filter(SyncJob.tenant_id == tenant_id, SyncJob.status == SyncJobStatus.DONE)
+                    .count()
+                )
+            qbo_minutes = elapsed / minute
+            rate = done / qbo_minutes
+            bound = BATCH_ITEMS * BATCH_PER_MINUTE
+            print(
+                f"\npush: {done}/{push} records pushed in {elapsed:.1f}s (= {qbo_minutes:.2f} QBO minutes), "
+                f"{sandbox.stats.requests - requests_before} requests, {limiter.stats.batches - batches_before} batches, "
+                f"{sandbox.stats.throttled} throttled answers"
+            )
+            print(
+                f"  {rate:,.0f} records/QBO-minute; bound {bound:,}/min (30 per batch × 40 batches/min) "
+                f"-> {rate / bound:.0%} of it"
+            )
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--push", type=int, default=5_000)
+    parser.add_argument("--compression", type=float, default=20.0)
+    args = parser.parse_args()
+    asyncio.run(run(args.records, args.push, args.compression))
+
+
+if __name__ == "__main__":
+    main()
