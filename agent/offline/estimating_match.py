@@ -238,7 +238,13 @@ def read_items(text: str, profiles: Sequence[Profile]) -> Reading:
         own = {tokens[i] for i in members}
         if own & PROBLEMS and not own & (PURCHASE | REPAIRS):
             continue  # a symptom ("furnace not heating"); the stated hours cover finding and fixing it
-        if clause not in handled and any(
+        if clause in handled:
+            continue
+        # "10 ft of pipe": a length is always material, even when the words for it are too vague to match.
+        length = any(
+            NUMBER.match(tokens[i]) and i + 1 < len(tokens) and tokens[i + 1] == "ft" for i in members
+        )
+        if length or any(
             is_content(tokens[i]) and is_content(raw[i]) and tokens[i] not in named for i in members
         ):
             reading.unmatched_clauses.append(" ".join(raw[i] for i in members))

@@ -247,6 +247,7 @@ def test_false_friends_are_not_drafted(job: str, absent: str, catalog: list[Cata
         "Install a water softener",
         "Install a new furnace",
         "Landscaping and tree removal",
+        "Replace 10 feet of pipe",
     ],
 )
 def test_work_the_catalog_cannot_price_is_a_warning(job: str, catalog: list[CatalogEntry]) -> None:
