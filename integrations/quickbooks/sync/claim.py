@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, Exists, and_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from domain.models.sync import SyncJob, SyncJobStatus
@@ -21,7 +21,7 @@ from domain.models.sync import SyncJob, SyncJobStatus
 _WAITING = (SyncJobStatus.PENDING, SyncJobStatus.FAILED)
 
 
-def _claimable(now: datetime, lease: timedelta) -> object:
+def _claimable(now: datetime, lease: timedelta) -> ColumnElement[bool]:
     stale = now - lease
     return or_(
         and_(SyncJob.status.in_(_WAITING), SyncJob.next_attempt_at <= now),
@@ -30,7 +30,7 @@ def _claimable(now: datetime, lease: timedelta) -> object:
     )
 
 
-def _busy_record(now: datetime, lease: timedelta) -> object:
+def _busy_record(now: datetime, lease: timedelta) -> Exists:
     other = aliased(SyncJob)
     return (
         select(other.id)
@@ -54,7 +54,7 @@ def claim_jobs(
     postgres = session.get_bind().dialect.name == "postgresql"
     query = (
         select(SyncJob)
-        .where(_claimable(now, lease), ~_busy_record(now, lease))  # type: ignore[arg-type]
+        .where(_claimable(now, lease), ~_busy_record(now, lease))
         .order_by(SyncJob.next_attempt_at, SyncJob.created_at)
         .limit(limit * 3)
     )
@@ -81,7 +81,7 @@ def claim_jobs(
         ids = [job.id for job in claimed]
         session.execute(
             update(SyncJob)
-            .where(SyncJob.id.in_(ids), _claimable(now, lease))  # type: ignore[arg-type]
+            .where(SyncJob.id.in_(ids), _claimable(now, lease))
             .values(
                 status=SyncJobStatus.RUNNING,
                 locked_by=worker_id,

@@ -94,8 +94,8 @@ def settle_pull(session: Session, worker_id: str, got: Fetched, strategy: Strate
         return False
     tid, entity = got.tenant_id, got.entity
     if got.remote is None:
-        row = apply_remote_delete(session, tid, entity, got.qbo_id)
-        _history(session, got, row.id if row else None, "delete", "synced", "deleted in QuickBooks")
+        gone: Any = apply_remote_delete(session, tid, entity, got.qbo_id)
+        _history(session, got, gone.id if gone else None, "delete", "synced", "deleted in QuickBooks")
     else:
         action, message, row_id = _upsert(session, got, got.remote, strategy)
         _history(session, got, row_id, action, "conflict" if action == "conflict" else "synced", message)

@@ -114,7 +114,8 @@ def _cloudevents(items: list[Any]) -> list[EntityEvent]:
         entity_id = ev.get("intuitentityid")
         if entity_id is None:
             continue
-        data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
+        raw_data = ev.get("data")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
         deleted = data.get("deletedid") or data.get("deletedId")
         events.append(
             EntityEvent(
