@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from itertools import pairwise
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
@@ -43,10 +43,7 @@ def test_five_retries_fit_in_two_hours_growing_exponentially() -> None:
     schedule = RetrySchedule(jitter=0.0)
     delays = [schedule.delay(n) for n in range(1, 6)]
     assert abs(sum(delays, timedelta()) - timedelta(hours=2)) < timedelta(milliseconds=1)
-    assert all(
-        abs(later - 2 * earlier) < timedelta(milliseconds=1)
-        for earlier, later in pairwise(delays)
-    )
+    assert all(abs(later - 2 * earlier) < timedelta(milliseconds=1) for earlier, later in pairwise(delays))
     assert not schedule.exhausted(5) and schedule.exhausted(6)  # the first try plus five retries
     jittered = RetrySchedule(jitter=0.1, rand=lambda: 1.0).delay(1)
     assert abs(jittered - delays[0] * 1.1) < timedelta(milliseconds=1)
