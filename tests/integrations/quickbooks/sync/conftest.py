@@ -140,6 +140,8 @@ class Env:
                 select(SyncJob.entity, SyncJob.operation, SyncJob.status, SyncJob.last_error).where(
                     SyncJob.tenant_id == self.tenant_id,
                     SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED)),
+                    # Held for an account mapping is waiting for a person, not for the worker.
+                    SyncJob.error_kind.is_distinct_from("unmapped"),
                 )
             ).all()
         return [(r[0], r[1], r[2].value, r[3]) for r in rows]

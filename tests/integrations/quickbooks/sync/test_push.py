@@ -144,3 +144,35 @@ async def test_crash_between_qbo_success_and_commit_is_replayed_not_duplicated(e
     names = [c["DisplayName"] for c in env.qbo.sandbox.realm(env.realm).all("Customer")]
     assert names.count("Eve Electric") == 1
     assert env.qbo.sandbox.stats.replays > replays_before  # QBO answered the retry from its requestid cache
+
+
+async def test_item_without_an_account_mapping_waits_in_the_review_queue_until_mapped(env: Env) -> None:
+    from sqlalchemy import update
+
+    from domain.models import AccountMapping, Item, MappingReview
+    from domain.services.sync_admin import sync_health
+    from domain.services.sync_mappings import MappingIn, save_mappings
+
+    with env.sessions() as s:
+        s.execute(
+            update(AccountMapping).where(AccountMapping.tenant_id == env.tenant_id).values(active=False)
+        )
+        item = make_item(s, s.get(Tenant, env.tenant_id), name="Trenching", type=ItemType.LABOR, rate="150")
+        item.cost_code = "02-300"
+        enqueue_sync(s, env.tenant_id, "item", item.id)
+        s.commit()
+        item_id = item.id
+    await env.drain()
+    with env.sessions() as s:
+        review = s.scalars(select(MappingReview).where(MappingReview.tenant_id == env.tenant_id)).one()
+        assert (review.source_kind, review.source_key, review.status) == ("cost_code", "02-300", "open")
+        assert s.get(Item, item_id).qbo_id is None
+        health = sync_health(s, env.actor)
+        assert health.health == "yellow" and health.open_reviews == 1 and health.retrying == 0
+        save_mappings(s, env.actor, [MappingIn("revenue", "cost_code", "02-300", "5", "Services")])
+        s.commit()
+    await env.drain()
+    with env.sessions() as s:
+        qbo_id = s.get(Item, item_id).qbo_id
+        assert s.get(MappingReview, review.id).status == "released"
+    assert _remote(env, "Item", qbo_id)["IncomeAccountRef"]["value"] == "5"
