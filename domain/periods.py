@@ -140,16 +140,15 @@ def _two_digit_year(value: str) -> int:
 
 def _most_recent(today: date, month: int, day: int = 1) -> date:
     """The latest (month, day) that is not after *today*."""
-    year = today.year
-    while True:
+    date(2000, month, day)  # a leap year: raises ValueError for 13/45 or April 31, which no year can hold
+    for year in range(today.year, today.year - 9, -1):
         try:
             candidate = date(year, month, day)
         except ValueError:  # Feb 29 in a common year: look further back
-            year -= 1
             continue
         if candidate <= today:
             return candidate
-        year -= 1
+    raise ValueError(f"no {month}/{day} in the last eight years")
 
 
 # ---------------------------------------------------------------- points: one date or one calendar unit

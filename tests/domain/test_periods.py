@@ -73,7 +73,9 @@ def test_phrases(phrase: str, start: str | None, end: str | None) -> None:
     assert period == Period(d(start) if start else None, d(end) if end else None)
 
 
-@pytest.mark.parametrize("phrase", ["next Tuesday-ish", "invoices", "1/2 HP", "2/30/2026", ""])
+@pytest.mark.parametrize(
+    "phrase", ["next Tuesday-ish", "invoices", "1/2 HP", "2/30/2026", "13/45", "April 31", ""]
+)
 def test_non_phrases_raise(phrase: str) -> None:
     with pytest.raises(ValueError):
         parse_period(phrase, TODAY)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.offline.intents import candidates_from_qbo, parse_intent, resolve_names
 from agent.offline.lang_amounts import find_amounts, words_to_number
@@ -229,3 +231,73 @@ def test_document_numbers_and_their_kind() -> None:
         intent = parse_intent(utterance, TODAY).intent
         assert intent is not None, utterance
         assert (intent.operation.value, intent.filters.doc_number) == (operation, number), utterance
+
+
+_WORDS = [
+    "invoice",
+    "invoices",
+    "over",
+    "under",
+    "$500",
+    "between",
+    "and",
+    "2k",
+    "five",
+    "hundred",
+    "a",
+    "half",
+    "thousand",
+    "last",
+    "next",
+    "3/1",
+    "13/45",
+    "2/30/2026",
+    "Feb",
+    "29",
+    "q5",
+    "Q1",
+    "in",
+    "2025",
+    "since",
+    "before",
+    "#",
+    "1042",
+    "for",
+    "ACME's",
+    "O'Brien",
+    "&",
+    "Co.",
+    ",",
+    "?",
+    "paid",
+    "unpaid",
+    "estimate",
+    "bill",
+    "from",
+    "to",
+    "-",
+    "99999999999999999999",
+    "0.0.1",
+    "1,2,3",
+    "k",
+    "grand",
+    "twenty-five",
+    "dollars",
+    "bucks",
+    "week",
+    "of",
+    "the",
+    "yesterday",
+    "older",
+    "than",
+    "days",
+    "0",
+    "-1",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(st.sampled_from(_WORDS), max_size=12).map(" ".join), st.text(max_size=60)))
+def test_any_text_gives_an_intent_or_a_message_never_an_exception(text: str) -> None:
+    parsed = parse_intent(text, TODAY)
+    assert (parsed.intent is None) != (parsed.message is None)
