@@ -29,6 +29,7 @@ from domain.names import NameCandidate, resolve_name
 from domain.periods import find_period
 
 _CUT = " ; "
+MAX_QUESTION_CHARS = 500  # questions are a sentence or two; the patterns are not meant for documents
 _DOC_NUMBER = re.compile(
     r"\b(?P<noun>invoice|inv|estimate|quote|bid|proposal|bill)\s*(?:number|num\.?|no\.?|#)?\s*#?\s*"
     r"(?P<num>[A-Za-z]{0,3}\d[\w-]*)(?![\w/])(?!\s*(?:dollars|bucks|k\b|%))",
@@ -87,6 +88,10 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
     text = " ".join(utterance.replace("’", "'").replace("‘", "'").split())
     if not text:
         return not_understood("The question was empty.")
+    if len(text) > MAX_QUESTION_CHARS:
+        return not_understood(
+            f"That is longer than a question I can read ({MAX_QUESTION_CHARS} characters at most)."
+        )
 
     doc_number, doc_noun, doc_span = _find_doc_number(text)
     if doc_span:
