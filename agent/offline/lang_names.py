@@ -90,6 +90,18 @@ _ANCHOR_AFTER = frozenset(
         "account",
         "balance",
         "still",
+        "open",
+        "unpaid",
+        "overdue",
+        "outstanding",
+        "late",
+        "pending",
+        "accepted",
+        "rejected",
+        "partially",
+        "receipts",
+        "statement",
+        "stuff",
     }
 )
 # Capitalised question words that never continue a name ("ACME Invoices" is ACME's invoices).
