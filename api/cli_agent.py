@@ -88,12 +88,12 @@ def _intent_lines(rows: list[dict[str, Any]], today: date, provider: str, demo: 
     from agent.intent_reader import read_offline, read_with_model, resolve_against_company
     from agent.models import make_chat_model
     from domain.errors import AppError
+    from integrations.quickbooks.sandbox.fixture import load_demo_company
 
-    company = None
-    if demo:
-        from integrations.quickbooks.sandbox.fixture import load_demo_company
-
-        company = load_demo_company()
+    # Names come back as the company spells them. The command has no database, so the company is the demo
+    # company (with or without --demo); a name it does not know stays as written, with a note on stderr.
+    del demo
+    company = load_demo_company()
     model = make_chat_model(provider="openai") if provider == "openai" else None
     for row in rows:
         day = _day(row.get("today")) or today

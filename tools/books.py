@@ -27,22 +27,25 @@ class LocalBooks:
         self.session = session
         self.tenant_id = tenant_id
 
-    def _qbo_ref(self, model: type[Customer] | type[Vendor], name: str, kind: str) -> str:
+    def _qbo_ref(self, model: type[Customer] | type[Vendor], name: str, kind: str) -> tuple[str, str]:
         chosen = resolve_name(name, name_candidates(self.session, self.tenant_id, model), kind=kind)
         row = get_scoped(self.session, model, self.tenant_id, chosen.id)
-        return row.qbo_id or row.id
+        return row.qbo_id or row.id, chosen.name
 
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         result = run_intent_locally(self.session, self.tenant_id, intent, today=today)
         # The QBO query that asks the same question, so "show me the query" means the same everywhere.
         f = intent.filters
+        customer = self._qbo_ref(Customer, f.customer_name, "customer") if f.customer_name else None
+        vendor = self._qbo_ref(Vendor, f.vendor_name, "vendor") if f.vendor_name else None
         compiled = compile_intent(
             intent,
             today=today,
-            customer_id=self._qbo_ref(Customer, f.customer_name, "customer") if f.customer_name else None,
-            vendor_id=self._qbo_ref(Vendor, f.vendor_name, "vendor") if f.vendor_name else None,
+            customer_id=customer[0] if customer else None,
+            vendor_id=vendor[0] if vendor else None,
         )
         return {
+            "intent": _with_names(intent, customer, vendor).to_json(),
             "query": compiled.text,
             "results": result.rows,
             "aggregate": result.aggregate.to_json() if result.aggregate else None,
@@ -70,23 +73,42 @@ class QboBooks:
     def __init__(self, client: QboClient) -> None:
         self.client = client
 
-    async def _resolve(self, entity: str, name: str, kind: str) -> str:
+    async def _resolve(self, entity: str, name: str, kind: str) -> tuple[str, str]:
         records = await self.client.query_all(f"SELECT * FROM {entity}")
-        return resolve_name(name, _candidates(records), kind=kind).id
+        chosen = resolve_name(name, _candidates(records), kind=kind)
+        return chosen.id, chosen.name
 
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         f = intent.filters
-        customer_id = (
-            await self._resolve("Customer", f.customer_name, "customer") if f.customer_name else None
+        customer = await self._resolve("Customer", f.customer_name, "customer") if f.customer_name else None
+        vendor = await self._resolve("Vendor", f.vendor_name, "vendor") if f.vendor_name else None
+        compiled = compile_intent(
+            intent,
+            customer_id=customer[0] if customer else None,
+            vendor_id=vendor[0] if vendor else None,
+            today=today,
         )
-        vendor_id = await self._resolve("Vendor", f.vendor_name, "vendor") if f.vendor_name else None
-        compiled = compile_intent(intent, customer_id=customer_id, vendor_id=vendor_id, today=today)
         # One query: either the requested page, or (sums, counts, post filters) the bounded scan window.
         response = await self.client.query(compiled.text)
         rows = list(response.get(compiled.entity) or [])
         page, aggregate = finish_rows(rows, compiled, intent, today)
         return {
+            "intent": _with_names(intent, customer, vendor).to_json(),
             "query": compiled.text,
             "results": page,
             "aggregate": aggregate.to_json() if aggregate else None,
         }
+
+
+def _with_names(
+    intent: QboIntent, customer: tuple[str, str] | None, vendor: tuple[str, str] | None
+) -> QboIntent:
+    """The intent as answered: names spelled as the company spells them ("Greenfield" → its full name)."""
+    changes: dict[str, str] = {}
+    if customer:
+        changes["customer_name"] = customer[1]
+    if vendor:
+        changes["vendor_name"] = vendor[1]
+    if not changes:
+        return intent
+    return intent.model_copy(update={"filters": intent.filters.model_copy(update=changes)})

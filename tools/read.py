@@ -52,7 +52,7 @@ async def run_query(intent: QboIntent, env: ToolEnv) -> dict[str, Any]:
     out = await _books(env).run_intent(intent, today=env.today)
     results = list(out.get("results") or [])
     return {
-        "intent": intent.to_json(),
+        "intent": out.get("intent") or intent.to_json(),
         "query": out.get("query"),
         "results": results,
         "aggregate": out.get("aggregate"),

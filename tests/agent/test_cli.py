@@ -61,6 +61,17 @@ def test_intent_prints_one_intent_per_utterance(cli, tmp_path: Path) -> None:
 def test_intent_names_resolve_against_the_demo_company(cli) -> None:
     [row], _ = run(cli, "intent", "--demo", "--today", "2026-03-18", "open invoices for bobs bakery")
     assert row["filters"]["customerName"] == "Bob's Bakery"
+    # Without --demo too: the command has no database, so the demo company is the list names resolve against.
+    [row], _ = run(cli, "intent", "--today", "2026-03-18", "total outstanding for Greenfield Apartments")
+    assert row["filters"]["customerName"] == "Greenfield Apartments LLC"
+    [row], err = run(cli, "intent", "--today", "2026-03-18", "invoices for Zebra Widgets last month")
+    assert row["filters"]["customerName"] == "Zebra Widgets" and "Zebra Widgets" in err
+
+
+def test_ask_reports_the_intent_with_the_companys_spelling(cli) -> None:
+    [row], _ = run(cli, "ask", "--demo", "--today", "2026-03-18", "--json", "total outstanding for Greenfield")
+    assert row["intent"]["filters"]["customerName"] == "Greenfield Apartments LLC"
+    assert row["aggregate"]["kind"] == "sum" and "CustomerRef = '4'" in row["query"]
 
 
 def test_ask_answers_with_intent_query_results_aggregate_and_text(cli, tmp_path: Path) -> None:
