@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 import domain.models  # noqa: F401 - registers every table before create_all
-from api.chat.runner import ThreadLocks
+from api.chat.runner import TurnGate
 from api.cors import OriginRegistry, TenantCorsMiddleware
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
@@ -59,7 +59,7 @@ def create_app(
         own_http = http_client is None
         http = http_client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
         state = AppState(settings=settings, engine=eng, sessionmaker=make_sessionmaker(eng), http=http)
-        state.extras["thread_locks"] = ThreadLocks()
+        state.extras["turns"] = TurnGate(1 if eng.dialect.name == "sqlite" else settings.max_concurrent_turns)
         state.extras["origins"] = OriginRegistry(lambda: state.sessionmaker, settings.allowed_origins)
         app.state.services = state
         worker_task: asyncio.Task[None] | None = None

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,17 +24,28 @@ from domain.errors import AppError
 log = logging.getLogger(__name__)
 
 
-class ThreadLocks:
-    """One asyncio lock per thread id: a second turn on the same thread waits for the first to finish."""
+class TurnGate:
+    """Who may run a turn now: one turn per thread, and at most ``max_concurrent`` turns in the process.
 
-    def __init__(self) -> None:
+    On SQLite (the embedded default) the bound is 1: a turn's step holds the file's write lock while its tools
+    run, and concurrent turns would otherwise wait past the busy timeout and fail with "database is locked".
+    """
+
+    def __init__(self, max_concurrent: int) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
+        self._slots = asyncio.Semaphore(max_concurrent)
 
-    def get(self, thread_id: str) -> asyncio.Lock:
+    def lock(self, thread_id: str) -> asyncio.Lock:
         lock = self._locks.get(thread_id)
         if lock is None:
             lock = self._locks[thread_id] = asyncio.Lock()
         return lock
+
+    @asynccontextmanager
+    async def turn(self, thread_id: str) -> AsyncIterator[None]:
+        # Always thread lock first, then a slot: one order everywhere, so no two turns wait on each other.
+        async with self.lock(thread_id), self._slots:
+            yield
 
 
 @dataclass

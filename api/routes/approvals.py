@@ -112,11 +112,11 @@ async def decide(
     context = agent.context_for(session, actor)
     thread_id = approval.thread_id
     session.commit()
-    lock = state.extras["thread_locks"].get(thread_id)
+    gate = state.extras["turns"]
 
     async def events() -> Any:
         # Re-check under the lock: a decision that waited behind the winner must lose with a 409, not resume.
-        async with lock:
+        async with gate.turn(thread_id):
             with state.sessionmaker() as check:
                 current = approvals_svc.get_approval(check, actor.tenant_id, approval_id)
             try:

@@ -74,7 +74,7 @@ async def locked_events(
     state: AppState, thread_id: str, events: AsyncIterator[ChatEvent]
 ) -> AsyncIterator[ChatEvent]:
     """Hold the thread's lock for the whole turn, including while a stream is being read."""
-    async with state.extras["thread_locks"].get(thread_id):
+    async with state.extras["turns"].turn(thread_id):
         async for event in events:
             yield event
 
@@ -110,17 +110,18 @@ async def _start_turn(
     state: AppState, session: Any, actor: Actor, data: ChatIn
 ) -> tuple[str, AsyncIterator[ChatEvent]]:
     agent = agent_of(state)
-    thread = open_thread(session, actor, data.thread_id, data.message)
-    context = agent.context_for(session, actor)
     resume: dict[str, Any] | None = None
     if data.thread_id is not None:
-        _messages, pending = await pending_interrupts(agent.graph, thread.id)
+        # Read-only work (and the await) first: on SQLite a write lock must never be held across an await.
+        get_thread(session, actor, data.thread_id)
+        _messages, pending = await pending_interrupts(agent.graph, data.thread_id)
         if pending:
             # The thread waits on an approval: the message is the reviewer's answer ("yes", "no, because …").
             resume = resume_from_words(session, actor, pending[0], data.message)
             if resume is None:
-                session.commit()
-                return thread.id, _ask_for_decision(thread.id, pending[0])
+                return data.thread_id, _ask_for_decision(data.thread_id, pending[0])
+    context = agent.context_for(session, actor)
+    thread = open_thread(session, actor, data.thread_id, data.message)
     # The thread row must exist for the agent's own transactions (other sessions) before the graph runs.
     session.commit()
     if resume is not None:
