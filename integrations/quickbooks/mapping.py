@@ -29,7 +29,8 @@ ADDRESS_FIELDS = {
 }
 TAXABLE_CODE = "TAX"
 NON_TAXABLE_CODE = "NON"
-_FEE_RE = re.compile(r"\b(fee|fees|permit)\b", re.IGNORECASE)
+_FEE_RE = re.compile(r"\b(fee|fees|permit|haul[- ]?away|disposal)\b", re.IGNORECASE)
+_HOURLY_RE = re.compile(r"\b(labou?r|per hour|hourly|/ ?hr)\b", re.IGNORECASE)
 
 Fields = dict[str, Any]
 
@@ -249,14 +250,23 @@ def tax_rate_to_qbo(row: TaxRate) -> dict[str, Any]:
 # ---- Item ---------------------------------------------------------------------------------------------------
 
 
-def item_type_from_qbo(qbo_type: str | None, name: str) -> ItemType:
-    """Service → labor (discount/fee by name), NonInventory/Inventory → material, anything else → other."""
+def item_type_from_qbo(
+    qbo_type: str | None, name: str, *, description: str | None = None, unit: str | None = None
+) -> ItemType:
+    """Service → discount or fee by name, labor when billed by the hour, else other (a per-job service).
+
+    NonInventory/Inventory → material; anything else → other. Only hourly work is labor, because labor
+    quantities are rounded up to half hours.
+    """
     if qbo_type == "Service":
         if "discount" in name.lower():
             return ItemType.DISCOUNT
         if _FEE_RE.search(name):
             return ItemType.FEE
-        return ItemType.LABOR
+        hourly = unit is not None and unit.lower() in ("hour", "hours", "hr", "h")
+        if hourly or (unit is None and _HOURLY_RE.search(f"{name} {description or ''}")):
+            return ItemType.LABOR
+        return ItemType.OTHER
     if qbo_type in ("NonInventory", "Inventory"):
         return ItemType.MATERIAL
     return ItemType.OTHER
@@ -277,7 +287,7 @@ def item_from_qbo(
         **identity_fields(obj),
         "name": name,
         "description": obj.get("Description"),
-        "type": item_type_from_qbo(obj.get("Type"), name),
+        "type": item_type_from_qbo(obj.get("Type"), name, description=obj.get("Description"), unit=unit),
         "rate": money(obj.get("UnitPrice")),
         "cost": money(obj.get("PurchaseCost"), None),
         "taxable": bool(obj.get("Taxable", False)),

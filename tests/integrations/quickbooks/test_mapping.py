@@ -264,6 +264,12 @@ def test_items_get_keywords_units_and_types(
 
 def test_item_type_mapping_both_ways() -> None:
     assert item_type_from_qbo("Service", "Labor - Standard") is ItemType.LABOR
+    assert item_type_from_qbo("Service", "Camera Inspection", unit="each") is ItemType.OTHER
+    assert (
+        item_type_from_qbo("Service", "Tune-up", description="Seasonal tune-up, flat rate") is ItemType.OTHER
+    )
+    assert item_type_from_qbo("Service", "Helper", description="Apprentice, per hour") is ItemType.LABOR
+    assert item_type_from_qbo("Service", "Haul-away & Disposal", unit="each") is ItemType.FEE
     assert item_type_from_qbo("NonInventory", "Pipe") is ItemType.MATERIAL
     assert item_type_from_qbo("Inventory", "Pipe") is ItemType.MATERIAL
     assert item_type_from_qbo("Group", "Kit") is ItemType.OTHER
