@@ -218,7 +218,7 @@ def sync_log(
     actor: ReaderDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[RunOut]:
     return [RunOut.model_validate(r) for r in admin.list_runs(session, actor, limit=limit, offset=offset)]
 
