@@ -291,9 +291,18 @@ class SyncWorker:
     async def _settle_all(self, settled: list[tuple[SyncJob, pushing.Prepared, pushing.Outcome]]) -> None:
         def run(session: Session) -> list[tuple[SyncJob, AppError | SQLAlchemyError]]:
             failed: list[tuple[SyncJob, AppError | SQLAlchemyError]] = []
+            # The whole batch in one transaction (one commit, not thirty); should any item fail, it is all
+            # rolled back and settled item by item so one bad record cannot hold back the others.
+            try:
+                for _job, prep, outcome in settled:
+                    settle_push(session, self.ctx.worker_id, prep, outcome, commit=False)
+                session.commit()
+                self.stats.done += len(settled)
+                return failed
+            except (AppError, SQLAlchemyError):
+                session.rollback()
             for job, prep, outcome in settled:
                 try:
-                    # One short transaction per item keeps the write lock brief (SQLite has one writer).
                     settle_push(session, self.ctx.worker_id, prep, outcome)
                     self.stats.done += 1
                 except (AppError, SQLAlchemyError) as exc:
