@@ -176,3 +176,42 @@ async def test_item_without_an_account_mapping_waits_in_the_review_queue_until_m
         qbo_id = s.get(Item, item_id).qbo_id
         assert s.get(MappingReview, review.id).status == "released"
     assert _remote(env, "Item", qbo_id)["IncomeAccountRef"]["value"] == "5"
+
+
+async def test_resolving_conflicts_takes_the_chosen_side_on_both_ends(env: Env) -> None:
+    from domain.services.sync_admin import resolve_conflict
+
+    with env.sessions() as s:
+        s.get(Tenant, env.tenant_id).sync_settings = {"default_strategy": "manual"}
+        s.commit()
+    ids = [_customer(env, name) for name in ("Fay Framing", "Gus Glazing")]
+    await env.drain()
+    with env.sessions() as s:
+        qbo_ids = [s.get(Customer, i).qbo_id for i in ids]
+    for i, qbo_id in zip(ids, qbo_ids, strict=True):
+        env.qbo.sandbox.update(
+            env.realm,
+            "Customer",
+            {"Id": qbo_id, "PrimaryEmailAddr": {"Address": f"qbo-{qbo_id}@example.com"}},
+        )
+        with env.sessions() as s:
+            catalog.update_customer(s, env.actor, i, CustomerUpdate(email=f"app-{qbo_id}@example.com"))
+            s.commit()
+    await env.drain()
+    with env.sessions() as s:
+        conflicts = {
+            c.entity_id: c.id
+            for c in s.scalars(select(SyncConflict).where(SyncConflict.tenant_id == env.tenant_id))
+        }
+        assert set(conflicts) == set(ids)
+        resolve_conflict(s, env.actor, conflicts[ids[0]], "platform")
+        resolve_conflict(s, env.actor, conflicts[ids[1]], "qbo")
+        s.commit()
+    await env.drain()
+    assert (
+        _remote(env, "Customer", qbo_ids[0])["PrimaryEmailAddr"]["Address"] == f"app-{qbo_ids[0]}@example.com"
+    )
+    with env.sessions() as s:
+        assert s.get(Customer, ids[1]).email == f"qbo-{qbo_ids[1]}@example.com"
+        assert s.get(Customer, ids[0]).sync_status.value == "synced"
+        assert s.get(Customer, ids[1]).sync_status.value == "synced"
