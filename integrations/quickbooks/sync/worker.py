@@ -142,10 +142,17 @@ class SyncWorker:
         loop = asyncio.get_running_loop()
         next_poll = loop.time()
         while not stop.is_set():
-            if self.ctx.cdc_interval is not None and loop.time() >= next_poll:
-                await self.schedule_polls()
-                next_poll = loop.time() + self.ctx.cdc_interval.total_seconds()
-            claimed = await self.run_once()
+            try:
+                if self.ctx.cdc_interval is not None and loop.time() >= next_poll:
+                    await self.schedule_polls()
+                    next_poll = loop.time() + self.ctx.cdc_interval.total_seconds()
+                claimed = await self.run_once()
+            except Exception:
+                # A bug in one round must not stop the sync for every tenant: it is logged loudly, the jobs it
+                # held come back when their lease runs out, and the loop carries on after a pause.
+                log.exception("sync worker round failed")
+                claimed = 0
+                await asyncio.sleep(self.poll_interval * 5)
             if claimed:
                 continue
             if idle_exit:
