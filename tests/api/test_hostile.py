@@ -121,3 +121,36 @@ def test_revoked_key_and_inactive_user(client: TestClient, tenant: TenantKeys, a
     assert client.get("/api/me", headers=tenant.headers(Role.OFFICE)).status_code == 401
     assert client.get("/api/me", headers=tenant.headers(Role.ADMIN)).status_code == 401
     assert client.get("/api/me", headers=tenant.headers(Role.OWNER)).status_code == 200
+
+
+def test_expired_oauth_state_is_refused(client: TestClient, tenant: TenantKeys, settings) -> None:
+    import base64
+    from datetime import timedelta
+
+    from api.security.keys import derive_key
+    from domain.db import utcnow
+    from integrations.quickbooks.oauth import StateCodec
+
+    url = client.post("/api/integrations/quickbooks/connect", headers=tenant.headers()).json()[
+        "authorize_url"
+    ]
+    nonce_state = parse_qs(urlsplit(url).query)["state"][0]
+    # Re-sign the same consent with an expiry in the past, using the service's own state key.
+    codec = StateCodec(base64.urlsafe_b64encode(derive_key(settings.secret, "oauth-state")).decode())
+    payload = codec.decode(nonce_state, now=utcnow())
+    expired = codec.encode(
+        nonce=payload["n"],
+        tenant_id=payload["t"],
+        user_id=payload.get("u"),
+        expires_at=utcnow() - timedelta(minutes=1),
+    )
+    response = client.get(
+        "/api/integrations/quickbooks/callback",
+        params={"state": expired, "code": "c", "realmId": "1"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert (
+        client.get("/api/integrations/quickbooks/status", headers=tenant.headers()).json()["connected"]
+        is False
+    )
