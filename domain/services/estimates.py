@@ -20,7 +20,7 @@ from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
 from domain.services.audit import record_audit
 from domain.services.common import find_by_doc_number, get_scoped, get_tenant
-from domain.services.lines import PricedDocument, price_requested_lines
+from domain.services.lines import PricedDocument, line_columns, price_requested_lines
 from domain.services.numbering import next_doc_number
 from domain.services.outbox import enqueue_sync
 from domain.services.snapshots import snapshot
@@ -53,16 +53,7 @@ def _apply_priced(estimate: Estimate, priced: PricedDocument) -> None:
             EstimateLine(
                 tenant_id=estimate.tenant_id,
                 position=position,
-                item_id=line.item_id,
-                type=line.type,
-                name=line.name,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                markup_percent=line.markup_percent,
-                markup_amount=line.markup_amount,
-                line_subtotal=line.line_subtotal,
-                taxable=line.taxable,
+                **line_columns(line),
                 group_id=req.group_id,
                 rationale=req.rationale,
             )

@@ -21,7 +21,7 @@ from domain.schemas import InvoiceCreate, WriteOffCreate
 from domain.services.audit import record_audit
 from domain.services.common import find_by_doc_number, get_scoped
 from domain.services.estimates import mark_converted
-from domain.services.lines import price_requested_lines
+from domain.services.lines import line_columns, price_requested_lines
 from domain.services.numbering import next_doc_number
 from domain.services.outbox import enqueue_sync
 from domain.services.snapshots import snapshot
@@ -98,16 +98,7 @@ def create_invoice(
             InvoiceLine(
                 tenant_id=actor.tenant_id,
                 position=position,
-                item_id=line.item_id,
-                type=line.type,
-                name=line.name,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                markup_percent=line.markup_percent,
-                markup_amount=line.markup_amount,
-                line_subtotal=line.line_subtotal,
-                taxable=line.taxable,
+                **line_columns(line),
             )
         )
     refresh_status(invoice)
@@ -163,16 +154,7 @@ def convert_estimate_to_invoice(
                 tenant_id=actor.tenant_id,
                 position=line.position,
                 estimate_line_id=line.id,
-                item_id=line.item_id,
-                type=line.type,
-                name=line.name,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                markup_percent=line.markup_percent,
-                markup_amount=line.markup_amount,
-                line_subtotal=line.line_subtotal,
-                taxable=line.taxable,
+                **line_columns(line),
             )
         )
     refresh_status(invoice)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,25 @@ _ITEM_TO_LINE = {
     ItemType.FEE: LineType.FEE,
     ItemType.OTHER: LineType.OTHER,
 }
+
+
+LINE_COLUMNS = (
+    "item_id",
+    "type",
+    "name",
+    "description",
+    "quantity",
+    "unit_price",
+    "markup_percent",
+    "markup_amount",
+    "line_subtotal",
+    "taxable",
+)
+
+
+def line_columns(source: object) -> dict[str, Any]:
+    """The priced columns every document line has, read from a PricedLine or another document's line."""
+    return {name: getattr(source, name) for name in LINE_COLUMNS}
 
 
 @dataclass(frozen=True, slots=True)
