@@ -5,7 +5,11 @@ Read from ``Tenant.sync_settings`` (all keys optional)::
     {"default_strategy": "last_write_wins",
      "strategies": {"invoice": "platform_wins", "payment": "qbo_wins"},   # or top-level {"customer": "qbo_wins"}
      "masters": {"vendor": "qbo"},
-     "max_retries": 5, "retry_window_s": 7200, "cdc_interval_s": 300, "batch_size": 30}
+     "max_retries": 5, "retry_window_s": 7200, "cdc_interval_s": 300, "batch_size": 30,
+     "window": {"start": "07:00", "end": "18:00", "days": [0, 1, 2, 3, 4]}}   # in the tenant's timezone
+
+The window keeps syncing to business hours (so it does not collide with a bookkeeper working in QBO in the
+evening); outside it, due work waits for the next opening.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import enum
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import ValidationFailed
 
@@ -71,6 +76,35 @@ class RetrySchedule:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncWindow:
+    """Local opening hours for sync: [start, end) on the given weekdays (Monday = 0)."""
+
+    start: time
+    end: time
+    days: frozenset[int] = frozenset(range(7))
+    tz: str = "UTC"
+
+    def _local(self, now: datetime) -> datetime:
+        return now.astimezone(ZoneInfo(self.tz))
+
+    def is_open(self, now: datetime) -> bool:
+        local = self._local(now)
+        return local.weekday() in self.days and self.start <= local.time() < self.end
+
+    def next_open(self, now: datetime) -> datetime:
+        """The next moment the window opens (``now`` itself when it is open)."""
+        if self.is_open(now):
+            return now
+        local = self._local(now)
+        for offset in range(8):
+            day = (local + timedelta(days=offset)).date()
+            opening = datetime.combine(day, self.start, tzinfo=local.tzinfo)
+            if day.weekday() in self.days and opening > local:
+                return opening
+        return now + timedelta(days=1)  # no open day configured at all: look again tomorrow
+
+
+@dataclass(frozen=True, slots=True)
 class SyncPolicy:
     default_strategy: Strategy = Strategy.LAST_WRITE_WINS
     strategies: dict[str, Strategy] = field(default_factory=dict)
@@ -78,6 +112,7 @@ class SyncPolicy:
     retry: RetrySchedule = field(default_factory=RetrySchedule)
     cdc_interval: timedelta = timedelta(minutes=5)
     batch_size: int = 30
+    window: SyncWindow | None = None
 
     def strategy_for(self, entity: str) -> Strategy:
         return self.strategies.get(entity, self.default_strategy)
@@ -100,7 +135,27 @@ def _strategy(value: Any, where: str) -> Strategy:
         ) from exc
 
 
-def policy_from_settings(settings: dict[str, Any] | None) -> SyncPolicy:
+def _window(value: Any, tz: str) -> SyncWindow | None:
+    if not value:
+        return None
+    try:
+        window = SyncWindow(
+            start=time.fromisoformat(str(value["start"])),
+            end=time.fromisoformat(str(value["end"])),
+            days=frozenset(int(d) for d in value.get("days", range(7))),
+            tz=tz,
+        )
+        ZoneInfo(tz)
+    except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
+        raise ValidationFailed(
+            f"sync window must look like {{'start': '07:00', 'end': '18:00'}}: {exc}"
+        ) from exc
+    if window.start >= window.end or not window.days <= set(range(7)):
+        raise ValidationFailed("sync window must start before it ends, on weekdays 0 (Monday) to 6")
+    return window
+
+
+def policy_from_settings(settings: dict[str, Any] | None, tz: str = "UTC") -> SyncPolicy:
     """Build the policy from a tenant's ``sync_settings``; unknown strategies are refused, not ignored."""
     data = dict(settings or {})
     strategies: dict[str, Strategy] = {}
@@ -128,6 +183,7 @@ def policy_from_settings(settings: dict[str, Any] | None) -> SyncPolicy:
         retry=retry,
         cdc_interval=timedelta(seconds=float(data.get("cdc_interval_s", 300))),
         batch_size=max(1, min(30, int(data.get("batch_size", 30)))),
+        window=_window(data.get("window"), tz),
     )
 
 
@@ -138,5 +194,6 @@ __all__ = [
     "RetrySchedule",
     "Strategy",
     "SyncPolicy",
+    "SyncWindow",
     "policy_from_settings",
 ]

@@ -42,7 +42,8 @@ class SyncContext:
     policy_override: Callable[[SyncPolicy], SyncPolicy] | None = None
 
     def policy(self, session: Session, tenant_id: str) -> SyncPolicy:
-        policy = policy_from_settings(get_tenant(session, tenant_id).sync_settings)
+        tenant = get_tenant(session, tenant_id)
+        policy = policy_from_settings(tenant.sync_settings, tenant.timezone)
         return self.policy_override(policy) if self.policy_override else policy
 
 

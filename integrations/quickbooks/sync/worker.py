@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from domain.errors import AppError
-from domain.models.sync import SyncDirection, SyncJob
+from domain.models.sync import SyncDirection, SyncJob, SyncJobStatus
 from domain.services.sync_policy import Strategy, SyncPolicy
 from integrations.quickbooks.batch import BatchOp
 from integrations.quickbooks.client import QboClient
@@ -160,7 +160,30 @@ class SyncWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
 
+    async def _defer_outside_window(self, tenant_id: str, jobs: list[SyncJob]) -> bool:
+        """Outside the tenant's sync window the claimed jobs go back, due when the window next opens."""
+        now = self.ctx.clock()
+
+        def run(session: Session) -> bool:
+            window = self._policy(session, tenant_id).window
+            if window is None or window.is_open(now):
+                return False
+            opens = window.next_open(now)
+            for job in jobs:
+                held = still_ours(session, job.id, self.ctx.worker_id)
+                if held is not None:
+                    held.status = SyncJobStatus.PENDING
+                    held.attempts = max(0, held.attempts - 1)
+                    held.next_attempt_at = opens
+                    held.locked_by = None
+            session.commit()
+            return True
+
+        return await self._db(run)
+
     async def _tenant_round(self, tenant_id: str, jobs: list[SyncJob]) -> None:
+        if await self._defer_outside_window(tenant_id, jobs):
+            return
         try:
             client = await self.ctx.clients(tenant_id)
         except AppError as exc:

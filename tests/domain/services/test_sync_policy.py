@@ -80,3 +80,23 @@ def test_three_way_decision(
         decide(strategy, local_changed=local, remote_changed=remote, same_values=True, local_newer=newer)
         is Decision.NOOP
     )
+
+
+def test_sync_window_in_the_tenants_timezone() -> None:
+    from datetime import UTC, datetime
+
+    policy = policy_from_settings(
+        {"window": {"start": "07:00", "end": "18:00", "days": [0, 1, 2, 3, 4]}}, "America/Los_Angeles"
+    )
+    window = policy.window
+    assert window is not None
+    monday_9am_la = datetime(2026, 3, 16, 16, 0, tzinfo=UTC)  # 09:00 in Los Angeles (PDT)
+    assert window.is_open(monday_9am_la)
+    friday_evening = datetime(2026, 3, 21, 2, 0, tzinfo=UTC)  # Friday 19:00 in Los Angeles
+    assert not window.is_open(friday_evening)
+    opens = window.next_open(friday_evening)
+    assert opens.astimezone(UTC) == datetime(2026, 3, 23, 14, 0, tzinfo=UTC)  # Monday 07:00 PDT
+    with pytest.raises(ValidationFailed):
+        policy_from_settings({"window": {"start": "18:00", "end": "07:00"}})
+    with pytest.raises(ValidationFailed):
+        policy_from_settings({"window": {"start": "7am"}})

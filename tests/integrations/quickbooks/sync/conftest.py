@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -94,12 +94,7 @@ class Env:
         window = self.retry_window
 
         def fast(policy: SyncPolicy) -> SyncPolicy:
-            return SyncPolicy(
-                default_strategy=policy.default_strategy,
-                strategies=policy.strategies,
-                masters=policy.masters,
-                retry=RetrySchedule(max_retries=policy.retry.max_retries, window=window),
-            )
+            return replace(policy, retry=RetrySchedule(max_retries=policy.retry.max_retries, window=window))
 
         options: dict[str, Any] = {
             "policy_override": fast,

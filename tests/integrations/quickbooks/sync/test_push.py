@@ -215,3 +215,28 @@ async def test_resolving_conflicts_takes_the_chosen_side_on_both_ends(env: Env) 
         assert s.get(Customer, ids[1]).email == f"qbo-{qbo_ids[1]}@example.com"
         assert s.get(Customer, ids[0]).sync_status.value == "synced"
         assert s.get(Customer, ids[1]).sync_status.value == "synced"
+
+
+async def test_outside_the_sync_window_changes_wait_for_it_to_open(env: Env) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    # A window that opens in two hours (closed now); if that would wrap midnight, a one-minute one that is.
+    start, end = ((now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M"))
+    if start >= end:  # the window would wrap midnight; pick one that is closed now and does not
+        start, end = ("00:00", "00:01") if now.strftime("%H:%M") > "00:01" else ("23:58", "23:59")
+    with env.sessions() as s:
+        tenant = s.get(Tenant, env.tenant_id)
+        tenant.timezone = "UTC"
+        tenant.sync_settings = {"window": {"start": start, "end": end}}
+        s.commit()
+    cid = _customer(env, "Hal Hydronics")
+    worker = env.worker()
+    assert await worker.run_once() == 1
+    with env.sessions() as s:
+        assert s.get(Customer, cid).qbo_id is None
+        job = s.scalars(select(SyncJob).where(SyncJob.tenant_id == env.tenant_id)).one()
+        assert job.status is SyncJobStatus.PENDING and job.attempts == 0
+        due = job.next_attempt_at if job.next_attempt_at.tzinfo else job.next_attempt_at.replace(tzinfo=UTC)
+        assert due > now
+    assert all(c["DisplayName"] != "Hal Hydronics" for c in env.qbo.sandbox.realm(env.realm).all("Customer"))
