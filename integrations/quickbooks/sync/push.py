@@ -115,8 +115,11 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
         force=bool(payload.get("force")),
     )
     spec = SPECS.get(job.entity)
-    if spec is None or not spec.pushable:
-        prep.skip = f"{job.entity} records are kept in QuickBooks and not pushed from here"
+    if spec is None:
+        prep.skip = f"{job.entity} records have no QuickBooks counterpart the sync writes; recorded here only"
+        return prep
+    if not spec.pushable:
+        prep.skip = f"{job.entity} records are mastered in QuickBooks and not pushed from here"
         return prep
     row = session.get(spec.model, job.entity_id)
     if row is None or row.tenant_id != job.tenant_id:  # type: ignore[attr-defined]
