@@ -35,7 +35,9 @@ class PaymentApplication(IdMixin, TenantScoped, Base):
     __tablename__ = "payment_applications"
     __table_args__ = (UniqueConstraint("payment_id", "invoice_id"),)
 
-    payment_id: Mapped[str] = mapped_column(String(36), ForeignKey("payments.id", ondelete="CASCADE"), index=True)
+    payment_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("payments.id", ondelete="CASCADE"), index=True
+    )
     invoice_id: Mapped[str] = mapped_column(String(36), ForeignKey("invoices.id"), index=True)
     amount: Mapped[Decimal] = mapped_column()
     applied_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -69,7 +69,9 @@ def test_intent_names_resolve_against_the_demo_company(cli) -> None:
 
 
 def test_ask_reports_the_intent_with_the_companys_spelling(cli) -> None:
-    [row], _ = run(cli, "ask", "--demo", "--today", "2026-03-18", "--json", "total outstanding for Greenfield")
+    [row], _ = run(
+        cli, "ask", "--demo", "--today", "2026-03-18", "--json", "total outstanding for Greenfield"
+    )
     assert row["intent"]["filters"]["customerName"] == "Greenfield Apartments LLC"
     assert row["aggregate"]["kind"] == "sum" and "CustomerRef = '4'" in row["query"]
 
