@@ -36,7 +36,7 @@ test: install system-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain integrations
+	$(BIN)/mypy domain integrations agent tools api
 
 format: install
 	$(BIN)/ruff format .

@@ -8,6 +8,7 @@ pending, rejected, executed or failed — never "approved, execution unknown".
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -87,7 +88,7 @@ def _decider(resume: Resume, ctx: Context) -> Actor:
     return Actor(tenant_id=ctx.tenant_id, user_id=who.user_id, role=who.role, name=who.name)
 
 
-def make_approval_node(toolbox: Toolbox):
+def make_approval_node(toolbox: Toolbox) -> Callable[..., Awaitable[Command[Any]]]:
     sm = toolbox.deps.sessionmaker
 
     async def approve(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> Command[Any]:

@@ -74,7 +74,7 @@ def make_chat_model(
     # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on having one.
     return ChatOpenAI(
         model=settings.model,
-        api_key=settings.api_key or "not-needed",  # type: ignore[arg-type]
+        api_key=settings.api_key or "not-needed",
         base_url=settings.base_url,
         temperature=settings.temperature,
         timeout=settings.timeout_s,

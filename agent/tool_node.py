@@ -7,6 +7,7 @@ anything else is a bug and propagates. Each call runs in its own transaction and
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
@@ -59,7 +60,7 @@ def _audit_detail(name: str, call_id: str, args: dict[str, Any], out: dict[str, 
     return detail
 
 
-def make_tool_node(toolbox: Toolbox):
+def make_tool_node(toolbox: Toolbox) -> Callable[..., Awaitable[dict[str, Any]]]:
     async def run_tools(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
         ctx = runtime.context
         thread_id = thread_id_of(config)

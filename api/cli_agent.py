@@ -21,13 +21,14 @@ import typer
 DEFAULT_DB = "sqlite:///var/qbo_agent.sqlite"
 
 
+def _whole_exponent(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= 0
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return (
-            int(value)
-            if value == value.to_integral_value() and value.as_tuple().exponent >= 0
-            else float(value)
-        )
+        return int(value) if value == value.to_integral_value() and _whole_exponent(value) else float(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

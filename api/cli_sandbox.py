@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
 
         if webhook_format not in ("legacy", "cloudevents"):
             raise typer.BadParameter("--webhook-format must be legacy or cloudevents")
-        webhook = WebhookConfig(url=webhook_url, format=webhook_format)  # type: ignore[arg-type]
+        webhook = WebhookConfig(url=webhook_url, format=webhook_format)
         if verifier_token:
             webhook.verifier_token = verifier_token
         config = SandboxConfig(today=_parse_day(today), webhook=webhook)

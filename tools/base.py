@@ -128,7 +128,8 @@ class BooksTool(BaseTool):
 
 def dump_args(args: BaseModel) -> dict[str, Any]:
     """Validated args as plain JSON (Decimals as strings) — what is hashed, stored and shown."""
-    return jsonable(args.model_dump(mode="json", exclude_none=True))
+    data: dict[str, Any] = jsonable(args.model_dump(mode="json", exclude_none=True))
+    return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ class LocalBooks:
 def _candidates(records: list[dict[str, Any]]) -> list[NameCandidate]:
     out = []
     for r in records:
-        aliases = {r.get(k) for k in ("CompanyName", "FullyQualifiedName")} - {None, "", r["DisplayName"]}
+        aliases = {str(r[k]) for k in ("CompanyName", "FullyQualifiedName") if r.get(k)} - {r["DisplayName"]}
         out.append(
             NameCandidate(
                 id=str(r["Id"]),

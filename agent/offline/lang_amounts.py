@@ -97,9 +97,9 @@ def words_to_number(text: str) -> Decimal:
         elif word == "half":
             current += Decimal("0.5")
         elif word == "hundred":
-            current = (current or 1) * 100
+            current = (current or Decimal(1)) * 100
         elif word in {"thousand", "grand", "million"}:
-            total += (current or 1) * _SCALES[word]
+            total += (current or Decimal(1)) * _SCALES[word]
             current = Decimal(0)
         else:
             raise ValueError(f"not a number word: {word!r}")
