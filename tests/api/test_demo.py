@@ -85,3 +85,50 @@ def test_demo_worker_pushes_new_records_to_the_sandbox(tmp_path: Path) -> None:
                 customer = client.get(f"/api/customers/{customer['id']}", headers=office).json()
             assert customer["qbo_id"], customer
             assert customer["sync_status"] == "synced"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_receives_signed_webhooks_for_edits_made_in_quickbooks(tmp_path: Path) -> None:
+    """An edit "in QBO" reaches the demo through a signed webhook and the worker's pull, over real HTTP."""
+    import time
+
+    import httpx
+
+    from api.cli_serve import WEBHOOK_PATH
+    from integrations.quickbooks.sandbox.server import run_sandbox_server
+
+    port = _free_port()
+    base = make_settings(var_dir=tmp_path / "var", base_url=f"http://127.0.0.1:{port}", run_worker=True)
+    hook = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    with demo_sandbox(base, callback=callback_url(base), today=AS_OF, webhook_url=hook) as sandbox_url:
+        settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
+        app = create_app(
+            settings, startup=demo_startup(lambda _l: None), create_schema=True, agent_factory=_no_agent
+        )
+        with run_sandbox_server(app, "127.0.0.1", port) as app_url:
+            info = app.state.services.extras["demo"]
+            owner = {"Authorization": f"Bearer {info.keys[Role.OWNER]}"}
+            edit = httpx.post(
+                f"{sandbox_url}/_sandbox/realms/{info.realm_id}/edits",
+                json={
+                    "entity": "Customer",
+                    "operation": "update",
+                    "sparse": True,
+                    "body": {"Id": "1", "PrimaryPhone": {"FreeFormNumber": "555-0199"}},
+                },
+            )
+            assert edit.status_code == 200, edit.text
+            deadline = time.monotonic() + 20
+            phone = None
+            while phone != "555-0199" and time.monotonic() < deadline:
+                time.sleep(0.3)
+                rows = httpx.get(f"{app_url}/api/customers", params={"limit": 200}, headers=owner).json()
+                phone = next(c["phone"] for c in rows["items"] if c["qbo_id"] == "1")
+            assert phone == "555-0199"
