@@ -10,9 +10,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import ValidationError
 
 from agent.errors import describe_error
-from agent.offline.intents import candidates_from_qbo, parse_intent, resolve_names
+from agent.offline.intents import parse_intent, resolve_names
 from domain.errors import AppError
 from domain.intent import QboIntent
+from integrations.quickbooks.mapping import name_candidates_from_qbo
 from tools.read import QueryBooks
 
 
@@ -52,6 +53,6 @@ def resolve_against_company(intent: QboIntent, company: dict[str, Any]) -> QboIn
     """Names as the company spells them (raises UnknownName / AmbiguousName rather than guessing)."""
     return resolve_names(
         intent,
-        candidates_from_qbo(company.get("Customer", [])),
-        candidates_from_qbo(company.get("Vendor", [])),
+        name_candidates_from_qbo(company.get("Customer", [])),
+        name_candidates_from_qbo(company.get("Vendor", [])),
     )

@@ -147,16 +147,18 @@ async def _ask_all(rows: list[dict[str, Any]], today: date, provider: str | None
 def _draft_one(job: str, customer: str | None, today: date) -> dict[str, Any]:
     from agent.offline.estimating import draft_estimate
     from agent.offline.estimating_catalog import catalog_from_company, company_tax_rate
-    from agent.offline.intents import candidates_from_qbo
     from domain.errors import AppError
     from domain.names import resolve_name
+    from integrations.quickbooks.mapping import name_candidates_from_qbo
     from integrations.quickbooks.sandbox.fixture import load_demo_company
 
     company = load_demo_company(today)
     tax_exempt, notes = False, []
     if customer:
         try:
-            chosen = resolve_name(customer, candidates_from_qbo(company.get("Customer", [])), kind="customer")
+            chosen = resolve_name(
+                customer, name_candidates_from_qbo(company.get("Customer", [])), kind="customer"
+            )
             record = next(c for c in company["Customer"] if str(c["Id"]) == chosen.id)
             tax_exempt = not bool(record.get("Taxable", True))
         except AppError as exc:

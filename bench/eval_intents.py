@@ -21,8 +21,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.offline.intents import candidates_from_qbo, parse_intent, resolve_names  # noqa: E402
+from agent.offline.intents import parse_intent, resolve_names  # noqa: E402
 from domain.errors import AppError  # noqa: E402
+from integrations.quickbooks.mapping import name_candidates_from_qbo  # noqa: E402
 
 DEFAULT_FIXTURE = ROOT / "integrations" / "quickbooks" / "sandbox" / "fixtures" / "qbo_demo_company.json"
 DEFAULT_FILES = [
@@ -66,8 +67,8 @@ def problems(got: dict[str, Any], expect: dict[str, Any]) -> list[str]:
 def evaluate(
     cases: list[dict[str, Any]], company: dict[str, Any], today: date | None
 ) -> list[tuple[dict, list[str]]]:
-    customers = candidates_from_qbo(company.get("Customer", []))
-    vendors = candidates_from_qbo(company.get("Vendor", []))
+    customers = name_candidates_from_qbo(company.get("Customer", []))
+    vendors = name_candidates_from_qbo(company.get("Vendor", []))
     results = []
     for case in cases:
         day = date.fromisoformat(case["today"]) if case.get("today") else today or date.today()

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from domain.intent import QboIntent
 from domain.models import Customer, Vendor
-from domain.names import NameCandidate, resolve_name
+from domain.names import resolve_name
 from domain.queries import name_candidates, run_intent_locally
 from domain.services.common import get_scoped
 from integrations.quickbooks.client import QboClient
+from integrations.quickbooks.mapping import name_candidates_from_qbo
 from integrations.quickbooks.query import compile_intent, finish_rows
 
 
@@ -52,21 +53,6 @@ class LocalBooks:
         }
 
 
-def _candidates(records: list[dict[str, Any]]) -> list[NameCandidate]:
-    out = []
-    for r in records:
-        aliases = {str(r[k]) for k in ("CompanyName", "FullyQualifiedName") if r.get(k)} - {r["DisplayName"]}
-        out.append(
-            NameCandidate(
-                id=str(r["Id"]),
-                name=r["DisplayName"],
-                aliases=tuple(sorted(aliases)),
-                active=bool(r.get("Active", True)),
-            )
-        )
-    return out
-
-
 class QboBooks:
     """Live answers: resolve names against QBO's lists, compile, fetch, finish (post filters, paging, sums)."""
 
@@ -75,7 +61,7 @@ class QboBooks:
 
     async def _resolve(self, entity: str, name: str, kind: str) -> tuple[str, str]:
         records = await self.client.query_all(f"SELECT * FROM {entity}")
-        chosen = resolve_name(name, _candidates(records), kind=kind)
+        chosen = resolve_name(name, name_candidates_from_qbo(records), kind=kind)
         return chosen.id, chosen.name
 
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:

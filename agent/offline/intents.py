@@ -171,22 +171,3 @@ def resolve_names(
     if not updates:
         return intent
     return intent.model_copy(update={"filters": intent.filters.model_copy(update=updates)})
-
-
-def candidates_from_qbo(records: Sequence[dict[str, Any]]) -> list[NameCandidate]:
-    """NameCandidates from QBO Customer/Vendor JSON (DisplayName plus CompanyName / FullyQualifiedName)."""
-    out = []
-    for record in records:
-        aliases = tuple(
-            {record[k] for k in ("CompanyName", "FullyQualifiedName", "PrintOnCheckName") if record.get(k)}
-            - {record["DisplayName"]}
-        )
-        out.append(
-            NameCandidate(
-                id=str(record["Id"]),
-                name=record["DisplayName"],
-                aliases=tuple(sorted(aliases)),
-                active=bool(record.get("Active", True)),
-            )
-        )
-    return out

@@ -9,6 +9,7 @@ Transactions (Estimate, Invoice, Payment, Bill) live in ``mapping_docs``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 from domain.errors import AppError
 from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Term, Vendor
 from domain.money import cents
+from domain.names import NameCandidate
 
 # Address keys of the domain (seed 000 §3.1) and their QBO names.
 ADDRESS_FIELDS = {
@@ -406,6 +408,7 @@ __all__ = [
     "item_type_from_qbo",
     "item_type_to_qbo",
     "money",
+    "name_candidates_from_qbo",
     "payment_methods_from_qbo",
     "tax_codes_by_rate",
     "tax_rate_from_qbo",
@@ -415,3 +418,22 @@ __all__ = [
     "vendor_from_qbo",
     "vendor_to_qbo",
 ]
+
+
+def name_candidates_from_qbo(records: Sequence[dict[str, Any]]) -> list[NameCandidate]:
+    """NameCandidates from QBO Customer/Vendor JSON (DisplayName plus CompanyName / FullyQualifiedName)."""
+    out = []
+    for record in records:
+        aliases = tuple(
+            {record[k] for k in ("CompanyName", "FullyQualifiedName", "PrintOnCheckName") if record.get(k)}
+            - {record["DisplayName"]}
+        )
+        out.append(
+            NameCandidate(
+                id=str(record["Id"]),
+                name=record["DisplayName"],
+                aliases=tuple(sorted(aliases)),
+                active=bool(record.get("Active", True)),
+            )
+        )
+    return out

@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.offline.intents import candidates_from_qbo, parse_intent, resolve_names
+from agent.offline.intents import parse_intent, resolve_names
 from agent.offline.lang_amounts import find_amounts, words_to_number
 from agent.offline.lang_names import find_name
 from domain.errors import AmbiguousName, UnknownName
+from integrations.quickbooks.mapping import name_candidates_from_qbo
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -51,8 +52,8 @@ def _same(expected: Any, got: Any) -> bool:
 def company() -> dict[str, Any]:
     data = json.loads(FIXTURE.read_text())
     return {
-        "customers": candidates_from_qbo(data["Customer"]),
-        "vendors": candidates_from_qbo(data["Vendor"]),
+        "customers": name_candidates_from_qbo(data["Customer"]),
+        "vendors": name_candidates_from_qbo(data["Vendor"]),
     }
 
 
@@ -205,7 +206,7 @@ def test_candidates_carry_company_names_as_aliases_and_activity() -> None:
         },
         {"Id": "17", "DisplayName": "Westgate Mall (closed)", "Active": False},
     ]
-    first, second = candidates_from_qbo(records)
+    first, second = name_candidates_from_qbo(records)
     assert first.aliases == ("O'Brien Construction Inc.",) and first.active
     assert not second.active
 
