@@ -71,6 +71,9 @@ def create_invoice(
 ) -> Invoice:
     require(actor, Permission.SEND_DOCUMENTS)
     customer = get_scoped(session, Customer, actor.tenant_id, data.customer_id)
+    if not customer.active:
+        # QuickBooks refuses documents for an inactive customer (fault 2500); refuse before anything is saved.
+        raise ValidationFailed(f"customer '{customer.display_name}' is inactive", customer_id=customer.id)
     issue = data.issue_date or today or utcnow().date()
     term_id, due = _due_date(session, actor.tenant_id, customer, data.term_id, issue)
     if data.due_date is not None:

@@ -46,6 +46,16 @@ def test_due_date_follows_the_customers_terms(shop: Shop) -> None:
     assert inv.total == D("150.00")
 
 
+def test_inactive_customers_get_no_new_invoices(shop: Shop) -> None:
+    gone = make_customer(shop.session, shop.tenant, name="Westgate Mall (closed)")
+    gone.active = False
+    line = LineCreate(type=LineType.FEE, name="Permit", quantity=D(1), item_id=shop.permit.id)
+    with pytest.raises(ValidationFailed, match="inactive"):
+        create_invoice(
+            shop.session, shop.office, InvoiceCreate(customer_id=gone.id, lines=[line]), today=TODAY
+        )
+
+
 def test_only_approved_estimates_convert(shop: Shop) -> None:
     est = shop.estimate()
     with pytest.raises(InvalidTransition, match="only an approved"):

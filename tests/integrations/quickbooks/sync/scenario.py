@@ -321,5 +321,32 @@ def verify_books_agree(env: Env) -> dict[str, int]:
                 if ours != theirs:
                     problems.append(f"{entity} {row.id}: here {ours} / QBO {theirs}")
         counts["open_conflicts"] = len(open_conflicts)
+        if problems:
+            problems = _inactive_context(s, env, store) + problems
     assert not problems, f"{len(problems)} problems, first ones: {problems[:8]}"
     return counts
+
+
+def _inactive_context(s: Any, env: Env, store: Any) -> list[str]:
+    """When the books disagree, say which names are inactive on either side and what the sync did to them."""
+    from domain.models.sync import SyncRecord
+
+    notes = []
+    for model, qbo_name in ((Customer, "Customer"), (Item, "Item")):
+        remote_off = sorted(str(o["Id"]) for o in store.all(qbo_name) if o.get("Active") is False)
+        local_off = s.scalars(
+            select(model).where(model.tenant_id == env.tenant_id, model.active.is_(False))
+        ).all()
+        if not remote_off and not local_off:
+            continue
+        history = [
+            f"{r.direction}/{r.action}/{r.status}: {r.message}"
+            for row in local_off
+            for r in s.scalars(
+                select(SyncRecord).where(SyncRecord.entity_id == row.id).order_by(SyncRecord.at)
+            )
+        ]
+        notes.append(
+            f"inactive {qbo_name}: in QBO {remote_off[:5]}, here {[r.qbo_id for r in local_off][:5]}; {history[:6]}"
+        )
+    return notes
