@@ -115,7 +115,14 @@ def register(app: typer.Typer) -> None:
         async def go() -> None:
             async with _services(Settings()) as (state, qbo):
                 tenant_id = _tenant(state, tenant)
-                worker = SyncWorker(SyncContext(state.sessionmaker, qbo.client_for, cdc_interval=None))
+                worker = SyncWorker(
+                    SyncContext(
+                        state.sessionmaker,
+                        qbo.client_for,
+                        cdc_interval=None,
+                        tenant_ids=frozenset({tenant_id}),
+                    )
+                )
                 start = _pending(state, tenant_id)
                 with Progress(
                     TextColumn("pushing"),
@@ -154,6 +161,9 @@ def register(app: typer.Typer) -> None:
     def worker(
         poll: float = typer.Option(1.0, help="Seconds between queue polls when idle."),
         cdc_minutes: float = typer.Option(5.0, help="Minutes between CDC safety-net polls (0: off)."),
+        tenants: list[str] = typer.Option(
+            [], "--tenant", help="Serve only this tenant (repeatable); every tenant by default."
+        ),
     ) -> None:
         """Run a sync worker until interrupted; several may run at once (no job is taken twice)."""
         from datetime import timedelta
@@ -164,6 +174,7 @@ def register(app: typer.Typer) -> None:
                     state.sessionmaker,
                     qbo.client_for,
                     cdc_interval=timedelta(minutes=cdc_minutes) if cdc_minutes > 0 else None,
+                    tenant_ids=frozenset(tenants) if tenants else None,
                 )
                 console.print(f"sync worker {ctx.worker_id} running; Ctrl-C to stop")
                 await SyncWorker(ctx, poll_interval=poll).run()

@@ -11,6 +11,7 @@ the pushes of one record stay in order and never race each other.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Exists, and_, or_, select, update
@@ -48,9 +49,18 @@ def _busy_record(now: datetime, lease: timedelta) -> Exists:
 
 
 def claim_jobs(
-    session: Session, worker_id: str, *, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    worker_id: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    tenant_ids: Collection[str] | None = None,
 ) -> list[SyncJob]:
-    """Claim up to ``limit`` due jobs for ``worker_id`` and commit the claim; returns them, detached-safe."""
+    """Claim up to ``limit`` due jobs for ``worker_id`` and commit the claim; returns them, detached-safe.
+
+    ``tenant_ids`` restricts the claim to those tenants' jobs (None: any tenant's).
+    """
     postgres = session.get_bind().dialect.name == "postgresql"
     query = (
         select(SyncJob)
@@ -58,6 +68,8 @@ def claim_jobs(
         .order_by(SyncJob.next_attempt_at, SyncJob.created_at)
         .limit(limit * 3)
     )
+    if tenant_ids is not None:
+        query = query.where(SyncJob.tenant_id.in_(tuple(tenant_ids)))
     if postgres:
         query = query.with_for_update(skip_locked=True, of=SyncJob)
     candidates = list(session.scalars(query))

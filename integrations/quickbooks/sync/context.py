@@ -38,6 +38,9 @@ class SyncContext:
     # The CDC safety net: how often each connected company is polled (None: never from this worker).
     cdc_interval: timedelta | None = timedelta(minutes=5)
     cdc_tenants: Callable[[Session], list[str]] = connected_tenants
+    # The tenants this worker serves (None: every tenant). `sync push --tenant` drains one company only,
+    # and a deployment may shard tenants across workers.
+    tenant_ids: frozenset[str] | None = None
     # Overrides every tenant's retry timing (tests shrink the two hours to seconds).
     policy_override: Callable[[SyncPolicy], SyncPolicy] | None = None
 

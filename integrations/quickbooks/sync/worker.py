@@ -107,7 +107,12 @@ class SyncWorker:
         try:
             jobs = await self._db(
                 lambda s: claim_jobs(
-                    s, self.ctx.worker_id, now=now, lease=self.ctx.lease, limit=self.claim_size
+                    s,
+                    self.ctx.worker_id,
+                    now=now,
+                    lease=self.ctx.lease,
+                    limit=self.claim_size,
+                    tenant_ids=self.ctx.tenant_ids,
                 )
             )
         except OperationalError as exc:
@@ -128,7 +133,11 @@ class SyncWorker:
         """Queue a CDC poll for every connected company (a pending poll is reused, never doubled)."""
 
         def run(session: Session) -> int:
-            tenants = self.ctx.cdc_tenants(session)
+            tenants = [
+                t
+                for t in self.ctx.cdc_tenants(session)
+                if self.ctx.tenant_ids is None or t in self.ctx.tenant_ids
+            ]
             for tenant_id in tenants:
                 cdc.enqueue_poll(session, tenant_id)
             session.commit()

@@ -76,6 +76,10 @@ class Env:
     contexts: list[SyncContext] = field(default_factory=list)
 
     async def client(self, tenant_id: str) -> QboClient:
+        # The test database is shared by a whole session: a job of another test's tenant must never reach
+        # this test's company (its workers are scoped to this tenant; this is the second line).
+        if tenant_id != self.tenant_id:
+            raise AssertionError(f"tenant {tenant_id} is not this test's; its jobs must not be worked here")
         tokens = self.qbo.sandbox.issue_tokens(self.realm, None, "com.intuit.quickbooks.accounting")
 
         async def provider(*, force_refresh: bool = False) -> str:
@@ -101,6 +105,7 @@ class Env:
             "cdc_interval": None,
             "lease": timedelta(seconds=30),
             "dependency_delay": timedelta(seconds=0.2),
+            "tenant_ids": frozenset({self.tenant_id}),
         }
         options.update(overrides)
         ctx = SyncContext(self.sessions, self.client, **options)

@@ -129,7 +129,14 @@ async def test_crash_between_qbo_success_and_commit_is_replayed_not_duplicated(e
     cid = _customer(env, "Eve Electric")
     doomed = env.context()
     with env.sessions() as s:
-        (job,) = claim_jobs(s, doomed.worker_id, now=doomed.clock(), lease=doomed.lease, limit=5)
+        (job,) = claim_jobs(
+            s,
+            doomed.worker_id,
+            now=doomed.clock(),
+            lease=doomed.lease,
+            limit=5,
+            tenant_ids=doomed.tenant_ids,
+        )
         prep = push.prepare(s, job, Strategy.LAST_WRITE_WINS)
     created = await push.send(await env.client(env.tenant_id), prep)
     # The worker dies here: QBO has the customer, our database does not know it.

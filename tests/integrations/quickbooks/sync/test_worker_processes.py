@@ -25,7 +25,7 @@ from tests.integrations.quickbooks.sync.scenario import Tally, local_writes, see
 ROOT = Path(__file__).resolve().parents[4]
 
 
-def _start(db_url: str, qbo: Qbo, realm: str, worker_id: str) -> subprocess.Popen[str]:
+def _start(db_url: str, qbo: Qbo, realm: str, tenant_id: str, worker_id: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -34,6 +34,7 @@ def _start(db_url: str, qbo: Qbo, realm: str, worker_id: str) -> subprocess.Pope
             db_url,
             qbo.base,
             realm,
+            tenant_id,
             worker_id,
         ],
         cwd=ROOT,
@@ -70,7 +71,7 @@ async def test_worker_killed_mid_run_and_restarted_loses_and_duplicates_nothing(
         total = _count(env.sessions, env.tenant_id, SyncJobStatus.PENDING)
         qbo.sandbox.set_faults(latency_ms=40.0)  # keeps requests in flight when the kill lands
         try:
-            first = _start(db_url, qbo, env.realm, "worker-a")
+            first = _start(db_url, qbo, env.realm, env.tenant_id, "worker-a")
             deadline = time.monotonic() + 60
             # Kill once a third is done, at a moment the worker holds claimed jobs (requests in flight).
             while (
@@ -82,7 +83,7 @@ async def test_worker_killed_mid_run_and_restarted_loses_and_duplicates_nothing(
             os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
             orphaned = _count(env.sessions, env.tenant_id, SyncJobStatus.RUNNING, worker="worker-a")
-            second = _start(db_url, qbo, env.realm, "worker-b")
+            second = _start(db_url, qbo, env.realm, env.tenant_id, "worker-b")
             try:
                 deadline = time.monotonic() + 90
                 while env.open_jobs():

@@ -31,7 +31,7 @@ def fast(policy: SyncPolicy) -> SyncPolicy:
     )
 
 
-async def main(db_url: str, base: str, realm: str, worker_id: str) -> None:
+async def main(db_url: str, base: str, realm: str, tenant_id: str, worker_id: str) -> None:
     sessions = make_sessionmaker(make_engine(db_url))
     limiter = RealmLimiter(RateLimits(time_scale=60.0))
     async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=2.0)) as http:
@@ -52,10 +52,11 @@ async def main(db_url: str, base: str, realm: str, worker_id: str) -> None:
             cdc_interval=None,
             dependency_delay=timedelta(seconds=0.2),
             policy_override=fast,
+            tenant_ids=frozenset({tenant_id}),  # the test database also holds other tests' tenants
         )
         print("ready", flush=True)
         await SyncWorker(ctx, poll_interval=0.05).run()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:5]))
+    asyncio.run(main(*sys.argv[1:6]))
