@@ -46,6 +46,9 @@ class PaymentApplication(IdMixin, TenantScoped, Base):
 
 
 class WriteOff(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
+    """Part or all of an invoice's balance given up. In QBO it is a credit memo (``qbo_id``) applied to the
+    invoice by a zero-amount payment (``settlement_qbo_id``); both ids are kept so a retry never repeats one."""
+
     __tablename__ = "write_offs"
 
     invoice_id: Mapped[str] = mapped_column(String(36), ForeignKey("invoices.id"), index=True)
@@ -53,6 +56,7 @@ class WriteOff(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     reason: Mapped[str] = mapped_column(Text)
     written_off_on: Mapped[date] = mapped_column()
     user_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    settlement_qbo_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
 
 
 class Bill(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):

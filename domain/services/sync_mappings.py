@@ -20,7 +20,8 @@ from domain.models.sync import AccountMapping, MappingReview, SyncJob, SyncJobSt
 from domain.permissions import Permission, require
 from domain.services.audit import record_audit
 
-PROFILES = ("revenue", "expense", "asset", "liability")
+# bad_debt: the expense account write-offs book to in QBO (a default mapping; no per-item codes).
+PROFILES = ("revenue", "expense", "asset", "liability", "bad_debt")
 SOURCE_KINDS = ("item", "cost_code", "default")
 DEFAULT_KEY = "*"
 
@@ -122,6 +123,12 @@ def account_for_item(session: Session, tenant_id: str, item: Item, profile: str 
     return None
 
 
+def default_account(session: Session, tenant_id: str, profile: str) -> str | None:
+    """The profile's default mapping (what a write-off's bad-debt account comes from)."""
+    found = _active(session, tenant_id, profile, "default", DEFAULT_KEY)
+    return found.account_qbo_id if found is not None else None
+
+
 def hold_for_review(
     session: Session,
     tenant_id: str,
@@ -129,10 +136,14 @@ def hold_for_review(
     entity: str,
     entity_id: str,
     profile: str,
-    item: Item,
+    item: Item | None,
     job_id: str | None,
 ) -> MappingReview:
-    kind, key = ("cost_code", item.cost_code) if item.cost_code else ("item", item.id)
+    """Hold a record until its item's (or cost code's) mapping exists; ``item=None``: the profile's default."""
+    if item is None:
+        kind, key = "default", DEFAULT_KEY
+    else:
+        kind, key = ("cost_code", item.cost_code) if item.cost_code else ("item", item.id)
     existing = session.scalars(
         select(MappingReview).where(
             MappingReview.tenant_id == tenant_id,
@@ -203,6 +214,7 @@ __all__ = [
     "SOURCE_KINDS",
     "MappingIn",
     "account_for_item",
+    "default_account",
     "hold_for_review",
     "list_mappings",
     "list_reviews",

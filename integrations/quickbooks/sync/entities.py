@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.db import Base, SourceSystem, SyncStatus, utcnow
 from domain.models.catalog import Account, Customer, Item, TaxRate, Term, Vendor
-from domain.models.payments import Bill, Payment, PaymentApplication
+from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
 from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, InvoiceStatus
 from domain.services.invoices import refresh_status
 from domain.services.sync_checksums import KeyFields, day, money, qty
@@ -118,6 +118,8 @@ def dependencies(row: Base) -> list[tuple[str, str]]:
         deps.extend(("item", line.item_id) for line in row.lines if line.item_id)
     if isinstance(row, Payment):
         deps.extend(("invoice", app.invoice_id) for app in row.applications)
+    if isinstance(row, WriteOff):
+        deps.append(("invoice", row.invoice_id))
     return deps
 
 
@@ -260,11 +262,13 @@ def apply_remote(
         mapper = md.estimate_from_qbo if entity == "estimate" else md.invoice_from_qbo
         mapped = mapper(obj, refs)
         if accounting_only and not created:
-            _apply_accounting(row, mapped.fields)
+            _apply_accounting(session, row, mapped.fields)
         else:
             _assign(row, mapped.fields)
             line_model = EstimateLine if entity == "estimate" else InvoiceLine
             _replace_lines(row, mapped.lines, line_model)  # type: ignore[arg-type]
+            if isinstance(row, Invoice):
+                _net_of_write_offs(session, row)
     elif entity == "payment":
         _apply_payment(session, tenant_id, row, md.payment_from_qbo(obj, refs))  # type: ignore[arg-type]
     if created:
@@ -274,14 +278,36 @@ def apply_remote(
     return row
 
 
-def _apply_accounting(row: Any, fields: dict[str, Any]) -> None:
-    """QBO's balance wins; a write-off kept only here would be undone by it, so those are left alone."""
-    if not isinstance(row, Invoice) or row.written_off or row.status == InvoiceStatus.VOID:
+def _apply_accounting(session: Session, row: Any, fields: dict[str, Any]) -> None:
+    """QBO's balance wins (a payment entered there lands here); a voided invoice stays void."""
+    if not isinstance(row, Invoice) or row.status == InvoiceStatus.VOID:
         return
     row.sync_token = fields["sync_token"]
     row.balance_due = fields["balance_due"]
     row.amount_paid = fields["amount_paid"]
     row.status = fields["status"]
+    _net_of_write_offs(session, row)
+
+
+def settled_write_offs(session: Session, invoice_id: str) -> Decimal:
+    """The part of an invoice's write-offs QBO already holds, as a credit memo applied to it."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(WriteOff.amount), 0)).where(
+            WriteOff.invoice_id == invoice_id, WriteOff.settlement_qbo_id.is_not(None)
+        )
+    )
+    return Decimal(str(total or 0))
+
+
+def _net_of_write_offs(session: Session, row: Invoice) -> None:
+    """QBO counts an applied write-off credit as paid and knows nothing of one not pushed yet; here both are
+    write-offs. Paid is QBO's paid less the settled credits; the balance follows from total, paid and
+    written off, so a write-off never comes undone and is never counted twice."""
+    if not row.written_off or row.status == InvoiceStatus.VOID:
+        return
+    paid = max(Decimal("0.00"), row.amount_paid - settled_write_offs(session, row.id))
+    row.amount_paid = min(paid, max(Decimal("0.00"), row.total - row.written_off))
+    refresh_status(row)
 
 
 def _apply_payment(session: Session, tenant_id: str, row: Payment, mapped: md.MappedPayment) -> None:
@@ -351,6 +377,7 @@ __all__ = [
     "find_local",
     "last_updated",
     "remote_key_fields",
+    "settled_write_offs",
     "spec_for_qbo",
     "to_qbo",
 ]

@@ -37,6 +37,14 @@ class HeldForMapping(AppError):
     title = "Waiting for an account mapping"
 
 
+class NameCollision(AppError):
+    """A record from QBO carries a name or number a different record holds here: a person must rename one."""
+
+    status = 409
+    code = "sync_name_collision"
+    title = "Two records share a name or number"
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     kind: str  # auth | validation | rate_limit | network | server | not_found | dependency | mapping
@@ -80,6 +88,8 @@ def classify(error: AppError, entity: str) -> Failure:
         )
     if isinstance(error, QboNotFound):
         return Failure("not_found", False, f"The {entity} no longer exists in QuickBooks: {detail}")
+    if isinstance(error, NameCollision):
+        return Failure("validation", False, detail)
     if isinstance(error, HeldForMapping):
         return Failure("unmapped", False, detail)
     if isinstance(error, DependencyNotReady):
@@ -91,4 +101,4 @@ def classify(error: AppError, entity: str) -> Failure:
     return Failure("validation", False, f"{detail}. Fix the record, then retry.")
 
 
-__all__ = ["DependencyNotReady", "Failure", "HeldForMapping", "classify"]
+__all__ = ["DependencyNotReady", "Failure", "HeldForMapping", "NameCollision", "classify"]

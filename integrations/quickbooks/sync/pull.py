@@ -25,7 +25,9 @@ from domain.services.sync_log import as_aware, get_state, open_conflict, record_
 from domain.services.sync_policy import Strategy
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboNotFound
+from integrations.quickbooks.mapping_write_offs import is_settlement
 from integrations.quickbooks.sync.claim import still_ours
+from integrations.quickbooks.sync.collisions import check_unique_key
 from integrations.quickbooks.sync.entities import (
     SPECS,
     affected_invoices,
@@ -38,6 +40,7 @@ from integrations.quickbooks.sync.entities import (
 )
 from integrations.quickbooks.sync.push import _remote_time, payload_checksum
 from integrations.quickbooks.sync.settle import finish, sync_actor
+from integrations.quickbooks.sync.write_offs import is_our_settlement
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Fetched:
     remote: dict[str, Any] | None  # None: deleted in QBO
     force: bool
     deleted_id: str | None
+    waits: int = 0  # how often this pull already waited for another record
 
 
 async def fetch(client: QboClient, job: SyncJob) -> Fetched:
@@ -68,6 +72,7 @@ async def fetch(client: QboClient, job: SyncJob) -> Fetched:
         remote=remote,
         force=bool(payload.get("force")),
         deleted_id=payload.get("deleted_id"),
+        waits=int(payload.get("waits", 0)),
     )
 
 
@@ -110,6 +115,8 @@ def _upsert(
     session: Session, got: Fetched, remote: dict[str, Any], strategy: Strategy
 ) -> tuple[str, str | None, str | None]:
     tid, entity = got.tenant_id, got.entity
+    if entity == "payment" and is_settlement(remote):
+        return _settlement(session, tid, remote)
     remote_fields = remote_key_fields(entity, remote)
     token = str(remote.get("SyncToken", "0"))
     row: Any = find_local(session, tid, entity, got.qbo_id, lock=True)
@@ -119,6 +126,7 @@ def _upsert(
     if row is not None and _older(token, state.remote_sync_token if state else None, row.sync_token):
         # Fetched before a newer version reached us (events and fetches overlap): never step back in time.
         return "noop", f"stale fetch (SyncToken {token})", row.id
+    check_unique_key(session, tid, SPECS[entity], remote, waits=got.waits)
     if row is None:
         row = apply_remote(session, tid, entity, remote)
         _remember(session, tid, entity, row, remote, remote_fields)
@@ -199,6 +207,18 @@ def _upsert(
         enqueue_sync(session, tid, entity, row.id)
         return "kept_local", "our newer version will be pushed", row.id
     return "noop", None, row.id
+
+
+def _settlement(session: Session, tid: str, remote: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """A zero payment pairing a credit memo with invoices moves no money: it is not a payment here. Ours
+    settles a write-off already booked; one made in QBO changes the invoices' balances, which are pulled."""
+    if is_our_settlement(session, tid, str(remote["Id"])):
+        return "noop", "the settlement of one of our write-offs", None
+    for line in remote.get("Line") or []:
+        for link in line.get("LinkedTxn") or []:
+            if link.get("TxnType") == "Invoice":
+                enqueue_pull(session, tid, "invoice", str(link["TxnId"]))
+    return "noop", "a credit applied in QuickBooks; the invoices it closes are pulled", None
 
 
 def _older(token: str, *known: str | None) -> bool:

@@ -142,7 +142,7 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
     if isinstance(row, Invoice) and row.status == InvoiceStatus.VOID and prep.qbo_id:
         prep.skip = "a voided invoice is not updated in QuickBooks"
         return prep
-    _check_dependencies(session, job, row)
+    check_dependencies(session, job, row)
     prep.payload = to_qbo(session, job.tenant_id, job.entity, row)
     if isinstance(row, Item):
         _item_accounts(session, job, row, prep.payload)
@@ -162,7 +162,7 @@ def payload_checksum(payload: dict[str, Any]) -> str:
     return checksum({k: v for k, v in payload.items() if k not in ("Id", "SyncToken", "sparse")})
 
 
-def _check_dependencies(session: Session, job: SyncJob, row: Base) -> None:
+def check_dependencies(session: Session, job: SyncJob, row: Base) -> None:
     """A record another one points at must reach QBO first; make sure it is queued, then wait for it."""
     waiting: list[str] = []
     for entity, local_id in dependencies(row):
@@ -362,6 +362,7 @@ __all__ = [
     "MAX_STALE_ROUNDS",
     "Outcome",
     "Prepared",
+    "check_dependencies",
     "mark_pushed",
     "payload_checksum",
     "prepare",

@@ -26,7 +26,7 @@ from integrations.quickbooks.batch import BatchOp
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboDuplicate, QboStaleObject
 from integrations.quickbooks.mapping import MappingError
-from integrations.quickbooks.sync import cdc
+from integrations.quickbooks.sync import cdc, write_offs
 from integrations.quickbooks.sync import pull as pulling
 from integrations.quickbooks.sync import push as pushing
 from integrations.quickbooks.sync.claim import claim_jobs, still_ours
@@ -238,6 +238,8 @@ class SyncWorker:
             await self._poll(client, job)
         elif job.direction == SyncDirection.PULL:
             await self._pull(client, job)
+        elif job.entity == write_offs.ENTITY:
+            await write_offs.push_write_off(client, job, self._db, self.ctx.worker_id)
         else:
             await self._push(client, job)
 
