@@ -27,6 +27,9 @@ from integrations.quickbooks.sync.cdc import enqueue_poll
 from integrations.quickbooks.sync.entities import SPECS
 from integrations.quickbooks.sync.suggest import suggest
 
+# Which postings a mapping is for; bad_debt is where write-offs book in QBO.
+Profile = Literal["revenue", "expense", "asset", "liability", "bad_debt"]
+
 router = APIRouter(prefix="/api/integrations", tags=["sync"])
 page_router = APIRouter(include_in_schema=False)
 
@@ -131,7 +134,7 @@ class MappingOut(_Out):
 
 class MappingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    profile: Literal["revenue", "expense", "asset", "liability"]
+    profile: Profile
     source_kind: Literal["item", "cost_code", "default"]
     source_key: str = Field(min_length=1, max_length=100)
     account_qbo_id: str = Field(min_length=1, max_length=32)
@@ -307,7 +310,7 @@ def save_mappings(data: MappingsIn, actor: IntegrationDep, session: SessionDep) 
 def mapping_suggestions(
     actor: ReaderDep,
     session: SessionDep,
-    profile: Annotated[Literal["revenue", "expense", "asset", "liability"], Query()] = "revenue",
+    profile: Annotated[Profile, Query()] = "revenue",
 ) -> dict[str, Any]:
     return {
         "suggestions": [asdict(s) for s in suggest(session, actor.tenant_id, profile=profile)],

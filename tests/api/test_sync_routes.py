@@ -214,3 +214,33 @@ def test_console_page_renders(client: TestClient) -> None:
     page = client.get("/console/sync")
     assert page.status_code == 200
     assert "Conflicts" in page.text and "/api/integrations/sync/status" in page.text
+
+
+def test_write_offs_get_a_bad_debt_account_suggested_then_mapped(
+    client: TestClient, tenant: TenantKeys, api_engine: Engine
+) -> None:
+    with Session(api_engine) as s:
+        for qbo_id, name, kind in (
+            ("70", "Bad Debts", "Expense"),
+            ("71", "Office Supplies", "Expense"),
+            ("72", "Bad Debt Recoveries", "Income"),
+        ):
+            s.add(Account(tenant_id=tenant.tenant_id, qbo_id=qbo_id, name=name, account_type=kind))
+        s.commit()
+    url = "/api/integrations/mappings/suggestions?profile=bad_debt"
+    suggestions = client.get(url, headers=tenant.headers()).json()["suggestions"]
+    assert suggestions[0]["account_name"] == "Bad Debts" and suggestions[0]["source_kind"] == "default"
+    assert all(
+        s_["account_qbo_id"] != "72" for s_ in suggestions
+    )  # an income account cannot take the expense
+    saved = client.put(
+        "/api/integrations/mappings",
+        headers=tenant.headers(),
+        json={
+            "mappings": [
+                {"profile": "bad_debt", "source_kind": "default", "source_key": "*", "account_qbo_id": "70"}
+            ]
+        },
+    )
+    assert saved.status_code == 200
+    assert client.get(url, headers=tenant.headers()).json()["suggestions"] == []  # mapped: nothing to suggest

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.models.catalog import Account, Item
-from domain.services.sync_mappings import account_for_item
+from domain.services.sync_mappings import DEFAULT_KEY, account_for_item, default_account
 
 # Which QBO account types can take each profile's postings.
 PROFILE_TYPES = {
@@ -17,6 +17,7 @@ PROFILE_TYPES = {
     "expense": ("Cost of Goods Sold", "Expense", "Other Expense"),
     "asset": ("Other Current Asset", "Fixed Asset", "Other Asset"),
     "liability": ("Other Current Liability", "Long Term Liability"),
+    "bad_debt": ("Expense", "Other Expense"),
 }
 MIN_SCORE = 40.0
 
@@ -46,6 +47,8 @@ def suggest(
     if not accounts:
         return []
     names = {a.qbo_id: a.name for a in accounts if a.qbo_id}
+    if profile == "bad_debt":
+        return _bad_debt(session, tenant_id, names, limit)
     out: list[Suggestion] = []
     seen_codes: set[str] = set()
     items = session.scalars(
@@ -73,6 +76,21 @@ def suggest(
                     Suggestion(kind, key, label, profile, str(qbo_id), str(name), round(float(score), 1))
                 )
     return out
+
+
+def _bad_debt(session: Session, tenant_id: str, names: dict[str, str], limit: int) -> list[Suggestion]:
+    """Write-offs book to one account for the whole company: suggest the expense accounts named like it."""
+    if default_account(session, tenant_id, "bad_debt") is not None:
+        return []
+    return [
+        Suggestion(
+            "default", DEFAULT_KEY, "Write-offs", "bad_debt", str(qbo_id), str(name), round(float(score), 1)
+        )
+        for name, score, qbo_id in process.extract(
+            "bad debts", names, scorer=fuzz.token_set_ratio, processor=utils.default_process, limit=limit
+        )
+        if score >= MIN_SCORE
+    ]
 
 
 __all__ = ["PROFILE_TYPES", "Suggestion", "suggest"]
