@@ -78,7 +78,7 @@ class Prepared:
 class Outcome:
     """What QBO ended up holding, and how we got there."""
 
-    action: str  # create | update | void | send | delete | adopt | pull | noop | conflict | skip
+    action: str  # create | update | void | send | delete | twin | pull | noop | conflict | skip
     remote: dict[str, Any] | None = None
     overwrote_remote: KeyFields | None = None  # remote values our push replaced (last-write-wins audit)
     message: str | None = None
@@ -296,13 +296,10 @@ async def _create(client: QboClient, prep: Prepared) -> Outcome:
         twin = await _find_twin(client, spec, payload)
         if twin is None:
             raise
-    # QBO already holds this record (our earlier attempt, or someone typed it in): link it, then bring it to
-    # our version with its own SyncToken.
-    prep.qbo_id = str(twin["Id"])
-    prep.sync_token = str(twin.get("SyncToken", "0"))
-    outcome = await _update(client, prep, prep.sync_token)
-    outcome.action = "adopt" if outcome.action == "update" else outcome.action
-    return outcome
+    # QBO already holds a record by this name or number (our earlier attempt, or someone typed it in). Nothing
+    # is written to it yet: the settle step links it unless another record here is linked to it already, and
+    # our version then follows as an ordinary update.
+    return Outcome("twin", twin, message=f"{spec.qbo} {twin['Id']} already in QuickBooks")
 
 
 async def _update(client: QboClient, prep: Prepared, token: str) -> Outcome:

@@ -12,12 +12,20 @@ from domain.context import Actor
 from domain.db import SyncStatus, utcnow
 from domain.models.sync import SyncJob, SyncJobStatus
 from domain.services.audit import record_audit
+from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import local_key_fields
 from domain.services.sync_log import get_state, open_conflict, raise_alert, record_history, save_state
 from domain.services.sync_policy import SyncPolicy
 from integrations.quickbooks.sync.claim import still_ours
-from integrations.quickbooks.sync.entities import SPECS, apply_remote, last_updated, remote_key_fields, to_qbo
-from integrations.quickbooks.sync.failures import Failure
+from integrations.quickbooks.sync.entities import (
+    SPECS,
+    apply_remote,
+    find_local,
+    last_updated,
+    remote_key_fields,
+    to_qbo,
+)
+from integrations.quickbooks.sync.failures import Failure, NameCollision
 from integrations.quickbooks.sync.push import Outcome, Prepared, mark_pushed, payload_checksum
 
 # A job waiting for another record gives up after this many looks; one held for a mapping waits for it.
@@ -102,6 +110,10 @@ def settle_push(
         finish(job, SyncJobStatus.CONFLICT)
         _end(session, commit)
         return True
+    if outcome.action == "twin":
+        _adopt(session, job, prep, row, remote)
+        _end(session, commit)
+        return True
     if outcome.action == "pull":
         before = local_key_fields(row)
         row = apply_remote(session, tid, prep.entity, remote)
@@ -164,6 +176,37 @@ def settle_push(
     finish(job)
     _end(session, commit)
     return True
+
+
+def _adopt(session: Session, job: SyncJob, prep: Prepared, row: Any, twin: dict[str, Any]) -> None:
+    """Link the record QBO already holds under our name or number, unless it is another record's twin."""
+    spec = SPECS[prep.entity]
+    twin_id = str(twin["Id"])
+    holder = find_local(session, prep.tenant_id, prep.entity, twin_id)
+    if holder is not None and holder.id != prep.local_id:  # type: ignore[attr-defined]
+        field = spec.natural_key[1] if spec.natural_key else "name"
+        raise NameCollision(
+            f"QuickBooks already has {spec.qbo} {twin_id} with the {field} '{twin.get(field)}', and it belongs to "
+            f"a different {prep.entity} here (id {holder.id}). Rename one of the two, then retry this job",  # type: ignore[attr-defined]
+            entity=prep.entity,
+            local_id=prep.local_id,
+            qbo_id=twin_id,
+        )
+    mark_pushed(row, twin)
+    record_history(
+        session,
+        prep.tenant_id,
+        entity=prep.entity,
+        entity_id=prep.local_id,
+        qbo_id=twin_id,
+        direction="push",
+        action="adopt",
+        status="synced",
+        message="linked to the record QuickBooks already had; our version follows as an update",
+        job_id=job.id,
+    )
+    finish(job)
+    enqueue_sync(session, prep.tenant_id, prep.entity, prep.local_id)
 
 
 def settle_failure(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from domain.models import Customer, Invoice, SyncJob, SyncJobStatus
-from domain.schemas import CustomerUpdate
+from domain.schemas import CustomerCreate, CustomerUpdate
 from domain.services import catalog
 from domain.services.outbox import enqueue_pull
 from tests.integrations.quickbooks.sync.conftest import Env
@@ -96,3 +96,39 @@ async def test_duplicate_invoice_numbers_accepted_by_qbo_are_reported_not_retrie
     job = _pull_job(env, "invoice", str(second["Id"]))
     assert job.status is SyncJobStatus.DEAD
     assert "same number" in job.last_error and "'7001'" in job.last_error
+
+
+def _create_here(env: Env, name: str, email: str) -> str:
+    with env.sessions() as s:
+        row = catalog.create_customer(s, env.actor, CustomerCreate(display_name=name, email=email))
+        s.commit()
+        return row.id
+
+
+async def test_a_customer_typed_in_on_both_sides_is_linked_then_brought_to_our_version(env: Env) -> None:
+    twin = _customer(env, "Zeta Roofing")
+    local_id = _create_here(env, "Zeta Roofing", "office@zeta.example")
+    await env.drain()
+    with env.sessions() as s:
+        assert s.get(Customer, local_id).qbo_id == twin
+    remote = env.qbo.sandbox.realm(env.realm).get("Customer", twin)
+    assert remote["PrimaryEmailAddr"]["Address"] == "office@zeta.example"
+    names = [c["DisplayName"] for c in env.qbo.sandbox.realm(env.realm).all("Customer")]
+    assert names.count("Zeta Roofing") == 1
+
+
+async def test_a_name_qbo_gave_to_another_linked_customer_is_not_taken_over(env: Env) -> None:
+    eta = _customer(env, "Eta Plumbing")
+    _pull(env, "customer", eta)
+    await env.drain()
+    # QBO renames Eta to "Theta Plumbing"; before that reaches us, a new "Theta Plumbing" is typed in here.
+    env.qbo.sandbox.update(env.realm, "Customer", {"Id": eta, "DisplayName": "Theta Plumbing"})
+    theta_here = _create_here(env, "Theta Plumbing", "new@theta.example")
+    await env.drain()
+    with env.sessions() as s:
+        assert s.get(Customer, theta_here).qbo_id is None  # not linked to Eta's record
+        job = s.scalars(select(SyncJob).where(SyncJob.entity_id == theta_here)).one()
+    assert job.status is SyncJobStatus.DEAD
+    assert f"Customer {eta}" in job.last_error and "Rename one of the two" in job.last_error
+    remote = env.qbo.sandbox.realm(env.realm).get("Customer", eta)
+    assert "PrimaryEmailAddr" not in remote  # Eta's record in QBO was left alone
