@@ -81,7 +81,7 @@ def v3_router(sandbox: Sandbox) -> APIRouter:
     @router.get("/{entity_name}/{entity_id}/pdf")
     async def pdf(realm_id: str, entity_name: str, entity_id: str) -> Response:
         entity = _entity(entity_name)
-        if entity not in ("Invoice", "Estimate", "Payment"):
+        if entity not in ("Invoice", "Estimate", "CreditMemo", "Payment"):
             raise faults.unsupported_operation(f"PDF for {entity}")
         with sandbox.lock:
             store = sandbox.realm(realm_id)

@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 from domain.money import ZERO
-from integrations.quickbooks.sandbox import faults
+from integrations.quickbooks.sandbox import faults, settlement
 from integrations.quickbooks.sandbox.rules import Books, Change
-from integrations.quickbooks.sandbox.store import TRANSACTIONS, Entity
+from integrations.quickbooks.sandbox.store import SETTLED, TRANSACTIONS, Entity
 
 
 # ---- delete / void / send ----------------------------------------------------------------------------
@@ -17,19 +17,17 @@ def delete(books: Books, entity: str, body: Entity) -> Entity:
         raise faults.unsupported_operation(f"Delete for {entity}; set Active to false instead")
     current = books.current_for_write(entity, body)
     entity_id = str(current["Id"])
-    if entity == "Invoice" and books.store.payments_by_invoice.get(entity_id):
-        raise faults.business(
-            "You must unlink any linked transactions associated with the invoice before deleting it."
-        )
+    if entity in SETTLED:
+        settlement.unlink_first(books, entity, entity_id, "deleting")
     now = books.now()
     books.store.remove(entity, entity_id, now)
     books.store.voided.discard((entity, entity_id))
-    if entity == "Invoice":
-        books.sync_estimate_link(entity_id, current, None)
+    if entity in SETTLED:
+        if entity == "Invoice":
+            books.sync_estimate_link(entity_id, current, None)
         books.mark_customer(current, None)
     elif entity == "Payment":
-        for invoice_id in sorted(books.linked_invoices(current)):
-            books.refresh_invoice(invoice_id, bump=True)
+        settlement.refresh_for_payment(books, current, None)
         books.mark_customer(current, None)
     elif entity == "Estimate":
         for link in current.get("LinkedTxn") or []:
@@ -53,14 +51,13 @@ def _unlink_estimate_from_invoice(books: Books, invoice: Entity, estimate_id: st
 
 
 def void(books: Books, entity: str, body: Entity) -> Entity:
+    # Credit memos are deleted, not voided: QBO's CreditMemo API lists no void operation.
     if entity not in ("Invoice", "Payment"):
         raise faults.unsupported_operation(f"Void for {entity}")
     current = books.current_for_write(entity, body)
     entity_id = str(current["Id"])
-    if entity == "Invoice" and books.store.payments_by_invoice.get(entity_id):
-        raise faults.business(
-            "You must unlink any linked transactions associated with the invoice before voiding it."
-        )
+    if entity == "Invoice":
+        settlement.unlink_first(books, entity, entity_id, "voiding")
     obj = copy.deepcopy(current)
     note = obj.get("PrivateNote") or ""
     obj["PrivateNote"] = f"Voided - {note}" if note and not note.startswith("Voided") else (note or "Voided")
@@ -86,15 +83,14 @@ def void(books: Books, entity: str, body: Entity) -> Entity:
     books.bump(obj, current)
     books.store.put(entity, obj)
     if entity == "Payment":
-        for invoice_id in sorted(books.linked_invoices(current)):
-            books.refresh_invoice(invoice_id, bump=True)
+        settlement.refresh_for_payment(books, current, obj)
     books.mark_customer(obj, None)
     books.record(entity, obj, "Void")
     return obj
 
 
 def send(books: Books, entity: str, entity_id: str, send_to: str | None) -> Entity:
-    if entity not in ("Invoice", "Estimate", "Payment"):
+    if entity not in ("Invoice", "Estimate", "CreditMemo", "Payment"):
         raise faults.unsupported_operation(f"Send for {entity}")
     current = books.read(entity, entity_id)
     if entity == "Payment" and not send_to:

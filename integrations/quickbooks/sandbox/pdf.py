@@ -30,7 +30,9 @@ def _lines_for(entity: str, obj: dict[str, Any], company: str) -> list[str]:
     if tax is not None:
         lines.append(f"Tax: {tax}")
     lines.append(f"Total: {obj.get('TotalAmt', '')}")
-    if "Balance" in obj:
+    if "RemainingCredit" in obj:
+        lines.append(f"Remaining credit: {obj['RemainingCredit']}")
+    elif "Balance" in obj:
         lines.append(f"Balance due: {obj['Balance']}")
     return lines
 

@@ -24,6 +24,17 @@ _TXN = ("CustomerRef", "DocNumber", "TxnDate", "DueDate", "TotalAmt", "SalesTerm
 QUERYABLE: dict[str, tuple[str, ...]] = {
     "Invoice": (*_TXN, "Balance", "EmailStatus", "PrintStatus"),
     "Estimate": (*_TXN, "ExpirationDate", "TxnStatus", "EmailStatus"),
+    "CreditMemo": (
+        "CustomerRef",
+        "DocNumber",
+        "TxnDate",
+        "TotalAmt",
+        "Balance",
+        "RemainingCredit",
+        "ProjectRef",
+        "EmailStatus",
+        "PrintStatus",
+    ),
     "Payment": ("CustomerRef", "TxnDate", "TotalAmt", "PaymentRefNum", "ProjectRef", "UnappliedAmt"),
     "Bill": ("VendorRef", "DocNumber", "TxnDate", "DueDate", "Balance", "TotalAmt", "APAccountRef"),
     "Customer": (
@@ -65,7 +76,15 @@ QUERYABLE: dict[str, tuple[str, ...]] = {
     "CompanyInfo": ("CompanyName",),
 }
 _DATE_FIELDS = {"TxnDate", "DueDate", "ExpirationDate"}
-_NUMBER_FIELDS = {"Balance", "TotalAmt", "UnappliedAmt", "UnitPrice", "CurrentBalance", "DueDays"}
+_NUMBER_FIELDS = {
+    "Balance",
+    "RemainingCredit",
+    "TotalAmt",
+    "UnappliedAmt",
+    "UnitPrice",
+    "CurrentBalance",
+    "DueDays",
+}
 _BOOL_FIELDS = {"Active", "Job", "Taxable"}
 _EXPECTED = '"<EOF>" "and" "iterator" "maxresults" "order" "orderby" "startposition"'
 _TOKEN = re.compile(

@@ -1,7 +1,8 @@
 """QBO's server-side rules for creates and updates: ids, SyncToken, MetaData, references, totals, balances.
 
 :class:`Books` runs one request's writes against one realm and records every change (for CDC and webhooks);
-deleting, voiding, sending and merging live in :mod:`lifecycle`.
+deleting, voiding, sending and merging live in :mod:`lifecycle`; what payments do to invoices and credit memos
+in :mod:`settlement`.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from domain.money import ZERO, cents
-from integrations.quickbooks.sandbox import faults
+from integrations.quickbooks.sandbox import faults, settlement
 from integrations.quickbooks.sandbox.parties import prepare_list_entity
-from integrations.quickbooks.sandbox.store import Entity, RealmStore
+from integrations.quickbooks.sandbox.store import SETTLED, Entity, RealmStore
 from integrations.quickbooks.sandbox.txn_math import number, price_bill, price_sales_txn
 from integrations.quickbooks.sandbox.wire import SandboxClock, format_qbo_datetime
 
@@ -22,6 +22,7 @@ _READ_ONLY = frozenset({"TaxCode", "TaxRate"})
 _SERVER_FIELDS = ("domain", "sparse", "status", "MetaData", "SyncToken")
 _ESTIMATE_STATUSES = {"Pending", "Accepted", "Closed", "Rejected", "Converted"}
 _LINKABLE_ESTIMATE = {"Pending", "Accepted"}
+_TXN_TYPE_NAME = {"CreditMemo": "Credit Memo"}  # as QBO's 6140 text names it
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class Books:
         return obj
 
     def _prepare(self, entity: str, obj: Entity, previous: Entity | None) -> None:
-        if entity in ("Invoice", "Estimate"):
+        if entity in ("Invoice", "Estimate", "CreditMemo"):
             self._prepare_sales(entity, obj, previous)
         elif entity == "Payment":
             self._prepare_payment(obj, previous)
@@ -154,14 +155,13 @@ class Books:
     def _store(self, entity: str, obj: Entity, previous: Entity | None) -> None:
         self.store.put(entity, obj)
         entity_id = str(obj["Id"])
-        if entity == "Invoice":
-            self.sync_estimate_link(entity_id, previous, obj)
-            self.refresh_invoice(entity_id, bump=False)
+        if entity in SETTLED:
+            if entity == "Invoice":
+                self.sync_estimate_link(entity_id, previous, obj)
+            settlement.refresh(self, entity, entity_id, bump=False)
             self.mark_customer(obj, previous)
         elif entity == "Payment":
-            old = self.linked_invoices(previous) if previous else set()
-            for invoice_id in sorted(old | self.linked_invoices(obj)):
-                self.refresh_invoice(invoice_id, bump=True)
+            settlement.refresh_for_payment(self, previous, obj)
             self.mark_customer(obj, previous)
         elif entity == "Customer":
             self._dirty_customers.add(entity_id)
@@ -187,7 +187,7 @@ class Books:
             )
         holder = self.store.find_by_doc_number(entity, doc)
         if holder is not None and holder != str(obj["Id"]) and not self.allow_duplicate_doc_number:
-            raise faults.duplicate_doc_number(doc, entity, holder)
+            raise faults.duplicate_doc_number(doc, _TXN_TYPE_NAME.get(entity, entity), holder)
 
     def _prepare_sales(self, entity: str, obj: Entity, previous: Entity | None) -> None:
         customer = self._ref(obj, "CustomerRef", "Customer", required=True)
@@ -206,6 +206,9 @@ class Books:
         obj.setdefault("EmailStatus", "NotSet")
         obj.setdefault("PrintStatus", "NotSet")
         obj.setdefault("ApplyTaxAfterDiscount", False)
+        if entity == "CreditMemo":
+            self._prepare_credit_memo(obj, previous)
+            return
         if obj.get("SalesTermRef") is None and customer.get("SalesTermRef"):
             obj["SalesTermRef"] = copy.deepcopy(customer["SalesTermRef"])
         term = self._ref(obj, "SalesTermRef", "Term", required=False)
@@ -224,6 +227,28 @@ class Books:
         obj["Deposit"] = cents(number(obj.get("Deposit") or 0, "Deposit"))
         obj["LinkedTxn"] = self._estimate_links(obj, previous)
         obj["Balance"] = obj["TotalAmt"]  # settled against payments once stored
+
+    def _prepare_credit_memo(self, obj: Entity, previous: Entity | None) -> None:
+        """A credit memo has no due date or deposit; its credit is what payments have not yet taken from it."""
+        obj.pop("DueDate", None)
+        obj.pop("Deposit", None)
+        self._ref(obj, "SalesTermRef", "Term", required=False)
+        self._ref(obj, "PaymentMethodRef", "PaymentMethod", required=False)
+        # Links to payments are made from the payment side; whatever the client sends here is ignored.
+        obj["LinkedTxn"] = copy.deepcopy((previous or {}).get("LinkedTxn") or [])
+        if obj["TotalAmt"] < ZERO:
+            raise faults.business("A credit memo total cannot be negative.")
+        used = ZERO
+        if previous is not None:
+            used = settlement.applied(self.store, "CreditMemo", str(obj["Id"]))
+            if used and str(obj["CustomerRef"]["value"]) != str(previous["CustomerRef"]["value"]):
+                settlement.unlink_first(self, "CreditMemo", str(obj["Id"]), "changing the customer of")
+            if obj["TotalAmt"] < used:
+                raise faults.business(
+                    f"The credit memo total cannot be less than the {cents(used)} that payments have "
+                    "already applied from it."
+                )
+        obj["Balance"] = obj["RemainingCredit"] = cents(obj["TotalAmt"] - used)
 
     def _estimate_links(self, invoice: Entity, previous: Entity | None) -> list[Entity]:
         wanted = [
@@ -270,89 +295,13 @@ class Books:
             self.store.put("Estimate", updated)
             self.record("Estimate", updated, "Update")
 
-    def _paid(self, invoice_id: str, *, excluding: str | None = None) -> Any:
-        total = ZERO
-        for payment_id in self.store.payments_by_invoice.get(invoice_id, set()):
-            if payment_id == excluding:
-                continue
-            payment = self.store.get("Payment", payment_id)
-            for line in (payment or {}).get("Line") or []:
-                for link in line.get("LinkedTxn") or []:
-                    if link.get("TxnType") == "Invoice" and str(link.get("TxnId")) == invoice_id:
-                        total += number(line.get("Amount", 0), "Line.Amount")
-        return total
-
-    def refresh_invoice(self, invoice_id: str, *, bump: bool) -> None:
-        invoice = self.store.get("Invoice", invoice_id)
-        if invoice is None:
-            return
-        payment_ids = sorted(self.store.payments_by_invoice.get(invoice_id, set()), key=lambda i: (len(i), i))
-        links = [x for x in invoice.get("LinkedTxn") or [] if x.get("TxnType") != "Payment"]
-        links += [{"TxnId": pid, "TxnType": "Payment"} for pid in payment_ids]
-        if ("Invoice", invoice_id) in self.store.voided:
-            balance = ZERO
-        else:
-            deposit = number(invoice.get("Deposit") or 0, "Deposit")
-            balance = cents(number(invoice["TotalAmt"], "TotalAmt") - deposit - self._paid(invoice_id))
-        if invoice.get("Balance") == balance and invoice.get("LinkedTxn") == links and bump:
-            return
-        updated = copy.deepcopy(invoice) if bump else invoice
-        updated["Balance"] = balance
-        if "HomeBalance" in updated:
-            updated["HomeBalance"] = balance
-        updated["LinkedTxn"] = links
-        if bump:
-            self.bump(updated, invoice)
-            self.store.put("Invoice", updated)
-            self.record("Invoice", updated, "Update")
-        self.mark_customer(updated, None)
-
     # ---- payments and bills ------------------------------------------------------------------------------
-    @staticmethod
-    def linked_invoices(payment: Entity | None) -> set[str]:
-        return {
-            str(link["TxnId"])
-            for line in (payment or {}).get("Line") or []
-            for link in line.get("LinkedTxn") or []
-            if link.get("TxnType") == "Invoice"
-        }
-
     def _prepare_payment(self, obj: Entity, previous: Entity | None) -> None:
         customer = self._ref(obj, "CustomerRef", "Customer", required=True)
         assert customer is not None
         if obj.get("TotalAmt") is None:
             raise faults.required_param("TotalAmt")
-        total = cents(number(obj["TotalAmt"], "TotalAmt"))
-        obj["TotalAmt"] = total
-        lines = obj.get("Line") or []
-        applied = ZERO
-        for line in lines:
-            if line.get("Amount") is None:
-                raise faults.required_param("Line.Amount")
-            line["Amount"] = cents(number(line["Amount"], "Line.Amount"))
-            for link in line.get("LinkedTxn") or []:
-                if link.get("TxnType") != "Invoice":
-                    continue
-                invoice = self.store.get("Invoice", str(link.get("TxnId")))
-                if invoice is None:
-                    raise faults.invalid_reference("Line.LinkedTxn.TxnId")
-                if str(invoice["CustomerRef"]["value"]) != str(customer["Id"]):
-                    raise faults.business("The invoice belongs to a different customer than the payment.")
-                open_balance = (
-                    number(invoice["TotalAmt"], "TotalAmt")
-                    - number(invoice.get("Deposit") or 0, "Deposit")
-                    - self._paid(str(invoice["Id"]), excluding=str(obj["Id"]))
-                )
-                if line["Amount"] > open_balance:
-                    raise faults.business(
-                        f"The amount applied to invoice {invoice.get('DocNumber', invoice['Id'])} is more than its "
-                        f"open balance of {cents(open_balance)}."
-                    )
-            applied += line["Amount"]
-        if applied > total:
-            raise faults.business("The payment amount must be at least the amount applied to transactions.")
-        obj["Line"] = lines
-        obj["UnappliedAmt"] = total - applied
+        settlement.apply_payment_lines(self.store, obj, customer)
         self._txn_dates(obj)
         obj.setdefault("ProcessPayment", False)
         obj.setdefault("CurrencyRef", {"value": "USD", "name": "United States Dollar"})
@@ -398,7 +347,10 @@ class Books:
         self._dirty_customers.add(customer_id)
 
     def finish(self) -> None:
-        """Settle derived customer balances once per request (open invoices less unapplied payments)."""
+        """Settle derived customer balances once per request.
+
+        Open invoice balances, less payments' unapplied amounts, less credit memos' remaining credit.
+        """
         if not self._dirty_customers:
             return
         balances = dict.fromkeys(self._dirty_customers, ZERO)
@@ -410,6 +362,10 @@ class Books:
             cid = str(payment["CustomerRef"]["value"])
             if cid in balances:
                 balances[cid] -= number(payment.get("UnappliedAmt", 0), "UnappliedAmt")
+        for memo in self.store.all("CreditMemo"):
+            cid = str(memo["CustomerRef"]["value"])
+            if cid in balances:
+                balances[cid] -= number(memo.get("RemainingCredit", 0), "RemainingCredit")
         for cid, balance in balances.items():
             customer = self.store.get("Customer", cid)
             if customer is not None:

@@ -20,6 +20,7 @@ ENTITIES = (
     "TaxRate",
     "Estimate",
     "Invoice",
+    "CreditMemo",
     "Payment",
     "Bill",
 )
@@ -28,7 +29,9 @@ _CANONICAL = {name.lower(): name for name in ENTITIES}
 NAME_LISTS = frozenset(
     {"Account", "Customer", "Vendor", "Item", "Term", "PaymentMethod", "TaxCode", "TaxRate"}
 )
-TRANSACTIONS = frozenset({"Estimate", "Invoice", "Payment", "Bill"})
+TRANSACTIONS = frozenset({"Estimate", "Invoice", "CreditMemo", "Payment", "Bill"})
+# What a payment's lines settle: invoices (amounts paid) and credit memos (credit used).
+SETTLED = ("Invoice", "CreditMemo")
 # Which name each list keeps unique; Customer and Vendor share one space (QBO's 6240 rule).
 _UNIQUE_SPACE = {
     "Customer": ("party", "DisplayName"),
@@ -38,7 +41,8 @@ _UNIQUE_SPACE = {
     "Term": ("term", "Name"),
     "PaymentMethod": ("paymentmethod", "Name"),
 }
-_DOC_NUMBER_START = {"Invoice": 1001, "Estimate": 1001, "Bill": 1}
+# Each transaction type numbers its own documents.
+_DOC_NUMBER_START = {"Invoice": 1001, "Estimate": 1001, "CreditMemo": 1001, "Bill": 1}
 
 Entity = dict[str, Any]
 
@@ -66,9 +70,9 @@ class RealmStore:
         self._doc_numbers: dict[str, dict[str, str]] = {name: {} for name in TRANSACTIONS}
         self._doc_of: dict[tuple[str, str], str] = {}
         self._next_doc: dict[str, int] = {}
-        # invoice id -> ids of payments with a line applied to it
-        self.payments_by_invoice: dict[str, set[str]] = {}
-        self._invoices_of_payment: dict[str, set[str]] = {}
+        # Invoice / CreditMemo -> its id -> ids of payments with a line applying it
+        self._payments_by: dict[str, dict[str, set[str]]] = {txn_type: {} for txn_type in SETTLED}
+        self._settled_by_payment: dict[str, set[tuple[str, str]]] = {}
         # (entity, id) of voided transactions: they stay readable but their amounts stay zero.
         self.voided: set[tuple[str, str]] = set()
 
@@ -87,6 +91,18 @@ class RealmStore:
 
     def find_by_doc_number(self, entity: str, doc_number: str) -> str | None:
         return self._doc_numbers.get(entity, {}).get(doc_number)
+
+    def payments_applying(self, txn_type: str, txn_id: str) -> set[str]:
+        """Ids of the payments whose lines apply this invoice or credit memo."""
+        return set(self._payments_by.get(txn_type, {}).get(txn_id, set()))
+
+    @property
+    def payments_by_invoice(self) -> dict[str, set[str]]:
+        return self._payments_by["Invoice"]
+
+    @property
+    def payments_by_credit_memo(self) -> dict[str, set[str]]:
+        return self._payments_by["CreditMemo"]
 
     # ---- writes ------------------------------------------------------------------------------------------
     def next_id(self, entity: str) -> str:
@@ -162,16 +178,16 @@ class RealmStore:
             self._doc_of[(entity, entity_id)] = doc
 
     def _index_payment(self, payment_id: str, obj: Entity | None) -> None:
-        for invoice_id in self._invoices_of_payment.pop(payment_id, set()):
-            self.payments_by_invoice.get(invoice_id, set()).discard(payment_id)
+        for txn_type, txn_id in self._settled_by_payment.pop(payment_id, set()):
+            self._payments_by[txn_type].get(txn_id, set()).discard(payment_id)
         if obj is None:
             return
         linked = {
-            str(link["TxnId"])
+            (str(link["TxnType"]), str(link["TxnId"]))
             for line in obj.get("Line") or []
             for link in line.get("LinkedTxn") or []
-            if link.get("TxnType") == "Invoice"
+            if link.get("TxnType") in SETTLED and link.get("TxnId") not in (None, "")
         }
-        self._invoices_of_payment[payment_id] = linked
-        for invoice_id in linked:
-            self.payments_by_invoice.setdefault(invoice_id, set()).add(payment_id)
+        self._settled_by_payment[payment_id] = linked
+        for txn_type, txn_id in linked:
+            self._payments_by[txn_type].setdefault(txn_id, set()).add(payment_id)

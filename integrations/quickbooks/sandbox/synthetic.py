@@ -149,6 +149,7 @@ def generate_records(books: Books, entity: str, count: int, rng: random.Random) 
         "Item": lambda: _item(books, rng),
         "Invoice": lambda: _sales(books, "Invoice", rng),
         "Estimate": lambda: _sales(books, "Estimate", rng),
+        "CreditMemo": lambda: _sales(books, "CreditMemo", rng),
         "Payment": lambda: _payment(books, rng, open_ids),
         "Bill": lambda: _bill(books, rng),
     }
