@@ -29,6 +29,7 @@ from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboDuplicate, QboValidationError
 from integrations.quickbooks.mapping import MappingError
 from integrations.quickbooks.sync.claim import still_ours
+from integrations.quickbooks.sync.entities import find_local
 from integrations.quickbooks.sync.failures import HeldForMapping
 from integrations.quickbooks.sync.push import check_dependencies
 from integrations.quickbooks.sync.settle import finish
@@ -134,7 +135,9 @@ def prepare(session: Session, job: SyncJob) -> WriteOffPush:
     return plan
 
 
-def _record_credit_memo(session: Session, worker_id: str, plan: WriteOffPush, memo: dict[str, Any]) -> None:
+def _record_credit_memo(
+    session: Session, worker_id: str, plan: WriteOffPush, memo: dict[str, Any], item_id: str
+) -> None:
     job = still_ours(session, plan.job_id, worker_id)
     if job is None:  # taken over: the other worker's retry finds the memo through the same requestid
         session.rollback()
@@ -143,6 +146,8 @@ def _record_credit_memo(session: Session, worker_id: str, plan: WriteOffPush, me
     assert row is not None
     row.qbo_id = str(memo["Id"])
     row.sync_token = str(memo.get("SyncToken", "0"))
+    if find_local(session, plan.tenant_id, "item", item_id) is None:
+        enqueue_pull(session, plan.tenant_id, "item", item_id)  # the Bad Debt item, mirrored like any other
     session.commit()
 
 
@@ -249,7 +254,7 @@ async def push_write_off(client: QboClient, job: SyncJob, db: Db[Any], worker_id
             invoice_label=plan.invoice_label,
         )
         memo = await client.create("CreditMemo", memo_payload, request_id=plan.request_id("credit-memo"))
-        await db(lambda s: _record_credit_memo(s, worker_id, plan, memo))
+        await db(lambda s: _record_credit_memo(s, worker_id, plan, memo, item_id))
         plan.credit_memo_qbo_id = str(memo["Id"])
     payment = await _apply(client, plan)
     await db(lambda s: _settle(s, worker_id, plan, payment))

@@ -29,11 +29,21 @@ from domain.models import (
     SyncConflict,
     SyncJob,
     SyncJobStatus,
+    WriteOff,
 )
-from domain.schemas import CustomerCreate, CustomerUpdate, InvoiceCreate, LineCreate, PaymentCreate
+from domain.schemas import (
+    CustomerCreate,
+    CustomerUpdate,
+    InvoiceCreate,
+    LineCreate,
+    PaymentCreate,
+    WriteOffCreate,
+)
 from domain.services import catalog, invoices, payments
 from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import local_key_fields
+from domain.services.sync_mappings import MappingIn, save_mappings
+from integrations.quickbooks.mapping_write_offs import is_settlement
 from integrations.quickbooks.sandbox.faults import QboFault
 from integrations.quickbooks.sandbox.webhooks import cloudevents_body, legacy_body
 from integrations.quickbooks.sync.entities import remote_key_fields
@@ -80,7 +90,10 @@ class ChangeTap:
 
 
 def seed_catalog(env: Env, rng: random.Random, *, customers: int, items: int) -> None:
+    # Write-offs book to the company's bad-debt expense account.
+    account = env.qbo.sandbox.create(env.realm, "Account", {"Name": "Bad Debts", "AccountType": "Expense"})
     with env.sessions() as s:
+        save_mappings(s, env.actor, [MappingIn("bad_debt", "default", "*", str(account["Id"]), "Bad Debts")])
         for i in range(items):
             item = Item(
                 tenant_id=env.tenant_id,
@@ -105,8 +118,8 @@ def local_writes(env: Env, rng: random.Random, count: int, tally: Tally, stop: t
     n_customers = 0
     while made < count and not stop.is_set():
         kind = rng.choices(
-            ["customer", "customer_update", "invoice", "payment", "void", "item_update"],
-            weights=[15, 25, 30, 15, 5, 10],
+            ["customer", "customer_update", "invoice", "payment", "void", "write_off", "item_update"],
+            weights=[15, 25, 30, 15, 5, 4, 10],
         )[0]
         with env.sessions() as s:
             customer_ids = list(s.scalars(select(Customer.id).where(Customer.tenant_id == env.tenant_id)))
@@ -175,6 +188,22 @@ def local_writes(env: Env, rng: random.Random, count: int, tally: Tally, stop: t
                     if not candidates:
                         continue
                     invoices.void_invoice(s, env.actor, rng.choice(candidates).id, reason="entered twice")
+                elif kind == "write_off":
+                    open_inv = s.scalars(
+                        select(Invoice)
+                        .where(
+                            Invoice.tenant_id == env.tenant_id,
+                            Invoice.status.in_((InvoiceStatus.OPEN, InvoiceStatus.PARTIAL)),
+                        )
+                        .limit(40)
+                    ).all()
+                    if not open_inv:
+                        continue
+                    inv = rng.choice(open_inv)
+                    part = None if rng.random() < 0.5 else min(inv.balance_due, Decimal(rng.randint(5, 50)))
+                    invoices.write_off_invoice(
+                        s, env.actor, inv.id, WriteOffCreate(reason="uncollectible", amount=part)
+                    )
                 else:
                     item = s.get(Item, rng.choice(item_ids))
                     item.rate = Decimal(rng.randint(20, 400))
@@ -295,7 +324,8 @@ def verify_books_agree(env: Env) -> dict[str, int]:
             ("payment", Payment, "Payment"),
         ):
             rows = s.scalars(select(model).where(model.tenant_id == env.tenant_id)).all()
-            remote = {str(o["Id"]): o for o in store.all(qbo_name)}
+            # Zero payments applying our write-offs' credit memos have no payment of their own here.
+            remote = {str(o["Id"]): o for o in store.all(qbo_name) if not is_settlement(o)}
             counts[entity] = len(rows)
             linked = [r.qbo_id for r in rows if r.qbo_id]
             dupes = [q for q, n in Counter(linked).items() if n > 1]
@@ -320,6 +350,21 @@ def verify_books_agree(env: Env) -> dict[str, int]:
                         )
                 if ours != theirs:
                     problems.append(f"{entity} {row.id}: here {ours} / QBO {theirs}")
+        settled = s.scalars(
+            select(WriteOff).where(
+                WriteOff.tenant_id == env.tenant_id, WriteOff.settlement_qbo_id.is_not(None)
+            )
+        ).all()
+        memos = {str(o["Id"]): o for o in store.all("CreditMemo")}
+        if len(memos) != len(settled) or {w.qbo_id for w in settled} != set(memos):
+            problems.append(f"{len(settled)} write-offs settled here, {len(memos)} credit memos in QBO")
+        for w in settled:
+            memo = memos.get(str(w.qbo_id))
+            if memo is not None and Decimal(str(memo["TotalAmt"])) != w.amount:
+                problems.append(
+                    f"write-off {w.id}: {w.amount} here, credit memo of {memo['TotalAmt']} in QBO"
+                )
+        counts["write_offs"] = len(settled)
         counts["open_conflicts"] = len(open_conflicts)
         if problems:
             problems = _inactive_context(s, env, store) + problems

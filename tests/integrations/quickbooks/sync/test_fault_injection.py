@@ -1,4 +1,4 @@
-"""Nothing lost, nothing duplicated: 1000 mixed writes pushed and 500 webhook events received while the QBO
+"""Nothing lost, nothing duplicated: 1000 mixed writes (write-offs among them) pushed and 500 webhook events received while the QBO
 sandbox (real HTTP on loopback) injects 5xx, 429, timeouts, dropped connections and stale SyncTokens, and a
 person edits the same records inside QBO."""
 
@@ -108,4 +108,4 @@ async def test_faults_and_concurrent_qbo_edits_lose_and_duplicate_nothing(
     assert tally.qbo_edits > 0
     injected = stats.get("injected_faults") or {}
     assert sum(injected.values()) > 50, f"faults were not exercised: {stats}"
-    assert counts["invoice"] > 100 and counts["payment"] > 30
+    assert counts["invoice"] > 100 and counts["payment"] > 30 and counts["write_offs"] > 10
