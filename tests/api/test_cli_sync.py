@@ -1,4 +1,5 @@
-"""``qbo-agent sync pull|status`` against a sandbox company: progress bars, an import, the health table."""
+"""``qbo-agent sync pull|status|push`` against a sandbox company: progress bars, an import, the health table,
+and a push that drains one tenant's queue only."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ import api.cli_sync as cli_sync
 from api.settings import Settings
 from api.state import AppState
 from domain.db import Base, make_engine, make_sessionmaker, utcnow
-from domain.models import Customer, QboConnection
+from domain.models import Customer, QboConnection, Tenant
+from domain.schemas import CustomerCreate
+from domain.services import catalog
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import RealmSeed, SandboxConfig
 from integrations.quickbooks.sandbox.server import run_sandbox_server
-from tests.factories import make_tenant
+from tests.factories import make_actor, make_tenant
 
 
 @dataclass
@@ -91,8 +94,27 @@ def test_sync_pull_imports_with_progress_and_status_reports(
         status = runner.invoke(cli, ["sync", "status"])
         assert status.exit_code == 0, status.output
         assert "health" in status.output and "green" in status.output
+        # `sync push --tenant` drains that tenant's queue only, never another company's.
+        with Session(engine) as s:
+            ours = catalog.create_customer(
+                s, make_actor(s, s.get(Tenant, tenant_id)), CustomerCreate(display_name="Pushed Today")
+            )
+            other = make_tenant(s, name="Another Company")
+            theirs = catalog.create_customer(
+                s, make_actor(s, other), CustomerCreate(display_name="Not This One")
+            )
+            s.commit()
+            ours_id, theirs_id = ours.id, theirs.id
+        pushed = runner.invoke(cli, ["sync", "push", "--tenant", tenant_id])
+        assert pushed.exit_code == 0, pushed.output
+        assert "done: 1" in pushed.output
+    names = {c["DisplayName"] for c in sandbox.realm(realm).all("Customer")}
+    assert "Pushed Today" in names and "Not This One" not in names
+    with Session(engine) as s:
+        assert s.get(Customer, ours_id).qbo_id is not None and s.get(Customer, theirs_id).qbo_id is None
     with Session(engine) as s:
         assert (
-            s.scalar(select(func.count()).select_from(Customer).where(Customer.tenant_id == tenant_id)) == 12
+            s.scalar(select(func.count()).select_from(Customer).where(Customer.tenant_id == tenant_id))
+            == 12 + 1  # imported, then one created here
         )
     engine.dispose()
