@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Exists, and_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from domain.models.sync import SyncJob, SyncJobStatus
+from domain.models.sync import SyncDirection, SyncJob, SyncJobStatus
 
 _WAITING = (SyncJobStatus.PENDING, SyncJobStatus.FAILED)
 
@@ -113,6 +113,30 @@ def claim_jobs(
     return claimed
 
 
+def has_open_push(
+    session: Session,
+    tenant_id: str,
+    entity: str,
+    local_id: str,
+    *,
+    operation: str | None = None,
+    exclude: str | None = None,
+) -> bool:
+    """Whether a local change of this record is still waiting to reach QBO (queued, running or retrying)."""
+    query = select(SyncJob.id).where(
+        SyncJob.tenant_id == tenant_id,
+        SyncJob.entity == entity,
+        SyncJob.entity_id == local_id,
+        SyncJob.direction == SyncDirection.PUSH,
+        SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED)),
+    )
+    if operation is not None:
+        query = query.where(SyncJob.operation == operation)
+    if exclude is not None:
+        query = query.where(SyncJob.id != exclude)
+    return session.scalar(query.limit(1)) is not None
+
+
 def still_ours(session: Session, job_id: str, worker_id: str) -> SyncJob | None:
     """The job, locked, if this worker still holds it (a lease can expire and another worker take over)."""
     query = select(SyncJob).where(SyncJob.id == job_id).execution_options(populate_existing=True)
@@ -124,4 +148,8 @@ def still_ours(session: Session, job_id: str, worker_id: str) -> SyncJob | None:
     return job
 
 
-__all__ = ["claim_jobs", "still_ours"]
+__all__ = [
+    "claim_jobs",
+    "has_open_push",
+    "still_ours",
+]

@@ -14,29 +14,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.models.sync import SyncJob, SyncJobStatus
 from domain.services.outbox import enqueue_pull
+from integrations.quickbooks.sync.claim import has_open_push
 from integrations.quickbooks.sync.entities import EntitySpec
 from integrations.quickbooks.sync.failures import DependencyNotReady, NameCollision
 
 # How many times a pull waits for the other record's refresh before calling it a clash.
 MAX_REFRESH_WAITS = 3
 _WHAT = {"DisplayName": "name", "Name": "name", "DocNumber": "number"}
-
-
-def _pending_push(session: Session, tenant_id: str, entity: str, local_id: str) -> bool:
-    return (
-        session.scalar(
-            select(SyncJob.id).where(
-                SyncJob.tenant_id == tenant_id,
-                SyncJob.entity == entity,
-                SyncJob.entity_id == local_id,
-                SyncJob.direction == "push",
-                SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED)),
-            )
-        )
-        is not None
-    )
 
 
 def check_unique_key(
@@ -65,7 +50,7 @@ def check_unique_key(
         return  # the same record typed in on both sides: the upsert links it
     what = _WHAT.get(field, field)
     noun = spec.name
-    local_pending = _pending_push(session, tenant_id, spec.name, holder.id)
+    local_pending = has_open_push(session, tenant_id, spec.name, holder.id)
     if holder.qbo_id is not None and not local_pending and waits < MAX_REFRESH_WAITS:
         enqueue_pull(session, tenant_id, spec.name, holder.qbo_id)
         session.commit()

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from domain.db import SyncStatus
 from domain.models.catalog import Customer
 from domain.models.payments import Payment
 from domain.models.sales import Estimate, Invoice
-from domain.models.sync import SyncJob, SyncJobStatus
+from domain.models.sync import SyncJob
 from domain.services.audit import record_audit
 from domain.services.outbox import enqueue_pull, enqueue_sync
 from domain.services.sync_checksums import Decision, checksum, decide, local_key_fields
@@ -26,7 +26,7 @@ from domain.services.sync_policy import Strategy
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboNotFound
 from integrations.quickbooks.mapping_write_offs import is_settlement
-from integrations.quickbooks.sync.claim import still_ours
+from integrations.quickbooks.sync.claim import has_open_push, still_ours
 from integrations.quickbooks.sync.collisions import check_unique_key
 from integrations.quickbooks.sync.entities import (
     SPECS,
@@ -76,21 +76,6 @@ async def fetch(client: QboClient, job: SyncJob) -> Fetched:
     )
 
 
-def _pushable_pending(session: Session, tenant_id: str, entity: str, local_id: str) -> bool:
-    return (
-        session.scalar(
-            select(SyncJob.id).where(
-                SyncJob.tenant_id == tenant_id,
-                SyncJob.entity == entity,
-                SyncJob.entity_id == local_id,
-                SyncJob.direction == "push",
-                SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED)),
-            )
-        )
-        is not None
-    )
-
-
 def settle_pull(session: Session, worker_id: str, got: Fetched, strategy: Strategy) -> bool:
     """Apply one fetched entity; raises ``MappingError`` when a reference must be pulled first."""
     job = still_ours(session, got.job_id, worker_id)
@@ -137,7 +122,7 @@ def _upsert(
         local_changed = state.base_checksum != checksum(local)
         remote_changed = state.remote_checksum != checksum(remote_fields)
     else:
-        local_changed = _pushable_pending(session, tid, entity, row.id)
+        local_changed = has_open_push(session, tid, entity, row.id)
         remote_changed = True
     remote_at = _remote_time(remote)
     local_at = as_aware(getattr(row, "updated_at", None))

@@ -30,6 +30,7 @@ from domain.services.sync_policy import Strategy
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboDuplicate, QboNotFound, QboStaleObject
 from integrations.quickbooks.mapping import MappingError
+from integrations.quickbooks.sync.claim import has_open_push
 from integrations.quickbooks.sync.entities import SPECS, EntitySpec, dependencies, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.failures import DependencyNotReady, HeldForMapping
 
@@ -84,22 +85,6 @@ class Outcome:
     message: str | None = None
 
 
-def _open_push_job(session: Session, tenant_id: str, entity: str, local_id: str, exclude: str) -> bool:
-    return (
-        session.scalar(
-            select(SyncJob.id).where(
-                SyncJob.tenant_id == tenant_id,
-                SyncJob.entity == entity,
-                SyncJob.entity_id == local_id,
-                SyncJob.operation == "upsert",
-                SyncJob.id != exclude,
-                SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED)),
-            )
-        )
-        is not None
-    )
-
-
 def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
     payload = job.payload or {}
     prep = Prepared(
@@ -135,7 +120,9 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
         prep.base_remote_checksum = state.remote_checksum
     if job.operation != "upsert":
         if prep.qbo_id is None:
-            if _open_push_job(session, job.tenant_id, job.entity, job.entity_id, job.id):
+            if has_open_push(
+                session, job.tenant_id, job.entity, job.entity_id, operation="upsert", exclude=job.id
+            ):
                 raise DependencyNotReady(f"{job.entity} {job.entity_id} is not in QuickBooks yet")
             prep.skip = f"{job.entity} was never in QuickBooks; nothing to {job.operation} there"
         return prep
