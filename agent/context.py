@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.context import Actor
 from domain.models.tenancy import Role
+
+DEFAULT_MARKUP_PERCENT = Decimal("20")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,8 @@ class Context:
     company_name: str = ""
     # Extra facts for the system prompt (catalog summary); filled by the runtime, optional in tests.
     catalog_summary: str = field(default="")
+    # The company's standard material markup, as the system applies it (the prompt tells the model so).
+    markup_percent: Decimal = DEFAULT_MARKUP_PERCENT
 
     @property
     def actor(self) -> Actor:

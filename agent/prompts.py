@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,14 @@ def render_system_prompt(ctx: Context) -> str:
         user_name=ctx.user_name,
         role=str(ctx.role),
         catalog_summary=ctx.catalog_summary,
-        estimate_guidelines=render_estimate_guidelines(markup_percent="20"),
+        estimate_guidelines=render_estimate_guidelines(markup_percent=_percent(ctx.markup_percent)),
     )
+
+
+def _percent(value: Decimal) -> str:
+    """17.500 -> "17.5", 20.000 -> "20": how a person writes a percentage."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def render_estimate_guidelines(*, markup_percent: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 import httpx
@@ -23,13 +24,13 @@ from sqlalchemy.pool import StaticPool
 
 import domain.models  # noqa: F401 - registers every table before create_all
 from agent.checkpoint import make_checkpointer
-from agent.context import Context
+from agent.context import DEFAULT_MARKUP_PERCENT, Context
 from agent.graph import build_graph
 from agent.models import ModelSettings, make_chat_model
 from domain.context import Actor
 from domain.db import Base, make_engine, transaction
 from domain.drafting import CatalogEntry
-from domain.models.tenancy import Role
+from domain.models.tenancy import Role, Tenant
 from domain.services.tenants import add_user, create_tenant
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.importer import import_company_snapshot
@@ -74,7 +75,13 @@ class DemoRuntime:
             timezone=DEMO_TIMEZONE,
             company_name=self.company_name,
             catalog_summary=catalog_summary(self.catalog),
+            markup_percent=self._markup_percent(),
         )
+
+    def _markup_percent(self) -> Decimal:
+        with self.sessionmaker() as s:
+            tenant = s.get(Tenant, self.tenant_id)
+            return tenant.default_markup_percent if tenant else DEFAULT_MARKUP_PERCENT
 
     def actor(self, role: Role = Role.OWNER) -> Actor:
         return self.context(role).actor

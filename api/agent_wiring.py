@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent.context import Context
+from agent.context import DEFAULT_MARKUP_PERCENT, Context
 from api.qbo_wiring import QboServices
 from api.state import AppState
 from domain.context import Actor
@@ -40,6 +40,7 @@ class AgentHandle:
             company_name=tenant.name if tenant else "",
             # The model prices from the company's own catalog (an LLM sees it in its system prompt).
             catalog_summary=catalog_summary(catalog(session, actor.tenant_id)),
+            markup_percent=tenant.default_markup_percent if tenant else DEFAULT_MARKUP_PERCENT,
         )
 
     async def aclose(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from jinja2 import UndefinedError
@@ -47,3 +48,9 @@ def test_templates_live_in_the_prompts_package_and_fail_loudly_on_missing_values
     assert "25 %" in render_estimate_guidelines(markup_percent="25")
     with pytest.raises(UndefinedError):
         render("estimate_guidelines.md.j2")
+
+
+def test_the_markup_the_model_is_told_is_the_companys_own() -> None:
+    text = render_system_prompt(ctx(markup_percent=Decimal("17.500")))
+    assert "standard markup (17.5 %)" in text and "20 %" not in text
+    assert "standard markup (20 %)" in render_system_prompt(ctx())
