@@ -6,7 +6,9 @@ Status is always derived from the numbers (:func:`refresh_status`): open, partia
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.context import Actor
@@ -221,6 +223,28 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, *, reason: str
     )
     enqueue_sync(session, actor.tenant_id, "invoice", invoice.id, "void")
     return invoice
+
+
+def settled_write_offs(session: Session, invoice_id: str) -> Decimal:
+    """The part of an invoice's write-offs QuickBooks already holds, as a credit memo applied to it."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(WriteOff.amount), 0)).where(
+            WriteOff.invoice_id == invoice_id, WriteOff.settlement_qbo_id.is_not(None)
+        )
+    )
+    return Decimal(str(total or 0))
+
+
+def net_of_write_offs(session: Session, invoice: Invoice) -> None:
+    """After ``amount_paid`` was taken from QuickBooks: QBO counts an applied write-off credit as paid and
+    knows nothing of one not pushed yet; here both are write-offs. Paid is QBO's paid less the settled
+    credits, and the balance follows from total, paid and written off, so a write-off never comes undone
+    and is never counted twice."""
+    if not invoice.written_off or invoice.status is InvoiceStatus.VOID:
+        return
+    paid = max(ZERO, invoice.amount_paid - settled_write_offs(session, invoice.id))
+    invoice.amount_paid = min(paid, max(ZERO, invoice.total - invoice.written_off))
+    refresh_status(invoice)
 
 
 def write_off_invoice(session: Session, actor: Actor, invoice_id: str, data: WriteOffCreate) -> WriteOff:

@@ -9,6 +9,7 @@ from domain.schemas import InvoiceCreate, LineCreate, PaymentApplicationIn, Paym
 from domain.services.invoices import (
     convert_estimate_to_invoice,
     create_invoice,
+    net_of_write_offs,
     send_invoice,
     void_invoice,
     write_off_invoice,
@@ -121,3 +122,25 @@ def test_write_off_remaining_balance_with_reason(shop: Shop) -> None:
     )
     with pytest.raises(InvalidTransition):
         write_off_invoice(shop.session, shop.owner, inv.id, WriteOffCreate(reason="again"))
+
+
+def test_paid_as_quickbooks_reports_it_is_netted_of_the_write_offs_it_holds(shop: Shop) -> None:
+    inv = shop.invoice()  # 1619.05
+    first = write_off_invoice(
+        shop.session, shop.owner, inv.id, WriteOffCreate(reason="dispute", amount=D("100"))
+    )
+    write_off_invoice(shop.session, shop.owner, inv.id, WriteOffCreate(reason="dispute", amount=D("19.05")))
+    first.settlement_qbo_id = "77"  # only the first reached QuickBooks, as an applied credit memo
+    # QuickBooks reports 600 paid: a 500 payment plus our 100 credit.
+    inv.amount_paid = D("600.00")
+    net_of_write_offs(shop.session, inv)
+    assert (inv.amount_paid, inv.written_off, inv.balance_due) == (D("500.00"), D("119.05"), D("1000.00"))
+    assert inv.status is InvoiceStatus.PARTIAL
+    # Paid in full in QuickBooks: whatever is not written off here counts as paid, never more.
+    inv.amount_paid = D("1619.05")
+    net_of_write_offs(shop.session, inv)
+    assert (inv.amount_paid, inv.balance_due, inv.status) == (
+        D("1500.00"),
+        D("0.00"),
+        InvoiceStatus.WRITTEN_OFF,
+    )

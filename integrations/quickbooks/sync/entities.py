@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.db import Base, SourceSystem, SyncStatus, utcnow
 from domain.models.catalog import Account, Customer, Item, TaxRate, Term, Vendor
 from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
 from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, InvoiceStatus
-from domain.services.invoices import refresh_status
+from domain.services.invoices import net_of_write_offs, refresh_status
 from domain.services.sync_checksums import KeyFields, day, money, qty
 from integrations.quickbooks import mapping as m
 from integrations.quickbooks import mapping_docs as md
@@ -268,7 +268,7 @@ def apply_remote(
             line_model = EstimateLine if entity == "estimate" else InvoiceLine
             _replace_lines(row, mapped.lines, line_model)  # type: ignore[arg-type]
             if isinstance(row, Invoice):
-                _net_of_write_offs(session, row)
+                net_of_write_offs(session, row)
     elif entity == "payment":
         _apply_payment(session, tenant_id, row, md.payment_from_qbo(obj, refs))  # type: ignore[arg-type]
     if created:
@@ -286,28 +286,7 @@ def _apply_accounting(session: Session, row: Any, fields: dict[str, Any]) -> Non
     row.balance_due = fields["balance_due"]
     row.amount_paid = fields["amount_paid"]
     row.status = fields["status"]
-    _net_of_write_offs(session, row)
-
-
-def settled_write_offs(session: Session, invoice_id: str) -> Decimal:
-    """The part of an invoice's write-offs QBO already holds, as a credit memo applied to it."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(WriteOff.amount), 0)).where(
-            WriteOff.invoice_id == invoice_id, WriteOff.settlement_qbo_id.is_not(None)
-        )
-    )
-    return Decimal(str(total or 0))
-
-
-def _net_of_write_offs(session: Session, row: Invoice) -> None:
-    """QBO counts an applied write-off credit as paid and knows nothing of one not pushed yet; here both are
-    write-offs. Paid is QBO's paid less the settled credits; the balance follows from total, paid and
-    written off, so a write-off never comes undone and is never counted twice."""
-    if not row.written_off or row.status == InvoiceStatus.VOID:
-        return
-    paid = max(Decimal("0.00"), row.amount_paid - settled_write_offs(session, row.id))
-    row.amount_paid = min(paid, max(Decimal("0.00"), row.total - row.written_off))
-    refresh_status(row)
+    net_of_write_offs(session, row)
 
 
 def _apply_payment(session: Session, tenant_id: str, row: Payment, mapped: md.MappedPayment) -> None:
@@ -377,7 +356,6 @@ __all__ = [
     "find_local",
     "last_updated",
     "remote_key_fields",
-    "settled_write_offs",
     "spec_for_qbo",
     "to_qbo",
 ]
