@@ -4,6 +4,11 @@ Used by the demo (seeding from the bundled company), the sync's initial import a
 test. Entities go in dependency order so every reference resolves; rows are matched by ``qbo_id`` within the
 tenant (then by natural key, so a row created here before the first sync is linked rather than duplicated);
 fields are only written when they differ, so a second run with the same snapshot changes nothing.
+
+A record with local changes QBO has not taken yet (a push still queued, failing or dead, or an open conflict)
+keeps them: it takes only what QBO masters (an invoice's balance and status). A snapshot older than the version
+we already hold (a lower SyncToken) is not stepped back to. Every record that now matches QBO gets its agreed
+base (``SyncState``) recorded, for the sync's three-way comparisons.
 Flushes, never commits: the caller owns the transaction.
 """
 
@@ -14,13 +19,15 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from domain.db import Base, SourceSystem, SyncStatus, utcnow
 from domain.models.catalog import Account, Customer, Item, TaxRate, Term, Vendor
 from domain.models.payments import Bill, Payment, PaymentApplication
-from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine
+from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, InvoiceStatus
+from domain.models.sync import ConflictStatus, SyncConflict, SyncDirection, SyncJob, SyncJobStatus
 from domain.models.tenancy import Tenant
+from domain.services.invoices import net_of_write_offs
 from integrations.quickbooks.mapping import (
     Fields,
     Refs,
@@ -54,6 +61,24 @@ IMPORT_ORDER = (
     "Payment",
     "Bill",
 )
+# The sync's name for each imported model that has a SyncState; the first five are pushed from here.
+_SYNC_ENTITY: dict[type[Base], str] = {
+    Customer: "customer",
+    Item: "item",
+    Estimate: "estimate",
+    Invoice: "invoice",
+    Payment: "payment",
+    Vendor: "vendor",
+    Bill: "bill",
+    Account: "account",
+    Term: "term",
+}
+_CHILDREN: dict[type[Base], str] = {Estimate: "lines", Invoice: "lines", Payment: "applications"}
+_ACCOUNTING = ("balance_due", "amount_paid", "status")  # what QBO masters on an invoice
+_PUSHED = frozenset(("customer", "item", "estimate", "invoice", "payment"))
+# A push that has not landed: queued, running, waiting to retry, or dead until someone retries or dismisses it.
+_UNSETTLED = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED, SyncJobStatus.DEAD)
+Imported = dict[str, list[tuple[dict[str, Any], Base]]]  # entity -> (QBO JSON, the row now matching it)
 _LINE_FIELDS = (
     "position",
     "item_id",
@@ -94,24 +119,67 @@ def load_refs(session: Session, tenant_id: str) -> Refs:
     return refs
 
 
+def local_changes(session: Session, tenant_id: str) -> set[tuple[str, str]]:
+    """(entity, local id) of every record whose local changes QBO has not taken yet."""
+    jobs = select(SyncJob.entity, SyncJob.entity_id).where(
+        SyncJob.tenant_id == tenant_id,
+        SyncJob.direction == SyncDirection.PUSH,
+        SyncJob.status.in_(_UNSETTLED),
+    )
+    conflicts = select(SyncConflict.entity, SyncConflict.entity_id).where(
+        SyncConflict.tenant_id == tenant_id, SyncConflict.status == ConflictStatus.OPEN
+    )
+    return {(e, i) for e, i in session.execute(jobs)} | {(e, i) for e, i in session.execute(conflicts)}
+
+
+_Recorder = Callable[[Session, str, Imported, Refs], int]
+
+
 class _Upserter:
-    def __init__(self, session: Session, tenant_id: str) -> None:
+    def __init__(self, session: Session, tenant_id: str, recorder: _Recorder) -> None:
         self.session = session
         self.tenant_id = tenant_id
         self.now = utcnow()
+        self.held = local_changes(session, tenant_id)
+        self.imported: Imported = {}
+        self.recorder = recorder
+
+    def record(self, refs: Refs | None = None) -> None:
+        """Record the agreed base of what the last pass made equal to QBO (flushed), then let its rows go."""
+        if self.imported:
+            self.recorder(self.session, self.tenant_id, self.imported, refs or Refs())
+            self.imported = {}
 
     def existing(self, model: type[M], natural_key: str | None = None) -> tuple[dict[str, M], dict[str, M]]:
-        rows = list(self.session.scalars(select(model).where(model.tenant_id == self.tenant_id)))  # type: ignore[attr-defined]
+        query = select(model).where(model.tenant_id == self.tenant_id)  # type: ignore[attr-defined]
+        children = _CHILDREN.get(model)
+        if children is not None:  # compared for every row: read in a few batches, not one query per row
+            query = query.options(selectinload(getattr(model, children)))
+        rows = list(self.session.scalars(query))
         by_qbo = {r.qbo_id: r for r in rows if r.qbo_id}  # type: ignore[attr-defined]
         by_key = {getattr(r, natural_key): r for r in rows if natural_key and not r.qbo_id}  # type: ignore[attr-defined]
         return by_qbo, by_key
 
     def upsert(
-        self, model: type[M], fields: Fields, by_qbo: dict[str, M], by_key: dict[str, M], key: str | None
-    ) -> tuple[M, bool]:
+        self,
+        model: type[M],
+        obj: dict[str, Any],
+        fields: Fields,
+        by_qbo: dict[str, M],
+        by_key: dict[str, M],
+        key: str | None,
+    ) -> tuple[M, bool, bool]:
+        """(row, changed, whether it took QBO's whole version: lines and applications follow only then)."""
         row = by_qbo.get(fields["qbo_id"])
         if row is None and key and fields.get(key) is not None:
             row = by_key.pop(fields[key], None)
+        entity = _SYNC_ENTITY.get(model)
+        if isinstance(row, Invoice):
+            fields = _net_write_offs(self.session, row, fields)
+        if row is not None and entity in _PUSHED and (entity, row.id) in self.held:  # type: ignore[attr-defined]
+            return row, _keep_local(row, fields), False
+        if row is not None and _older(fields["sync_token"], row.sync_token):  # type: ignore[attr-defined]
+            return row, False, False  # a push or pull already brought a newer version here
         created = row is None
         if row is None:
             row = model(tenant_id=self.tenant_id)
@@ -122,7 +190,44 @@ class _Upserter:
             row.sync_status = SyncStatus.SYNCED  # type: ignore[attr-defined]
             row.source_system = SourceSystem.QUICKBOOKS  # type: ignore[attr-defined]
             row.last_synced_at = self.now  # type: ignore[attr-defined]
-        return row, changed
+        if entity is not None:
+            self.imported.setdefault(entity, []).append((obj, row))
+        return row, changed, True
+
+
+def _keep_local(row: Any, fields: Fields) -> bool:
+    """Local changes stay for their push. QBO's id links a twin never linked; an invoice not voided here takes
+    QBO's balance and status. The SyncToken stays ours, so the push meets QBO's newer version as a stale write
+    and the tenant's conflict strategy weighs the two against the base."""
+    wanted: Fields = {}
+    if row.qbo_id is None:
+        wanted.update(qbo_id=fields["qbo_id"], sync_token=fields["sync_token"])
+    if isinstance(row, Invoice) and row.status != InvoiceStatus.VOID:
+        wanted.update({name: fields[name] for name in _ACCOUNTING})
+    return _assign(row, wanted)
+
+
+def _net_write_offs(session: Session, row: Invoice, fields: Fields) -> Fields:
+    """An invoice written off here takes QBO's paid amount net of the write-offs QBO already holds, as a pull
+    does (``net_of_write_offs``); worked out on a scratch copy, so an invoice already netted stays unchanged."""
+    if not row.written_off or fields["status"] is InvoiceStatus.VOID:
+        return fields
+    scratch = Invoice(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        doc_number=row.doc_number,
+        total=fields["total"],
+        written_off=row.written_off,
+        amount_paid=fields["amount_paid"],
+        status=fields["status"],
+    )
+    net_of_write_offs(session, scratch)
+    return {**fields, **{name: getattr(scratch, name) for name in _ACCOUNTING}}
+
+
+def _older(token: str | None, held: str | None) -> bool:
+    """SyncTokens count up per entity: a snapshot's below the one we hold is an older version."""
+    return bool(token and held and token.isdigit() and held.isdigit() and int(token) < int(held))
 
 
 def _same(current: Any, wanted: Any) -> bool:
@@ -166,19 +271,27 @@ def _sync_lines(
 
 def import_company_snapshot(session: Session, tenant_id: str, company: dict[str, Any]) -> dict[str, int]:
     """Upsert every entity of ``company`` (QBO v3 JSON lists keyed by entity name); returns rows changed per entity."""
-    up = _Upserter(session, tenant_id)
+    # Imported here, not at the top: the sync package builds on this module.
+    from integrations.quickbooks.sync.baselines import record_baselines
+
+    up = _Upserter(session, tenant_id, record_baselines)
     counts = dict.fromkeys(IMPORT_ORDER, 0)
     keywords: dict[str, list[str]] = company.get("itemKeywords") or {}
     units: dict[str, str] = company.get("itemUnits") or {}
 
     def simple(
-        entity: str, model: type[M], mapper: Callable[[dict[str, Any]], Fields], key: str | None
+        entity: str,
+        model: type[M],
+        mapper: Callable[[dict[str, Any]], Fields],
+        key: str | None,
+        refs: Refs | None = None,
     ) -> None:
         by_qbo, by_key = up.existing(model, key)
         for obj in company.get(entity) or []:
-            _row, changed = up.upsert(model, mapper(obj), by_qbo, by_key, key)
+            _row, changed, _whole = up.upsert(model, obj, mapper(obj), by_qbo, by_key, key)
             counts[entity] += int(changed)
         session.flush()
+        up.record(refs)
 
     simple("Account", Account, account_from_qbo, None)
     simple("Term", Term, term_from_qbo, None)
@@ -192,13 +305,13 @@ def import_company_snapshot(session: Session, tenant_id: str, company: dict[str,
     )
     refs = load_refs(session, tenant_id)
     refs.payment_methods = payment_methods_from_qbo(company.get("PaymentMethod") or [])
-    simple("Customer", Customer, lambda o: customer_from_qbo(o, refs), "display_name")
+    simple("Customer", Customer, lambda o: customer_from_qbo(o, refs), "display_name", refs)
     simple("Vendor", Vendor, vendor_from_qbo, "display_name")
     refs = _reload(session, tenant_id, refs)
 
-    _documents(up, company, "Estimate", Estimate, EstimateLine, lambda o: estimate_from_qbo(o, refs), counts)
+    _documents(up, company, "Estimate", Estimate, EstimateLine, estimate_from_qbo, refs, counts)
     refs = _reload(session, tenant_id, refs)
-    _documents(up, company, "Invoice", Invoice, InvoiceLine, lambda o: invoice_from_qbo(o, refs), counts)
+    _documents(up, company, "Invoice", Invoice, InvoiceLine, invoice_from_qbo, refs, counts)
     refs = _reload(session, tenant_id, refs)
     _payments(up, company, refs, counts)
     simple("Bill", Bill, lambda o: bill_from_qbo(o, refs), None)
@@ -219,14 +332,15 @@ def _documents(
     entity: str,
     model: type[Estimate] | type[Invoice],
     line_model: type[EstimateLine] | type[InvoiceLine],
-    mapper: Callable[[dict[str, Any]], MappedDocument],
+    mapper: Callable[[dict[str, Any], Refs], MappedDocument],
+    refs: Refs,
     counts: dict[str, int],
 ) -> None:
     by_qbo, by_key = up.existing(model, "doc_number")
     for obj in company.get(entity) or []:
-        mapped = mapper(obj)
-        row, changed = up.upsert(model, mapped.fields, by_qbo, by_key, "doc_number")
-        if _sync_lines(row, mapped.lines, line_model):
+        mapped = mapper(obj, refs)
+        row, changed, whole = up.upsert(model, obj, mapped.fields, by_qbo, by_key, "doc_number")
+        if whole and _sync_lines(row, mapped.lines, line_model):
             changed = True
             row.sync_status, row.source_system, row.last_synced_at = (
                 SyncStatus.SYNCED,
@@ -235,21 +349,26 @@ def _documents(
             )
         counts[entity] += int(changed)
     up.session.flush()
+    up.record(refs)
 
 
 def _payments(up: _Upserter, company: dict[str, Any], refs: Refs, counts: dict[str, int]) -> None:
     by_qbo, by_key = up.existing(Payment)
     for obj in company.get("Payment") or []:
         mapped = payment_from_qbo(obj, refs)
-        row, changed = up.upsert(Payment, mapped.fields, by_qbo, by_key, None)
+        row, changed, whole = up.upsert(Payment, obj, mapped.fields, by_qbo, by_key, None)
+        if not whole:
+            counts["Payment"] += int(changed)
+            continue
         wanted: dict[str, Decimal] = {}
         for app in mapped.applications:
             if app.invoice_id is not None:  # an invoice outside the snapshot cannot be linked
                 wanted[app.invoice_id] = wanted.get(app.invoice_id, Decimal("0")) + app.amount
         have = {a.invoice_id: Decimal(a.amount) for a in row.applications}
         if have != wanted:
-            row.applications.clear()
-            up.session.flush()  # the unique (payment, invoice) pair must be gone before it is re-added
+            if row.applications:
+                row.applications.clear()
+                up.session.flush()  # the unique (payment, invoice) pair must be gone before it is re-added
             for invoice_id, amount in wanted.items():
                 row.applications.append(
                     PaymentApplication(tenant_id=up.tenant_id, invoice_id=invoice_id, amount=amount)
@@ -257,6 +376,7 @@ def _payments(up: _Upserter, company: dict[str, Any], refs: Refs, counts: dict[s
             changed = True
         counts["Payment"] += int(changed)
     up.session.flush()
+    up.record(refs)
 
 
 def _default_tax_rate(session: Session, tenant_id: str) -> None:
@@ -271,4 +391,10 @@ def _default_tax_rate(session: Session, tenant_id: str) -> None:
         tenant.default_tax_rate_id = active[0].id
 
 
-__all__ = ["IMPORT_ORDER", "import_company_snapshot", "load_refs"]
+__all__ = [
+    "IMPORT_ORDER",
+    "Imported",
+    "import_company_snapshot",
+    "load_refs",
+    "local_changes",
+]

@@ -1,5 +1,7 @@
 """First-time import of a QBO company: every list and transaction, paged through the query API with progress,
-then upserted through the importer (idempotent, so an interrupted import is simply run again)."""
+then upserted through the importer (idempotent, so an interrupted import is simply run again). The importer also
+records each record's agreed base (``SyncState``, see ``baselines``), so the first edits on either side after the
+import are told apart three ways, and it leaves local changes still waiting for their push alone."""
 
 from __future__ import annotations
 
