@@ -47,6 +47,7 @@ from integrations.quickbooks.mapping_docs import (
     invoice_from_qbo,
     payment_from_qbo,
 )
+from integrations.quickbooks.mapping_write_offs import is_settlement
 
 M = TypeVar("M", bound=Base)
 IMPORT_ORDER = (
@@ -347,6 +348,8 @@ def _documents(
                 SourceSystem.QUICKBOOKS,
                 up.now,
             )
+        if whole and isinstance(row, Invoice):
+            net_of_write_offs(up.session, row)  # QBO counts our applied write-off credits as paid
         counts[entity] += int(changed)
     up.session.flush()
     up.record(refs)
@@ -355,6 +358,8 @@ def _documents(
 def _payments(up: _Upserter, company: dict[str, Any], refs: Refs, counts: dict[str, int]) -> None:
     by_qbo, by_key = up.existing(Payment)
     for obj in company.get("Payment") or []:
+        if is_settlement(obj):  # pairs a credit memo with invoices, moves no money: not a payment here
+            continue
         mapped = payment_from_qbo(obj, refs)
         row, changed, whole = up.upsert(Payment, obj, mapped.fields, by_qbo, by_key, None)
         if not whole:

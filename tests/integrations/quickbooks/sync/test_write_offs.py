@@ -28,6 +28,7 @@ from domain.services.sync_mappings import MappingIn, save_mappings
 from integrations.quickbooks.errors import QboUnavailable
 from integrations.quickbooks.sandbox.webhooks import legacy_body
 from integrations.quickbooks.sync import write_offs
+from integrations.quickbooks.sync.initial_import import initial_import
 from integrations.quickbooks.sync.webhooks import parse_events, store_events
 from tests.factories import make_item
 from tests.integrations.quickbooks.sync.conftest import Env
@@ -139,6 +140,12 @@ async def test_a_partial_write_off_lands_in_qbo_once_and_survives_the_echo(env: 
             invoice = s.get(Invoice, invoice_id)
             assert invoice.amount_paid == 0 and invoice.written_off == Decimal("120.00")
             assert invoice.balance_due == Decimal("380.00") and invoice.status is InvoiceStatus.PARTIAL
+            assert s.scalars(select(Payment).where(Payment.tenant_id == env.tenant_id)).all() == []
+        # A re-import of the whole company takes neither the settlement for a payment nor undoes the write-off.
+        await initial_import(await env.client(env.tenant_id), env.sessions, env.tenant_id)
+        with env.sessions() as s:
+            invoice = s.get(Invoice, invoice_id)
+            assert (invoice.amount_paid, invoice.balance_due) == (0, Decimal("380.00"))
             assert s.scalars(select(Payment).where(Payment.tenant_id == env.tenant_id)).all() == []
         # The rest written off too: the invoice closes on both sides.
         _write_off(env, invoice_id, None)
