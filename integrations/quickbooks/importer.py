@@ -348,8 +348,6 @@ def _documents(
                 SourceSystem.QUICKBOOKS,
                 up.now,
             )
-        if whole and isinstance(row, Invoice):
-            net_of_write_offs(up.session, row)  # QBO counts our applied write-off credits as paid
         counts[entity] += int(changed)
     up.session.flush()
     up.record(refs)

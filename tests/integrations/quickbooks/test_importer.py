@@ -30,6 +30,7 @@ from domain.models import (
     SyncState,
     TaxRate,
     Tenant,
+    WriteOff,
 )
 from domain.services.invoices import refresh_status
 from domain.services.sync_checksums import checksum, local_key_fields
@@ -295,3 +296,32 @@ def test_a_write_off_made_here_survives_a_reimport(session: Session, company: di
     import_company_snapshot(session, tenant_id, paid)
     assert invoice.amount_paid == Decimal("10.00")
     assert invoice.balance_due == invoice.total - Decimal("60.00") and invoice.status is InvoiceStatus.PARTIAL
+
+
+def test_a_settled_write_off_is_netted_once(session: Session, company: dict[str, Any]) -> None:
+    tenant_id = new_tenant(session)
+    import_company_snapshot(session, tenant_id, company)
+    qbo_invoice = next(i for i in company["Invoice"] if i["Balance"] == i["TotalAmt"])
+    invoice = one(session, Invoice, tenant_id, qbo_invoice["Id"])
+    invoice.written_off = Decimal("50.00")
+    refresh_status(invoice)
+    session.add(
+        WriteOff(
+            tenant_id=tenant_id,
+            invoice_id=invoice.id,
+            amount=Decimal("50.00"),
+            reason="bad debt",
+            written_off_on=date(2026, 1, 5),
+            settlement_qbo_id="9001",
+        )
+    )
+    session.flush()
+    # QBO holds the write-off as an applied credit (it counts as paid there) and a payment of 10.
+    settled = copy.deepcopy(company)
+    obj = next(i for i in settled["Invoice"] if i["Id"] == qbo_invoice["Id"])
+    obj.update(Balance=float(Decimal(str(obj["TotalAmt"])) - 60), SyncToken="2")
+    import_company_snapshot(session, tenant_id, settled)
+    assert invoice.amount_paid == Decimal("10.00")
+    assert invoice.balance_due == invoice.total - Decimal("60.00") and invoice.status is InvoiceStatus.PARTIAL
+    assert import_company_snapshot(session, tenant_id, settled)["Invoice"] == 0
+    assert invoice.amount_paid == Decimal("10.00")
