@@ -246,7 +246,9 @@ def apply_remote(
     if row is None:
         row = spec.model(tenant_id=tenant_id)
         row.source_system = SourceSystem.QUICKBOOKS  # type: ignore[attr-defined]
-    if entity == "customer":
+    if accounting_only and not created and entity in ("customer", "item"):
+        pass  # nothing on a customer or item is QBO's alone: ours stays, for its push or for a person
+    elif entity == "customer":
         _assign(row, m.customer_from_qbo(obj, refs))
     elif entity == "item":
         _assign(row, m.item_from_qbo(obj))

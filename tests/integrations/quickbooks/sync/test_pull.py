@@ -4,6 +4,7 @@ here; CDC catches what no webhook reported."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -203,3 +204,34 @@ async def test_initial_import_pages_every_entity_with_progress_and_is_idempotent
         assert run.status == "completed" and run.progress["Customer"] == {"done": 23, "total": 23}
     again = await initial_import(client, env.sessions, env.tenant_id)
     assert sum(again.changed.values()) == 0
+
+
+async def test_with_platform_wins_a_pull_before_our_push_keeps_our_edit_on_both_sides(env: Env) -> None:
+    from domain.models import Tenant
+    from domain.schemas import CustomerUpdate
+
+    with env.sessions() as s:
+        s.get(Tenant, env.tenant_id).sync_settings = {"default_strategy": "platform_wins"}
+        c = catalog.create_customer(s, env.actor, CustomerCreate(display_name="Uma Upholstery"))
+        s.commit()
+        cid = c.id
+    await env.drain()
+    with env.sessions() as s:
+        qbo_id = s.get(Customer, cid).qbo_id
+    env.qbo.sandbox.update(
+        env.realm, "Customer", {"Id": qbo_id, "PrimaryEmailAddr": {"Address": "qbo@uma.example"}}
+    )
+    with env.sessions() as s:
+        catalog.update_customer(s, env.actor, cid, CustomerUpdate(email="app@uma.example"))
+        # QBO's change is fetched before our push goes out.
+        for job in s.scalars(select(SyncJob).where(SyncJob.entity_id == cid, SyncJob.status == "pending")):
+            job.next_attempt_at = job.next_attempt_at + timedelta(seconds=1)
+        from domain.services.outbox import enqueue_pull
+
+        enqueue_pull(s, env.tenant_id, "customer", qbo_id)
+        s.commit()
+    await env.drain()
+    with env.sessions() as s:
+        assert s.get(Customer, cid).email == "app@uma.example"
+    remote = env.qbo.sandbox.realm(env.realm).get("Customer", qbo_id)
+    assert remote["PrimaryEmailAddr"]["Address"] == "app@uma.example"
