@@ -19,6 +19,7 @@ from domain.models.catalog import Account, Customer, Item, TaxRate, Term, Vendor
 from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
 from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, InvoiceStatus
 from domain.services.invoices import net_of_write_offs, refresh_status
+from domain.services.outbox import enqueue_pull
 from domain.services.sync_checksums import KeyFields, day, money, qty
 from integrations.quickbooks import mapping as m
 from integrations.quickbooks import mapping_docs as md
@@ -318,6 +319,15 @@ def affected_invoices(row: Base) -> list[str]:
     return []
 
 
+def pull_affected_invoices(session: Session, tenant_id: str, row: Base) -> None:
+    """A payment moved invoice balances in QBO (pulled or pushed): fetch those invoices, so QBO's balance and
+    status land here, also after a pull that ran before the payment reached QBO."""
+    for invoice_id in affected_invoices(row):
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is not None and invoice.qbo_id:
+            enqueue_pull(session, tenant_id, "invoice", invoice.qbo_id)
+
+
 def apply_remote_delete(session: Session, tenant_id: str, entity: str, qbo_id: str) -> Base | None:
     """QBO deleted (or voided away) the entity: keep our row for the record, but out of the books."""
     row = find_local(session, tenant_id, entity, qbo_id)
@@ -357,6 +367,7 @@ __all__ = [
     "dependencies",
     "find_local",
     "last_updated",
+    "pull_affected_invoices",
     "remote_key_fields",
     "spec_for_qbo",
     "to_qbo",

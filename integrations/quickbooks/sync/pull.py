@@ -30,11 +30,11 @@ from integrations.quickbooks.sync.claim import has_open_push, still_ours
 from integrations.quickbooks.sync.collisions import check_unique_key
 from integrations.quickbooks.sync.entities import (
     SPECS,
-    affected_invoices,
     apply_remote,
     apply_remote_delete,
     find_local,
     last_updated,
+    pull_affected_invoices,
     remote_key_fields,
     to_qbo,
 )
@@ -115,7 +115,7 @@ def _upsert(
     if row is None:
         row = apply_remote(session, tid, entity, remote)
         _remember(session, tid, entity, row, remote, remote_fields)
-        _follow_payment(session, tid, row)
+        pull_affected_invoices(session, tid, row)
         return "create", None, row.id
     local = local_key_fields(row)
     if state is not None:
@@ -152,7 +152,7 @@ def _upsert(
                 note=f"{strategy.value}: QuickBooks' version replaced ours",
             )
         _remember(session, tid, entity, row, remote, remote_fields)
-        _follow_payment(session, tid, row)
+        pull_affected_invoices(session, tid, row)
         return "update", None, row.id
     # Ours stays: QBO's accounting fields still land (balances are QBO's truth), the rest waits for a push
     # or for a person.
@@ -229,14 +229,6 @@ def _remember(
         remote_updated_at=last_updated(remote),
         payload_checksum=pushed,
     )
-
-
-def _follow_payment(session: Session, tid: str, row: Any) -> None:
-    """A payment moves invoice balances: fetch those invoices so QBO's balance and status land here."""
-    for invoice_id in affected_invoices(row):
-        invoice = session.get(Invoice, invoice_id)
-        if invoice is not None and invoice.qbo_id:
-            enqueue_pull(session, tid, "invoice", invoice.qbo_id)
 
 
 def _merge(session: Session, tid: str, entity: str, merged_qbo_id: str, survivor_id: str) -> None:

@@ -30,6 +30,7 @@ from domain.services.sync_policy import Strategy
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboDuplicate, QboNotFound, QboStaleObject
 from integrations.quickbooks.mapping import MappingError
+from integrations.quickbooks.query import quote
 from integrations.quickbooks.sync.claim import has_open_push
 from integrations.quickbooks.sync.entities import SPECS, EntitySpec, dependencies, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.failures import DependencyNotReady, HeldForMapping
@@ -211,15 +212,11 @@ def _item_accounts(session: Session, job: SyncJob, row: Item, payload: dict[str,
         payload["ExpenseAccountRef"] = {"value": expense}
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
 async def _find_twin(client: QboClient, spec: EntitySpec, payload: dict[str, Any]) -> dict[str, Any] | None:
     if spec.natural_key is None or not payload.get(spec.natural_key[1]):
         return None
     field_name = spec.natural_key[1]
-    where = f"{field_name} = '{_escape(str(payload[field_name]))}'"
+    where = f"{field_name} = {quote(str(payload[field_name]))}"
     if spec.qbo in ("Customer", "Item", "Vendor"):
         where += " AND Active IN (true, false)"
     result = await client.query(f"SELECT * FROM {spec.qbo} WHERE {where}")

@@ -10,20 +10,19 @@ from sqlalchemy.orm import Session
 
 from domain.context import Actor
 from domain.db import SyncStatus, utcnow
-from domain.models.sales import Invoice
 from domain.models.sync import SyncJob, SyncJobStatus
 from domain.services.audit import record_audit
-from domain.services.outbox import enqueue_pull, enqueue_sync
+from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import local_key_fields
 from domain.services.sync_log import get_state, open_conflict, raise_alert, record_history, save_state
 from domain.services.sync_policy import SyncPolicy
 from integrations.quickbooks.sync.claim import still_ours
 from integrations.quickbooks.sync.entities import (
     SPECS,
-    affected_invoices,
     apply_remote,
     find_local,
     last_updated,
+    pull_affected_invoices,
     remote_key_fields,
     to_qbo,
 )
@@ -147,7 +146,7 @@ def settle_push(
                 note=f"{prep.strategy.value}: our version replaced QuickBooks' changes",
             )
         action = outcome.action
-        _refresh_invoices_of(session, tid, row)
+        pull_affected_invoices(session, tid, row)
     local_now = local_key_fields(row) if outcome.action in ("pull", "send", "void") else prep.local
     pushed = prep.payload_checksum
     if outcome.action == "pull":
@@ -179,15 +178,6 @@ def settle_push(
     finish(job)
     _end(session, commit)
     return True
-
-
-def _refresh_invoices_of(session: Session, tenant_id: str, row: Any) -> None:
-    """A payment that reached QBO moved invoice balances there: pull them, so a pull that ran before it landed
-    (and took QBO's balance without it) is followed by one with it."""
-    for invoice_id in affected_invoices(row):
-        invoice = session.get(Invoice, invoice_id)
-        if invoice is not None and invoice.qbo_id:
-            enqueue_pull(session, tenant_id, "invoice", invoice.qbo_id)
 
 
 def _adopt(session: Session, job: SyncJob, prep: Prepared, row: Any, twin: dict[str, Any]) -> None:

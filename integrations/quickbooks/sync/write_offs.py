@@ -28,6 +28,7 @@ from integrations.quickbooks import mapping_write_offs as mw
 from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.errors import QboDuplicate, QboValidationError
 from integrations.quickbooks.mapping import MappingError
+from integrations.quickbooks.query import quote
 from integrations.quickbooks.sync.claim import still_ours
 from integrations.quickbooks.sync.entities import find_local
 from integrations.quickbooks.sync.failures import HeldForMapping
@@ -188,13 +189,9 @@ def _settle(session: Session, worker_id: str, plan: WriteOffPush, payment: dict[
 # ---- QBO steps ---------------------------------------------------------------------------------------------
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
 async def _bad_debt_item(client: QboClient, plan: WriteOffPush) -> str:
     """The company's "Bad Debt" item, created (booking to the bad-debt account) the first time it is needed."""
-    select_item = f"SELECT * FROM Item WHERE Name = '{_escape(mw.BAD_DEBT_ITEM)}' AND Active IN (true, false)"
+    select_item = f"SELECT * FROM Item WHERE Name = {quote(mw.BAD_DEBT_ITEM)} AND Active IN (true, false)"
     found = (await client.query(select_item)).get("Item") or []
     if not found:
         try:
