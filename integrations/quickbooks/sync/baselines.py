@@ -20,17 +20,13 @@ from sqlalchemy import Numeric, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from domain.db import Base, new_id, utcnow
-from domain.models.catalog import Customer, Item
-from domain.models.payments import Payment
-from domain.models.sales import Estimate, Invoice
+from domain.models.catalog import Item
 from domain.models.sync import SyncState
 from domain.services.sync_checksums import checksum, local_key_fields
-from domain.services.sync_mappings import account_for_item
 from integrations.quickbooks import mapping as m
-from integrations.quickbooks import mapping_docs as md
 from integrations.quickbooks.importer import Imported
-from integrations.quickbooks.sync.entities import SPECS, last_updated, remote_key_fields
-from integrations.quickbooks.sync.push import payload_checksum
+from integrations.quickbooks.sync.entities import SPECS, last_updated, remote_key_fields, to_qbo
+from integrations.quickbooks.sync.push import item_accounts, payload_checksum
 
 # What decides whether a stored state already says the same (the value columns follow their checksums).
 _COMPARED = (
@@ -109,41 +105,27 @@ def baseline(
     if SPECS[entity].pushable:
         for part in (row, *getattr(row, "lines", ()), *getattr(row, "applications", ())):
             as_stored(part)
-        payload = push_payload(session, tenant_id, row, refs)
+        payload = push_payload(session, tenant_id, entity, row, refs)
     if payload is not None:
         values["payload_checksum"] = payload_checksum(payload)
     return values
 
 
-def push_payload(session: Session, tenant_id: str, row: Base, refs: m.Refs) -> dict[str, Any] | None:
-    """What a push of ``row`` would send (``entities.to_qbo``, and for an item the income and expense accounts
-    ``push.prepare`` adds), with references from ``refs`` instead of a lookup per record. ``None`` when the
-    push could not be built as things stand (it would wait for a mapping or a reference first)."""
+def push_payload(
+    session: Session, tenant_id: str, entity: str, row: Base, refs: m.Refs
+) -> dict[str, Any] | None:
+    """What a push of ``row`` would send (``entities.to_qbo``, and for an item the accounts ``push.prepare``
+    adds), with references from ``refs`` instead of a lookup per record. ``None`` when the push could not be
+    built as things stand (it would wait for a mapping or a reference first)."""
     try:
-        if isinstance(row, Item):
-            return _item_payload(session, tenant_id, row)
-        if isinstance(row, Customer):
-            return m.customer_to_qbo(row, refs)
-        if isinstance(row, Estimate):
-            return md.estimate_to_qbo(row, refs)
-        if isinstance(row, Invoice):
-            return md.invoice_to_qbo(row, refs)
-        if isinstance(row, Payment):
-            return md.payment_to_qbo(row, refs)
+        payload = to_qbo(session, tenant_id, entity, row, refs)
     except m.MappingError:
         return None
-    return None
-
-
-def _item_payload(session: Session, tenant_id: str, row: Item) -> dict[str, Any] | None:
-    income = account_for_item(session, tenant_id, row, "revenue")
-    if income is None:
-        return None
-    payload = m.item_to_qbo(row)
-    payload["IncomeAccountRef"] = {"value": income}
-    expense = account_for_item(session, tenant_id, row, "expense")
-    if expense is not None:
-        payload["ExpenseAccountRef"] = {"value": expense}
+    if isinstance(row, Item):
+        accounts = item_accounts(session, tenant_id, row)
+        if accounts is None:
+            return None
+        payload.update(accounts)
     return payload
 
 

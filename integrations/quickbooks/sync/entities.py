@@ -94,11 +94,14 @@ def _push_refs(session: Session, tenant_id: str, row: Base) -> m.Refs:
     return refs
 
 
-def to_qbo(session: Session, tenant_id: str, entity: str, row: Base) -> dict[str, Any]:
-    """The full QBO payload; raises ``MappingError`` naming a dependency that has no QBO id yet."""
+def to_qbo(
+    session: Session, tenant_id: str, entity: str, row: Base, refs: m.Refs | None = None
+) -> dict[str, Any]:
+    """The full QBO payload; raises ``MappingError`` naming a dependency that has no QBO id yet. ``refs``:
+    references already loaded (an import's), instead of looking up this record's own."""
     if isinstance(row, Item):
         return m.item_to_qbo(row)
-    refs = _push_refs(session, tenant_id, row)
+    refs = refs if refs is not None else _push_refs(session, tenant_id, row)
     if isinstance(row, Customer):
         return m.customer_to_qbo(row, refs)
     if isinstance(row, Estimate):

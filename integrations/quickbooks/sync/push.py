@@ -189,10 +189,22 @@ def check_dependencies(session: Session, job: SyncJob, row: Base) -> None:
         raise DependencyNotReady(f"waiting for {', '.join(waiting)} to reach QuickBooks first")
 
 
+def item_accounts(session: Session, tenant_id: str, row: Item) -> dict[str, Any] | None:
+    """The income (and expense) account refs an item's push carries; None without an income mapping."""
+    income = account_for_item(session, tenant_id, row, "revenue")
+    if income is None:
+        return None
+    refs: dict[str, Any] = {"IncomeAccountRef": {"value": income}}
+    expense = account_for_item(session, tenant_id, row, "expense")
+    if expense is not None:
+        refs["ExpenseAccountRef"] = {"value": expense}
+    return refs
+
+
 def _item_accounts(session: Session, job: SyncJob, row: Item, payload: dict[str, Any]) -> None:
     """Items book to the income account their mapping names; without one they wait for review."""
-    income = account_for_item(session, job.tenant_id, row, "revenue")
-    if income is None:
+    accounts = item_accounts(session, job.tenant_id, row)
+    if accounts is None:
         hold_for_review(
             session,
             job.tenant_id,
@@ -206,10 +218,7 @@ def _item_accounts(session: Session, job: SyncJob, row: Item, payload: dict[str,
         raise HeldForMapping(
             f"item '{row.name}' (cost code {row.cost_code or 'none'}) has no income account mapping yet"
         )
-    payload["IncomeAccountRef"] = {"value": income}
-    expense = account_for_item(session, job.tenant_id, row, "expense")
-    if expense is not None:
-        payload["ExpenseAccountRef"] = {"value": expense}
+    payload.update(accounts)
 
 
 async def _find_twin(client: QboClient, spec: EntitySpec, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -344,6 +353,7 @@ __all__ = [
     "Outcome",
     "Prepared",
     "check_dependencies",
+    "item_accounts",
     "mark_pushed",
     "payload_checksum",
     "prepare",
