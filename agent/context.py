@@ -7,10 +7,10 @@ not checkpointed, so a resumed run carries the *resuming* user's context — whi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from domain.clock import Clock, local_today, system_clock
 from domain.context import Actor
 from domain.models.tenancy import Role
 
@@ -30,6 +30,8 @@ class Context:
     catalog_summary: str = field(default="")
     # The company's standard material markup, as the system applies it (the prompt tells the model so).
     markup_percent: Decimal = DEFAULT_MARKUP_PERCENT
+    # Where "now" comes from when today is not pinned (a demo pinned to another day shifts it).
+    clock: Clock = system_clock
 
     @property
     def actor(self) -> Actor:
@@ -39,4 +41,4 @@ class Context:
 
     def resolved_today(self) -> date:
         """The pinned date, else the current date in the company's timezone."""
-        return self.today or datetime.now(ZoneInfo(self.timezone)).date()
+        return self.today or local_today(self.clock, self.timezone)

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ from agent.checkpoint import make_checkpointer
 from agent.context import DEFAULT_MARKUP_PERCENT, Context
 from agent.graph import build_graph
 from agent.models import ModelSettings, make_chat_model
+from domain.clock import Clock, local_today, shifted, system_clock, zone
 from domain.context import Actor
 from domain.db import Base, make_engine, transaction
 from domain.drafting import CatalogEntry
@@ -36,7 +37,7 @@ from integrations.quickbooks.client import QboClient
 from integrations.quickbooks.importer import import_company_snapshot
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import SandboxConfig
-from integrations.quickbooks.sandbox.fixture import fixture_as_of, load_demo_company
+from integrations.quickbooks.sandbox.fixture import fixture_as_of
 from tools.base import BooksSource, Toolbox, ToolDeps
 from tools.books import LocalBooks, QboBooks
 from tools.lookup import catalog as load_catalog
@@ -64,6 +65,7 @@ class DemoRuntime:
     toolbox: Toolbox
     catalog: list[CatalogEntry]
     user_ids: dict[Role, str] = field(default_factory=dict)
+    clock: Clock = system_clock
 
     def context(self, role: Role = Role.OWNER) -> Context:
         return Context(
@@ -74,6 +76,7 @@ class DemoRuntime:
             today=self.today,
             timezone=DEMO_TIMEZONE,
             company_name=self.company_name,
+            clock=self.clock,
             catalog_summary=catalog_summary(self.catalog),
             markup_percent=self._markup_percent(),
         )
@@ -105,12 +108,15 @@ async def open_demo(
     *,
     db_url: str = "sqlite://",
     books: Literal["qbo", "local"] = "qbo",
+    clock: Clock = system_clock,
 ) -> AsyncIterator[DemoRuntime]:
     """The demo company in a sandbox and a local store; ``books`` picks where questions are answered."""
-    day = today or date.today()
-    company = load_demo_company(day)
-    app = create_sandbox_app(SandboxConfig(today=day))
+    clock = demo_clock(today, clock)
+    day = local_today(clock, DEMO_TIMEZONE)
+    app = create_sandbox_app(demo_sandbox_config(clock), clock=clock)
     sandbox = app.state.sandbox
+    # The local store mirrors exactly what the sandbox seeded (the same shift of every date and stamp).
+    company = sandbox.seeded[sandbox.default_realm_id]
     token = sandbox.issue_tokens()["access_token"]
 
     async def tokens(*, force_refresh: bool = False) -> str:
@@ -154,14 +160,37 @@ async def open_demo(
                 toolbox=toolbox,
                 catalog=entries,
                 user_ids=users,
+                clock=clock,
             )
     finally:
         sandbox.close()
         engine.dispose()
 
 
-def demo_today() -> date:
-    """The date the demo data is as of, unshifted (what tests and the CLI pin by default)."""
+def demo_clock(pinned: date | None = None, source: Clock = system_clock) -> Clock:
+    """The one clock every demo entry point runs on: ``source``, moved by whole days to a pinned ``--today``.
+
+    The sandbox, the sync worker and the assistant all read it, so "today", "now" and the demo company's
+    shifted dates agree everywhere (the company's ``asOf`` becomes this clock's date; no shift when equal).
+    """
+    if pinned is None:
+        return source
+    return shifted(source, timedelta(days=(pinned - local_today(source, DEMO_TIMEZONE)).days))
+
+
+def demo_day(pinned: date | None = None, clock: Clock = system_clock) -> date:
+    """The demo's today: the pinned ``--today``, else today in the demo company's zone."""
+    return local_today(demo_clock(pinned, clock), DEMO_TIMEZONE)
+
+
+def demo_sandbox_config(clock: Clock, **settings: Any) -> SandboxConfig:
+    """The sandbox company keeps the demo zone's current offset, so its calendar day is the demo's day."""
+    offset = clock().astimezone(zone(DEMO_TIMEZONE)).utcoffset() or timedelta(0)
+    return SandboxConfig(utc_offset_minutes=int(offset.total_seconds() // 60), **settings)
+
+
+def demo_as_of() -> date:
+    """The date the demo data is as of, unshifted: what tests pin to compare with the fixture's own dates."""
     return fixture_as_of()
 
 
@@ -201,7 +230,10 @@ __all__ = [
     "ask_once",
     "build_graph",
     "catalog_summary",
-    "demo_today",
+    "demo_as_of",
+    "demo_clock",
+    "demo_day",
+    "demo_sandbox_config",
     "make_checkpointer",
     "open_demo",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from agent.context import DEFAULT_MARKUP_PERCENT, Context
 from api.qbo_wiring import QboServices
 from api.state import AppState
+from domain.clock import Clock, system_clock
 from domain.context import Actor
 from domain.models import ConnectionStatus, QboConnection, Tenant
 
@@ -23,6 +24,7 @@ class AgentHandle:
     graph: Any
     model_name: str = "offline"
     today: date | None = None  # pinned in the demo and tests; None = the company's current date
+    clock: Clock = system_clock
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def context_for(self, session: Session, actor: Actor) -> Context:
@@ -36,6 +38,7 @@ class AgentHandle:
             role=actor.role,
             user_name=actor.name,
             today=self.today,
+            clock=self.clock,
             timezone=tenant.timezone if tenant else "America/Los_Angeles",
             company_name=tenant.name if tenant else "",
             # The model prices from the company's own catalog (an LLM sees it in its system prompt).
@@ -83,7 +86,7 @@ async def build_agent_runtime(state: AppState) -> AgentHandle:
     from tools.base import ToolDeps
     from tools.registry import make_toolbox
 
-    handle = AgentHandle(graph=None, today=state.settings.today)
+    handle = AgentHandle(graph=None, today=state.settings.today, clock=state.clock)
     checkpointer = await handle.stack.enter_async_context(make_checkpointer(checkpoint_url(state)))
     model = make_chat_model(state.settings)
     toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker, books_for=make_books_for(qbo_of(state))))

@@ -28,6 +28,7 @@ from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, Securit
 from api.settings import Settings
 from api.state import AppState
 from api.templating import STATIC_DIR, make_templates
+from domain.clock import Clock, system_clock
 from domain.db import Base, make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def create_app(
     worker: WorkerFactory | None = None,
     create_schema: bool | None = None,
     startup: StartupHook | None = None,
+    clock: Clock = system_clock,
 ) -> FastAPI:
     settings = settings or Settings()
 
@@ -58,7 +60,9 @@ def create_app(
             await asyncio.to_thread(Base.metadata.create_all, eng)
         own_http = http_client is None
         http = http_client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-        state = AppState(settings=settings, engine=eng, sessionmaker=make_sessionmaker(eng), http=http)
+        state = AppState(
+            settings=settings, engine=eng, sessionmaker=make_sessionmaker(eng), http=http, clock=clock
+        )
         state.extras["turns"] = TurnGate(1 if eng.dialect.name == "sqlite" else settings.max_concurrent_turns)
         state.extras["origins"] = OriginRegistry(lambda: state.sessionmaker, settings.allowed_origins)
         app.state.services = state

@@ -76,10 +76,11 @@ def _inputs(text: str | None, from_file: Path | None, key: str) -> list[dict[str
     return [{key: text}]
 
 
-def _default_today(demo: bool) -> date:
-    from agent.runtime import demo_today
+def _today(option: str | None) -> date:
+    """``--today`` if given, else today in the company's zone: the same rule as ``serve --demo``."""
+    from agent.runtime import demo_day
 
-    return demo_today() if demo else date.today()
+    return demo_day(_day(option))
 
 
 # ---- intent -------------------------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def register(app: typer.Typer) -> None:
         """Print the QboIntent for each question, one JSON object per line."""
         if provider not in ("offline", "openai"):
             raise typer.BadParameter("--provider is offline or openai")
-        _intent_lines(_inputs(utterance, from_file, "utterance"), _day(today) or date.today(), provider, demo)
+        _intent_lines(_inputs(utterance, from_file, "utterance"), _today(today), provider, demo)
 
     @app.command("ask")
     def ask(
@@ -316,7 +317,7 @@ def register(app: typer.Typer) -> None:
         rows = _question_rows(question, from_file)
         if not demo:
             warn("no company is connected from the command line; answering from the demo company")
-        results = asyncio.run(_ask_all(rows, _day(today) or _default_today(True), provider))
+        results = asyncio.run(_ask_all(rows, _today(today), provider))
         for result in results:
             if as_json:
                 emit(result)
@@ -336,7 +337,7 @@ def register(app: typer.Typer) -> None:
         if not demo:
             warn("drafting against the demo company's catalog")
         for row in _inputs(job, from_file, "job"):
-            day = _day(row.get("today")) or _day(today) or _default_today(True)
+            day = _day(row.get("today")) or _today(today)
             result = _draft_one(row["job"], row.get("customer") or customer, day)
             if as_json:
                 emit(result)
@@ -360,7 +361,7 @@ def register(app: typer.Typer) -> None:
         """Chat with the assistant in the terminal; writes ask for your approval."""
         if not demo:
             warn("chatting with the demo company")
-        asyncio.run(_chat(_day(today) or _default_today(True), role, provider))
+        asyncio.run(_chat(_today(today), role, provider))
 
     @app.command("audit")
     def audit(

@@ -37,15 +37,18 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from integrations.quickbooks.sandbox.app import create_sandbox_app
-        from integrations.quickbooks.sandbox.config import SandboxConfig, WebhookConfig
+        from integrations.quickbooks.sandbox.config import WebhookConfig
 
         if webhook_format not in ("legacy", "cloudevents"):
             raise typer.BadParameter("--webhook-format must be legacy or cloudevents")
         webhook = WebhookConfig(url=webhook_url, format=webhook_format)
         if verifier_token:
             webhook.verifier_token = verifier_token
-        config = SandboxConfig(today=_parse_day(today), webhook=webhook)
-        application = create_sandbox_app(config)
+        from agent.runtime import demo_clock, demo_sandbox_config
+
+        clock = demo_clock(_parse_day(today))
+        config = demo_sandbox_config(clock, webhook=webhook)
+        application = create_sandbox_app(config, clock=clock)
         client = config.clients[0]
         realm = application.state.sandbox.default_realm_id
         typer.echo(

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from api.settings import DEV_SECRET, Settings
 from api.state import AppState
+from domain.clock import Clock
 
 # The demo sandbox signs its webhooks with this token and the demo app verifies them with it.
 DEMO_WEBHOOK_VERIFIER = "demo-webhook-verifier"
@@ -42,15 +43,16 @@ def demo_settings(
 
 @contextmanager
 def demo_sandbox(
-    settings: Settings, *, callback: str, today: date | None, webhook_url: str | None = None
+    settings: Settings, *, callback: str, clock: Clock, webhook_url: str | None = None
 ) -> Iterator[str]:
     """The QBO emulator on a free loopback port, knowing our app's client id and callback.
 
     With ``webhook_url`` its change notifications go to our receiver, signed as QBO signs them, so edits made
     "in QuickBooks" reach the demo without waiting for the change-data-capture poll.
     """
+    from agent.runtime import demo_sandbox_config
     from integrations.quickbooks.sandbox.app import create_sandbox_app
-    from integrations.quickbooks.sandbox.config import OAuthClient, SandboxConfig, WebhookConfig
+    from integrations.quickbooks.sandbox.config import OAuthClient, WebhookConfig
     from integrations.quickbooks.sandbox.server import run_sandbox_server
 
     client = OAuthClient(
@@ -59,7 +61,7 @@ def demo_sandbox(
         redirect_uris=[callback],
     )
     webhook = WebhookConfig(url=webhook_url, verifier_token=DEMO_WEBHOOK_VERIFIER)
-    app = create_sandbox_app(SandboxConfig(clients=[client], today=today, webhook=webhook))
+    app = create_sandbox_app(demo_sandbox_config(clock, clients=[client], webhook=webhook), clock=clock)
     with run_sandbox_server(app, "127.0.0.1", 0) as url:
         yield url
 
@@ -114,8 +116,14 @@ def register(app: typer.Typer) -> None:
             return
         callback = callback_url(settings.model_copy(update={"base_url": f"http://{host}:{port}"}))
         webhook_url = f"http://{host}:{port}{WEBHOOK_PATH}"
-        with demo_sandbox(settings, callback=callback, today=pinned, webhook_url=webhook_url) as sandbox_url:
+        from agent.runtime import demo_clock
+
+        # One clock for the sandbox, the worker and the assistant, moved to a pinned --today if one is given.
+        clock = demo_clock(pinned)
+        with demo_sandbox(settings, callback=callback, clock=clock, webhook_url=webhook_url) as sandbox_url:
             typer.echo(f"QBO sandbox running at {sandbox_url}")
             settings = demo_settings(settings, host=host, port=port, sandbox_url=sandbox_url, today=pinned)
-            application = create_app(settings, startup=demo_startup(typer.echo), create_schema=True)
+            application = create_app(
+                settings, startup=demo_startup(typer.echo), create_schema=True, clock=clock
+            )
             uvicorn.run(application, host=host, port=port, log_config=None)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
+from domain.clock import Clock, system_clock
 
 
 @dataclass
@@ -18,6 +19,8 @@ class AppState:
     engine: Engine
     sessionmaker: sessionmaker[Session]
     http: httpx.AsyncClient
+    # The process's one source of "now" (a demo pinned to another day runs on a shifted clock).
+    clock: Clock = system_clock
     # The agent runtime (graph + checkpointer); None only while it is being built.
     agent: Any = None
     # Objects the lifespan must close on shutdown, newest first.

@@ -11,4 +11,4 @@ from integrations.quickbooks.sync.worker import run_worker
 async def run_sync_worker(state: AppState) -> None:
     """Runs until cancelled (the lifespan cancels it on shutdown)."""
     qbo = qbo_of(state)
-    await run_worker(SyncContext(sessions=state.sessionmaker, clients=qbo.client_for))
+    await run_worker(SyncContext(sessions=state.sessionmaker, clients=qbo.client_for, clock=state.clock))

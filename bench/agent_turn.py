@@ -29,7 +29,7 @@ from langgraph.types import Command  # noqa: E402
 from pydantic import ConfigDict  # noqa: E402
 
 from agent.graph import build_graph  # noqa: E402
-from agent.runtime import demo_today, open_demo  # noqa: E402
+from agent.runtime import demo_as_of, open_demo  # noqa: E402
 from domain.models import Role  # noqa: E402
 
 READ = "what invoices does Bob's Bakery have open?"
@@ -70,7 +70,7 @@ def pct(values: list[float], p: float) -> float:
 
 async def main(turns: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {"read": [], "draft (propose)": [], "draft (approve)": []}
-    async with open_demo(demo_today()) as rt:
+    async with open_demo(demo_as_of()) as rt:
         clock = [0.0]
         graph = build_graph(TimedModel(inner=rt.model(), clock=clock), rt.toolbox, InMemorySaver())
 

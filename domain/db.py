@@ -10,7 +10,7 @@ import enum
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,8 @@ from sqlalchemy import JSON, DateTime, Engine, ForeignKey, MetaData, Numeric, St
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.orm.decl_base import _declarative_constructor
+
+from domain.clock import system_clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -37,7 +39,8 @@ def new_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """When a row was written (a record-keeping stamp); logic that needs "now" is handed a clock."""
+    return system_clock()
 
 
 class Base(DeclarativeBase):

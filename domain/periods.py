@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from domain.clock import system_clock
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -45,7 +47,7 @@ class PeriodMatch:
 def today_in(timezone: str, now: datetime | None = None) -> date:
     """The calendar date in the company's timezone (a UTC evening is already tomorrow in Sydney)."""
     zone = ZoneInfo(timezone)
-    moment = now if now is not None else datetime.now(zone)
+    moment = now if now is not None else system_clock()
     if moment.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return moment.astimezone(zone).date()

@@ -25,6 +25,7 @@ from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
 from agent.offline.estimating import plan_estimate
 from agent.offline.intents import parse_intent
+from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
 
 MODEL_NAME = "qbo-agent-offline"
@@ -100,7 +101,7 @@ class OfflineChatModel(BaseChatModel):
                 found = _TODAY.search(str(m.content))
                 if found:
                     return date.fromisoformat(found.group(1))
-        return self.today or date.today()
+        return self.today or local_today(system_clock, "UTC")
 
     def _call(self, name: str, args: dict[str, Any], text: str = "") -> AIMessage:
         if self._tools is not None and name not in self._tools:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from domain.context import Actor
+from domain.digests import same_secret
 from domain.errors import Conflict
 from domain.models import Approval, ApprovalStatus
 from domain.services import approvals as approvals_svc
@@ -33,7 +33,7 @@ def build_resume(
     approval = approvals_svc.get_approval(session, actor.tenant_id, approval_id)
     check_pending(approval)
     approvals_svc.check_decider(actor, approval, decision["type"])
-    if seen_hash is not None and not hmac.compare_digest(seen_hash, approval.action_hash):
+    if seen_hash is not None and not same_secret(seen_hash, approval.action_hash):
         raise Conflict("The action changed since you saw it; review it again", approval_id=approval.id)
     if decision["type"] == "edit" and not decision.get("edited_action"):
         raise Conflict("An edit needs the edited action", approval_id=approval.id)

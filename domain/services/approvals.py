@@ -8,7 +8,6 @@ deciding user's role, and is taken with a conditional update so that of two conc
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from domain.context import Actor
 from domain.db import utcnow
+from domain.digests import same_secret
 from domain.errors import Conflict, PermissionDenied, ValidationFailed
 from domain.models.approvals import Approval, ApprovalStatus
 from domain.permissions import Permission, can, roles_with
@@ -149,7 +149,7 @@ def decide(
         raise ValidationFailed(f"unknown decision '{decision}'; expected one of {', '.join(DECISIONS)}")
     approval = get_approval(session, actor.tenant_id, approval_id)
     check_decider(actor, approval, decision)
-    if seen_hash is not None and not hmac.compare_digest(seen_hash, approval.action_hash):
+    if seen_hash is not None and not same_secret(seen_hash, approval.action_hash):
         raise StaleDecision(
             "The decision was made on a different version of this action; review it again",
             approval_id=approval_id,

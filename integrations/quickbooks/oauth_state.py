@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from domain.digests import same_secret
 from domain.errors import AppError
 
 
@@ -45,7 +46,7 @@ class StateCodec:
 
     def decode(self, state: str, *, now: datetime) -> dict[str, Any]:
         payload, _, signature = state.partition(".")
-        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload)):
+        if not payload or not signature or not same_secret(signature, self._sign(payload)):
             raise OAuthStateError("the connection link was tampered with or is not ours")
         try:
             data = json.loads(_unb64(payload))

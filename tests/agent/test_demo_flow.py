@@ -13,7 +13,7 @@ from langgraph.types import Command
 from sqlalchemy import select
 
 from agent.graph import build_graph
-from agent.runtime import DemoRuntime, demo_today, open_demo
+from agent.runtime import DemoRuntime, demo_as_of, open_demo
 from domain.models import Approval, AuditLog, Customer, Estimate, Invoice, InvoiceStatus, Payment, Role
 from domain.services.audit import verify_chain
 from tests.agent.fakes import ScriptedModel, call, says
@@ -42,7 +42,7 @@ def _invoice(rt: DemoRuntime, number: str) -> Invoice:
 
 
 async def test_void_needs_an_admin_and_is_audited_end_to_end() -> None:
-    async with open_demo(demo_today()) as rt:
+    async with open_demo(demo_as_of()) as rt:
         graph = build_graph(rt.model(), rt.toolbox, InMemorySaver())
         config = _config()
         out = await graph.ainvoke(
@@ -80,7 +80,7 @@ async def test_void_needs_an_admin_and_is_audited_end_to_end() -> None:
 async def test_payment_edited_in_words_and_a_saved_draft() -> None:
     from agent.decisions import decision_from_words
 
-    async with open_demo(demo_today()) as rt:
+    async with open_demo(demo_as_of()) as rt:
         graph = build_graph(rt.model(), rt.toolbox, InMemorySaver())
         config = _config()
         before = _invoice(rt, "1086").balance_due
@@ -131,7 +131,7 @@ async def test_payment_edited_in_words_and_a_saved_draft() -> None:
 
 
 async def test_injected_instructions_in_the_data_write_nothing() -> None:
-    async with open_demo(demo_today(), books="local") as rt:
+    async with open_demo(demo_as_of(), books="local") as rt:
         with rt.sessionmaker() as s, s.begin():
             s.add(Customer(tenant_id=rt.tenant_id, display_name=f"{INJECTION} LLC", notes=INJECTION))
         open_before = {i.doc_number for i in _open_invoices(rt)}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agent.runtime import demo_today, open_demo
+from agent.runtime import demo_as_of, open_demo
 from domain.errors import AppError
 from domain.intent import QboIntent
 from tools.books import LocalBooks, QboBooks
@@ -60,7 +60,7 @@ def _agg(value: dict[str, Any] | None) -> tuple[str, Decimal] | None:
 
 async def test_sandbox_and_local_store_agree_on_every_public_intent() -> None:
     cases = _intents()
-    today = demo_today()
+    today = demo_as_of()
     async with open_demo(today) as runtime:
         qbo = QboBooks(runtime.client)
         compared = 0

@@ -154,3 +154,38 @@ def test_expired_oauth_state_is_refused(client: TestClient, tenant: TenantKeys, 
         client.get("/api/integrations/quickbooks/status", headers=tenant.headers()).json()["connected"]
         is False
     )
+
+
+@pytest.mark.parametrize("forged", ["abc.é", "é.é", "ü" * 40 + "." + "ß" * 40, "%ED%A0%80.x"])
+def test_non_ascii_oauth_state_is_refused_not_a_crash(
+    client: TestClient, tenant: TenantKeys, forged: str
+) -> None:
+    response = client.get(
+        "/api/integrations/quickbooks/callback",
+        params={"state": forged, "code": "x", "realmId": "1"},
+        follow_redirects=False,
+    )
+    # The callback is a page the user's browser lands on: a plain refusal, not a server error.
+    assert response.status_code == 400, response.text
+    assert "tampered" in response.text
+    status = client.get("/api/integrations/quickbooks/status", headers=tenant.headers()).json()
+    assert status["connected"] is False
+
+
+@pytest.mark.parametrize("forged", ["é" * 64, "0" * 63 + "é", "ü"])
+def test_non_ascii_action_hash_is_a_conflict_not_a_crash(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel, forged: str
+) -> None:
+    script.script += [says("", call("add_customer", display_name="Hash Probe Co"))]
+    card = chat.post("/api/chat", json={"message": "add it"}, headers=tenant.headers(Role.OFFICE)).json()[
+        "approvals"
+    ][0]
+    response = chat.post(
+        f"/api/approvals/{card['approval_id']}/decision",
+        json={"type": "approve", "action_hash": forged},
+        headers=tenant.headers(Role.OWNER),
+    )
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    pending = chat.get(f"/api/approvals/{card['approval_id']}", headers=tenant.headers()).json()
+    assert pending["status"] == "pending"

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from domain.clock import Clock, system_clock
 from integrations.quickbooks.sandbox.api_routes import v3_router
 from integrations.quickbooks.sandbox.config import SandboxConfig
 from integrations.quickbooks.sandbox.control import control_router
@@ -21,8 +22,8 @@ from integrations.quickbooks.sandbox.state import Sandbox
 from integrations.quickbooks.sandbox.wire import QboJSONResponse, format_response_time
 
 
-def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
-    sandbox = Sandbox(config or SandboxConfig())
+def create_sandbox_app(config: SandboxConfig | None = None, *, clock: Clock = system_clock) -> FastAPI:
+    sandbox = Sandbox(config or SandboxConfig(), clock=clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

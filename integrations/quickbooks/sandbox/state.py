@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from domain.clock import Clock, system_clock
 from integrations.quickbooks.sandbox import faults, lifecycle
 from integrations.quickbooks.sandbox.config import FaultConfig, SandboxConfig
 from integrations.quickbooks.sandbox.fixture import load_demo_company
@@ -64,9 +65,11 @@ def present(obj: Entity) -> Entity:
 
 
 class Sandbox:
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, *, clock: Clock = system_clock) -> None:
         self.config = config
-        self.clock = SandboxClock(config.today, config.utc_offset_minutes)
+        self.clock = SandboxClock(config.today, config.utc_offset_minutes, clock)
+        # Each fixture company as it was seeded, so a caller mirroring it locally gets the same shifted data.
+        self.seeded: dict[str, dict[str, Any]] = {}
         self.lock = threading.RLock()
         self.realms: dict[str, RealmStore] = {}
         self.stats = Stats()
@@ -95,7 +98,7 @@ class Sandbox:
         self, realm_id: str | None = None, *, source: str = "fixture", company_name: str | None = None
     ) -> str:
         """Create (or replace) a company, empty or loaded from the demo fixture with dates shifted to today."""
-        company = load_demo_company(self.clock.today()) if source == "fixture" else None
+        company = load_demo_company(self.clock.today(), now=self.clock.now()) if source == "fixture" else None
         realm_id = realm_id or (
             company["realmId"] if company else f"{9130000000000000 + len(self.realms) + 1}"
         )
@@ -109,6 +112,8 @@ class Sandbox:
             store.entities["CompanyInfo"]["1"]["CompanyName"] = company_name
         with self.lock:
             self.realms[realm_id] = store
+            if company is not None:
+                self.seeded[realm_id] = company
             self.replay_cache = {k: v for k, v in self.replay_cache.items() if k[0] != realm_id}
         return realm_id
 

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from domain.digests import same_secret
 from integrations.quickbooks.sandbox import faults
 from integrations.quickbooks.sandbox.config import OAuthClient, TokenLifetimes
 from integrations.quickbooks.sandbox.wire import SandboxClock
@@ -94,9 +95,7 @@ class TokenStore:
     # ---- clients -----------------------------------------------------------------------------------------
     def authenticate_client(self, client_id: str | None, client_secret: str | None) -> OAuthClient:
         client = self.clients.get(client_id or "")
-        if client is None or not hmac.compare_digest(
-            client.client_secret.encode(), (client_secret or "").encode()
-        ):
+        if client is None or not same_secret(client_secret or "", client.client_secret):
             raise OAuthError("invalid_client", "Client authentication failed", status=401)
         return client
 
@@ -124,7 +123,7 @@ class TokenStore:
         if redirect_uri != record.redirect_uri:
             raise OAuthError("invalid_grant", "redirect_uri does not match the authorization request")
         if record.challenge is not None and (
-            not verifier or not hmac.compare_digest(pkce_challenge(verifier), record.challenge)
+            not verifier or not same_secret(pkce_challenge(verifier), record.challenge)
         ):
             raise OAuthError("invalid_grant", "PKCE code_verifier does not match the code_challenge")
         record.used = True

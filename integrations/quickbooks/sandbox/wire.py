@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.responses import Response
 
+from domain.clock import Clock, system_clock
+
 
 def loads(raw: bytes | str) -> Any:
     """Parse JSON keeping every non-integer number a ``Decimal``, so amounts stay exact."""
@@ -79,16 +81,21 @@ def parse_qbo_datetime(text: str, tz: timezone) -> datetime:
 
 
 class SandboxClock:
-    """Wall-clock time shifted so the emulator's *today* is the pinned day; tests may advance it."""
+    """The emulator's time: an injected clock, moved by whole days so the emulator's *today* is the pinned day.
 
-    def __init__(self, today: date | None, utc_offset_minutes: int) -> None:
+    The time of day is the source clock's, so a running sandbox ticks like QBO does; tests hand in a
+    :class:`~domain.clock.ManualClock` to stand at any instant, and may advance the sandbox without sleeping.
+    """
+
+    def __init__(self, today: date | None, utc_offset_minutes: int, source: Clock = system_clock) -> None:
         self.tz = timezone(timedelta(minutes=utc_offset_minutes))
+        self._source = source
         self._skew = timedelta(0)
         if today is not None:
-            self._skew = timedelta(days=(today - datetime.now(self.tz).date()).days)
+            self._skew = timedelta(days=(today - source().astimezone(self.tz).date()).days)
 
     def now(self) -> datetime:
-        return datetime.now(self.tz) + self._skew
+        return self._source().astimezone(self.tz) + self._skew
 
     def now_utc(self) -> datetime:
         return self.now().astimezone(UTC)

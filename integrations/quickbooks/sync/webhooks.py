@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from domain.digests import same_secret
 from domain.errors import ValidationFailed
 from domain.models.connection import QboConnection
 from domain.models.sync import WebhookEvent
@@ -62,7 +63,7 @@ def verify_signature(raw_body: bytes, signature: str | None, verifier_token: str
     """HMAC-SHA256 of the exact raw body with the verifier token, base64; compared in constant time."""
     if not signature or not verifier_token:
         return False
-    return hmac.compare_digest(sign(raw_body, verifier_token).encode(), signature.strip().encode())
+    return same_secret(signature.strip(), sign(raw_body, verifier_token))
 
 
 def parse_events(raw_body: bytes) -> list[EntityEvent]:
