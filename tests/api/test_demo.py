@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from agent.runtime import demo_clock
 from api.app import create_app
 from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
@@ -24,7 +25,7 @@ async def _no_agent(_state: Any) -> None:
 def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
     base = make_settings(var_dir=tmp_path / "var", base_url="http://testserver")
     lines: list[str] = []
-    with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
+    with demo_sandbox(base, callback=callback_url(base), clock=demo_clock(AS_OF)) as sandbox_url:
         settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
         settings = settings.model_copy(update={"base_url": "http://testserver"})
         app = create_app(
@@ -65,7 +66,7 @@ def test_demo_worker_pushes_new_records_to_the_sandbox(tmp_path: Path) -> None:
     import time
 
     base = make_settings(var_dir=tmp_path / "var", base_url="http://testserver", run_worker=True)
-    with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
+    with demo_sandbox(base, callback=callback_url(base), clock=demo_clock(AS_OF)) as sandbox_url:
         settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
         settings = settings.model_copy(update={"base_url": "http://testserver"})
         app = create_app(
@@ -107,7 +108,9 @@ def test_demo_receives_signed_webhooks_for_edits_made_in_quickbooks(tmp_path: Pa
     port = _free_port()
     base = make_settings(var_dir=tmp_path / "var", base_url=f"http://127.0.0.1:{port}", run_worker=True)
     hook = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
-    with demo_sandbox(base, callback=callback_url(base), today=AS_OF, webhook_url=hook) as sandbox_url:
+    with demo_sandbox(
+        base, callback=callback_url(base), clock=demo_clock(AS_OF), webhook_url=hook
+    ) as sandbox_url:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
         app = create_app(
             settings, startup=demo_startup(lambda _l: None), create_schema=True, agent_factory=_no_agent

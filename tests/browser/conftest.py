@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from agent.runtime import demo_clock
 from api.app import create_app
 from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
@@ -94,7 +95,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     host_origin = f"http://127.0.0.1:{host_port}"
     base = make_settings(var_dir=tmp_path_factory.mktemp("demo") / "var", base_url=base_url)
 
-    with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
+    with demo_sandbox(base, callback=callback_url(base), clock=demo_clock(AS_OF)) as sandbox_url:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
         app = create_app(
             settings,

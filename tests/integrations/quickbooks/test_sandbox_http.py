@@ -151,7 +151,7 @@ async def test_paging_count_and_validation_faults(server: Server) -> None:
 async def test_batch_cdc_send_pdf_void_delete(server: Server) -> None:
     async with httpx.AsyncClient() as http:
         client = await api_client(http, server)
-        since = datetime.now(UTC) - timedelta(minutes=5)
+        since = server.sandbox.clock.now_utc() - timedelta(minutes=5)
         ops = [BatchOp.create("Customer", {"DisplayName": f"Batch Customer {i}"}) for i in range(40)]
         ops.append(BatchOp.create("Customer", {"DisplayName": "Batch Customer 3"}))
         ops.append(BatchOp.select("SELECT * FROM Term"))
@@ -237,7 +237,7 @@ async def test_limiter_keeps_a_throttling_qbo_from_answering_429() -> None:
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime.now(UTC)
+        self.now = datetime(2026, 3, 18, 17, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -152,7 +152,7 @@ def local_writes(env: Env, rng: random.Random, count: int, tally: Tally, stop: t
                         InvoiceCreate(
                             customer_id=rng.choice(customer_ids),
                             lines=lines,
-                            issue_date=date.today() - timedelta(days=rng.randint(0, 20)),
+                            issue_date=env.qbo.sandbox.clock.today() - timedelta(days=rng.randint(0, 20)),
                         ),
                     )
                 elif kind == "payment":
@@ -171,7 +171,7 @@ def local_writes(env: Env, rng: random.Random, count: int, tally: Tally, stop: t
                         PaymentCreate(
                             customer_id=inv.customer_id,
                             amount=amount,
-                            payment_date=date.today(),
+                            payment_date=env.qbo.sandbox.clock.today(),
                             applications=[{"invoice_id": inv.id, "amount": amount}],
                         ),
                     )
