@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.clock import Clock, local_today, system_clock
 from domain.db import Base
 from domain.errors import NotFound
 from domain.models.tenancy import Tenant
@@ -40,3 +42,8 @@ def get_tenant(session: Session, tenant_id: str) -> Tenant:
     if tenant is None:
         raise NotFound("Tenant", tenant_id)
     return tenant
+
+
+def company_today(session: Session, tenant_id: str, clock: Clock = system_clock) -> date:
+    """The tenant's calendar date: a document made at 6 pm in California is dated that day, not UTC's next."""
+    return local_today(clock, get_tenant(session, tenant_id).timezone or "UTC")

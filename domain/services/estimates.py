@@ -19,7 +19,7 @@ from domain.models.sales import Estimate, EstimateLine, EstimateStatus
 from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
 from domain.services.audit import record_audit
-from domain.services.common import find_by_doc_number, get_scoped, get_tenant
+from domain.services.common import company_today, find_by_doc_number, get_scoped, get_tenant
 from domain.services.lines import PricedDocument, line_columns, price_requested_lines
 from domain.services.numbering import next_doc_number
 from domain.services.outbox import enqueue_sync
@@ -80,7 +80,7 @@ def create_estimate(
     if not customer.active:
         raise ValidationFailed(f"customer '{customer.display_name}' is inactive", customer_id=customer.id)
     tenant = get_tenant(session, actor.tenant_id)
-    txn_date = data.txn_date or today or utcnow().date()
+    txn_date = data.txn_date or today or company_today(session, actor.tenant_id)
     valid_until = data.valid_until or txn_date + timedelta(days=tenant.estimate_valid_days)
     if valid_until < txn_date:
         raise ValidationFailed("valid_until cannot be before the estimate date")
@@ -188,7 +188,7 @@ def send_estimate(session: Session, actor: Actor, estimate_id: str, *, today: da
         enqueue_sync(session, actor.tenant_id, "estimate", estimate.id, "send")
         return estimate
     _check(estimate, S.SENT)
-    _ensure_not_lapsed(estimate, S.SENT, today or utcnow().date())
+    _ensure_not_lapsed(estimate, S.SENT, today or company_today(session, actor.tenant_id))
     if not estimate.lines:
         raise ValidationFailed("an estimate without lines cannot be sent")
     estimate.sent_at = utcnow()
@@ -223,7 +223,7 @@ def approve_estimate(
         raise ValidationFailed("approval needs the signer's name")
     estimate = get_scoped(session, Estimate, actor.tenant_id, estimate_id, lock=True)
     _check(estimate, S.APPROVED)
-    _ensure_not_lapsed(estimate, S.APPROVED, today or utcnow().date())
+    _ensure_not_lapsed(estimate, S.APPROVED, today or company_today(session, actor.tenant_id))
     estimate.approved_at = at or utcnow()
     estimate.approved_by = signed_by.strip()[:200]
     estimate.approval_ip = ip

@@ -21,7 +21,7 @@ from domain.money import ZERO
 from domain.permissions import Permission, require
 from domain.schemas import InvoiceCreate, WriteOffCreate
 from domain.services.audit import record_audit
-from domain.services.common import find_by_doc_number, get_scoped
+from domain.services.common import company_today, find_by_doc_number, get_scoped
 from domain.services.estimates import mark_converted
 from domain.services.lines import line_columns, price_requested_lines
 from domain.services.numbering import next_doc_number
@@ -76,7 +76,7 @@ def create_invoice(
     if not customer.active:
         # QuickBooks refuses documents for an inactive customer (fault 2500); refuse before anything is saved.
         raise ValidationFailed(f"customer '{customer.display_name}' is inactive", customer_id=customer.id)
-    issue = data.issue_date or today or utcnow().date()
+    issue = data.issue_date or today or company_today(session, actor.tenant_id)
     term_id, due = _due_date(session, actor.tenant_id, customer, data.term_id, issue)
     if data.due_date is not None:
         if data.due_date < issue:
@@ -134,7 +134,7 @@ def convert_estimate_to_invoice(
             "only an approved estimate can become an invoice",
         )
     customer = get_scoped(session, Customer, actor.tenant_id, estimate.customer_id)
-    issue = issue_date or utcnow().date()
+    issue = issue_date or company_today(session, actor.tenant_id)
     term_ref, due = _due_date(session, actor.tenant_id, customer, term_id, issue)
     invoice = Invoice(
         tenant_id=actor.tenant_id,
@@ -271,7 +271,7 @@ def write_off_invoice(session: Session, actor: Actor, invoice_id: str, data: Wri
         invoice_id=invoice.id,
         amount=amount,
         reason=data.reason,
-        written_off_on=data.on or utcnow().date(),
+        written_off_on=data.on or company_today(session, actor.tenant_id),
         user_id=actor.user_id,
     )
     session.add(write_off)
