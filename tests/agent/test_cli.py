@@ -144,3 +144,23 @@ def test_chat_asks_for_approval_and_takes_a_no_in_words(cli) -> None:
     assert "Please say yes, no" in out  # "maybe" is not a decision
     assert "OK — I did not do that. (wrong invoice)" in out
     assert "Invoice #1093" in out and "balance $149.00" in out  # still open: nothing was voided
+
+
+def test_every_demo_command_shifts_the_company_to_the_same_day(cli) -> None:
+    """`ask`, `chat` and `serve --demo` share one rule: --today if given, else today; asOf moves to it."""
+    from datetime import date
+
+    from agent.runtime import demo_as_of, demo_day
+    from integrations.quickbooks.sandbox.fixture import load_demo_company
+
+    stored = next(i for i in load_demo_company()["Invoice"] if i["DocNumber"] == "1093")["TxnDate"]
+    [pinned], _ = run(
+        cli, "ask", "--demo", "--today", demo_as_of().isoformat(), "--json", "show invoice 1093"
+    )
+    assert pinned["results"][0]["TxnDate"] == stored
+    [unpinned], _ = run(cli, "ask", "--demo", "--json", "show invoice 1093")
+    moved = date.fromisoformat(unpinned["results"][0]["TxnDate"]) - date.fromisoformat(stored)
+    assert moved == demo_day() - demo_as_of()
+    chat = CliRunner().invoke(cli, ["chat", "--demo", "--role", "owner"], input="show invoice 1093\n\n")
+    assert chat.exit_code == 0, chat.stderr
+    assert f"Invoice #1093, Maple Street Dental, {date.fromisoformat(stored) + moved}," in chat.stdout
