@@ -23,6 +23,7 @@ class AgentHandle:
     graph: Any
     model_name: str = "offline"
     today: date | None = None  # pinned in the demo and tests; None = the company's current date
+    toolbox: Any = None  # the graph's tools, served over MCP too
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def context_for(self, session: Session, actor: Actor) -> Context:
@@ -88,5 +89,6 @@ async def build_agent_runtime(state: AppState) -> AgentHandle:
     model = make_chat_model(state.settings)
     toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker, books_for=make_books_for(qbo_of(state))))
     handle.graph = build_graph(model, toolbox, checkpointer)
+    handle.toolbox = toolbox
     handle.model_name = str(getattr(model, "model_name", None) or getattr(model, "_llm_type", "offline"))
     return handle
