@@ -18,6 +18,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.routing import Route
 
 import domain.models  # noqa: F401 - registers every table before create_all
 from api.chat.runner import TurnGate
@@ -98,7 +99,9 @@ def create_app(
     install_error_handlers(app)
     mcp_http = McpHttp(lambda: app.state.services)
     # A plain route, not a mount: clients post to /mcp itself, with no redirect to /mcp/.
-    app.router.add_route("/mcp", mcp_http, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    app.router.routes.append(
+        Route("/mcp", endpoint=mcp_http, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    )
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # Outermost last: request id, CORS (so refusals carry its headers), size limit, idempotency.

@@ -69,7 +69,7 @@ class McpHttp:
         from api.security.keys import KEY_PREFIX
 
         state = self._services()
-        token = bearer_token(request)  # type: ignore[arg-type]
+        token = bearer_token(request)
         if not token.startswith(KEY_PREFIX):
             raise Unauthenticated("MCP takes an API key: 'Authorization: Bearer <API key>'")
         with state.sessionmaker() as session:

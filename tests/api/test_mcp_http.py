@@ -32,10 +32,13 @@ class Live:
     @asynccontextmanager
     async def session(self, key: str) -> AsyncIterator[ClientSession]:
         http = httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30)
-        async with http, streamable_http_client(f"{self.base}/mcp", http_client=http) as (read, write, _):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                yield session
+        async with (
+            http,
+            streamable_http_client(f"{self.base}/mcp", http_client=http) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            yield session
 
 
 @pytest.fixture()
