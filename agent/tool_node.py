@@ -96,7 +96,7 @@ def make_tool_node(toolbox: Toolbox) -> Callable[..., Awaitable[dict[str, Any]]]
                 )
                 failures += 1
                 continue
-            outcome = await _run_one(toolbox, tool, call_id, raw, ctx, thread_id)
+            outcome = await run_tool_call(toolbox, tool, call_id, raw, ctx, thread_id)
             if isinstance(outcome, ToolMessage):
                 messages.append(outcome)
                 failures += outcome.status == "error"
@@ -108,9 +108,10 @@ def make_tool_node(toolbox: Toolbox) -> Callable[..., Awaitable[dict[str, Any]]]
     return run_tools
 
 
-async def _run_one(
+async def run_tool_call(
     toolbox: Toolbox, tool: BooksTool, call_id: str, raw: dict[str, Any], ctx: Context, thread_id: str
 ) -> ToolMessage | PendingAction:
+    """One call: a read answers (a tool message), a write becomes a pending action; both are audited."""
     sm = toolbox.deps.sessionmaker
     try:
         with transaction(sm) as session:

@@ -25,6 +25,7 @@ class AgentHandle:
     model_name: str = "offline"
     today: date | None = None  # pinned in the demo and tests; None = the company's current date
     clock: Clock = system_clock
+    toolbox: Any = None  # the graph's tools, served over MCP too
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def context_for(self, session: Session, actor: Actor) -> Context:
@@ -77,7 +78,9 @@ def make_books_for(qbo: QboServices) -> Callable[[Session, Actor], Any]:
     return books_for
 
 
-async def build_agent_runtime(state: AppState) -> AgentHandle:
+async def build_agent_runtime(
+    state: AppState, books_for: Callable[[Session, Actor], Any] | None = None
+) -> AgentHandle:
     """The production graph: the tool registry, the configured chat model and a durable checkpointer."""
     from agent.checkpoint import make_checkpointer
     from agent.graph import build_graph
@@ -89,7 +92,9 @@ async def build_agent_runtime(state: AppState) -> AgentHandle:
     handle = AgentHandle(graph=None, today=state.settings.today, clock=state.clock)
     checkpointer = await handle.stack.enter_async_context(make_checkpointer(checkpoint_url(state)))
     model = make_chat_model(state.settings)
-    toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker, books_for=make_books_for(qbo_of(state))))
+    books_for = books_for or make_books_for(qbo_of(state))
+    toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker, books_for=books_for))
     handle.graph = build_graph(model, toolbox, checkpointer)
+    handle.toolbox = toolbox
     handle.model_name = str(getattr(model, "model_name", None) or getattr(model, "_llm_type", "offline"))
     return handle

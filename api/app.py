@@ -18,12 +18,14 @@ import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.routing import Route
 
 import domain.models  # noqa: F401 - registers every table before create_all
 from api.chat.runner import TurnGate
 from api.cors import OriginRegistry, TenantCorsMiddleware
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware
+from api.mcp.http import McpHttp
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from api.settings import Settings
 from api.state import AppState
@@ -67,11 +69,13 @@ def create_app(
         state.extras["origins"] = OriginRegistry(lambda: state.sessionmaker, settings.allowed_origins)
         app.state.services = state
         worker_task: asyncio.Task[None] | None = None
+        stack = contextlib.AsyncExitStack()
         try:
             if startup is not None:
                 await startup(state)
             factory = agent_factory or _default_agent_factory
             state.agent = await factory(state)
+            await stack.enter_async_context(mcp_http.running(state))
             run_worker = worker if worker is not None else (_default_worker if settings.run_worker else None)
             if run_worker is not None:
                 worker_task = asyncio.create_task(run_worker(state), name="sync-worker")
@@ -81,6 +85,7 @@ def create_app(
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
+            await stack.aclose()
             closer = getattr(state.agent, "aclose", None)
             if closer is not None:
                 await closer()
@@ -96,6 +101,11 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    mcp_http = McpHttp(lambda: app.state.services)
+    # A plain route, not a mount: clients post to /mcp itself, with no redirect to /mcp/.
+    app.router.routes.append(
+        Route("/mcp", endpoint=mcp_http, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    )
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # Outermost last: request id, CORS (so refusals carry its headers), size limit, idempotency.

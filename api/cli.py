@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "api.cli_agent",
     "api.cli_sandbox",
     "api.cli_sync",
+    "api.cli_mcp",
 )
 
 

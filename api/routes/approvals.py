@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from api.chat.decide import build_resume, check_pending
@@ -21,7 +21,7 @@ from api.deps import ActorDep, ReaderDep, SessionDep, StateDep
 from api.errors import problem_response
 from api.pagination import CursorQuery, LimitQuery, Page, paginate
 from api.routes.chat import TurnPublic, agent_of, sse_response, turn_public
-from domain.errors import Conflict
+from domain.errors import Conflict, ValidationFailed
 from domain.models import Approval, ApprovalStatus
 from domain.services import approvals as approvals_svc
 
@@ -55,13 +55,52 @@ class EditedActionIn(BaseModel):
     args: dict[str, Any]
 
 
-class DecisionIn(BaseModel):
+class DecisionItemIn(BaseModel):
+    """One reviewer decision, as LangChain's HumanInTheLoopMiddleware shapes it."""
+
     model_config = ConfigDict(extra="forbid")
     type: Literal["approve", "edit", "reject"]
     edited_action: EditedActionIn | None = None
     message: str | None = Field(default=None, max_length=2000)
     action_hash: str | None = Field(default=None, max_length=64, description="The hash shown on the card")
+
+    def as_resume(self) -> dict[str, Any]:
+        decision: dict[str, Any] = {"type": self.type}
+        if self.edited_action is not None:
+            decision["edited_action"] = self.edited_action.model_dump()
+        if self.message:
+            decision["message"] = self.message
+        return decision
+
+
+class DecisionIn(BaseModel):
+    """``{"decisions": [...]}`` (one per pending action, in order), or the bare shorthand ``{"type": ...}``."""
+
+    model_config = ConfigDict(extra="forbid")
+    decisions: list[DecisionItemIn] | None = Field(
+        default=None, description="One decision per action request of the approval, in order"
+    )
+    type: Literal["approve", "edit", "reject"] | None = Field(
+        default=None, description="Shorthand for a single decision"
+    )
+    edited_action: EditedActionIn | None = None
+    message: str | None = Field(default=None, max_length=2000)
+    action_hash: str | None = Field(default=None, max_length=64, description="The hash shown on the card")
     stream: bool = Field(default=False, description="Answer with Server-Sent Events instead of JSON")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DecisionIn:
+        if self.decisions is None and self.type is None:
+            raise ValueError("give 'decisions' (one per pending action) or a bare 'type'")
+        if self.decisions is not None and (self.type or self.edited_action or self.message):
+            raise ValueError("give either 'decisions' or a bare 'type', not both")
+        return self
+
+    def items(self) -> list[DecisionItemIn]:
+        if self.decisions is not None:
+            return self.decisions
+        assert self.type is not None  # the validator guarantees one form
+        return [DecisionItemIn(type=self.type, edited_action=self.edited_action, message=self.message)]
 
 
 class DecisionOutcome(BaseModel):
@@ -103,12 +142,17 @@ async def decide(
     request: Request,
 ) -> Any:
     agent = agent_of(state)
-    decision: dict[str, Any] = {"type": data.type}
-    if data.edited_action is not None:
-        decision["edited_action"] = data.edited_action.model_dump()
-    if data.message:
-        decision["message"] = data.message
-    approval, resume = build_resume(session, actor, approval_id, decision, data.action_hash)
+    items = data.items()
+    # An approval holds one action request, so exactly one decision answers it.
+    if len(items) != 1:
+        raise ValidationFailed(
+            f"this approval has 1 pending action; give exactly 1 decision (got {len(items)})",
+            approval_id=approval_id,
+        )
+    item = items[0]
+    approval, resume = build_resume(
+        session, actor, approval_id, item.as_resume(), item.action_hash or data.action_hash
+    )
     context = agent.context_for(session, actor)
     thread_id = approval.thread_id
     session.commit()

@@ -1,7 +1,8 @@
 """QuickBooks webhook receiver: verify, deduplicate, queue, answer — well inside QBO's 3-second limit.
 
 The signature is an HMAC-SHA256 of the raw body with the app's verifier token (base64, header
-``intuit-signature``), compared in constant time. No QBO request is made here; the sync worker fetches.
+``intuit-signature``), compared in constant time. Both the legacy and the CloudEvents bodies are read; each
+event goes to the tenant connected to its realm. No QBO request is made here; the sync worker fetches.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import SettingsDep, StateDep
@@ -31,6 +32,7 @@ class WebhookAck(BaseModel):
     stored: int
     duplicates: int
     queued: int
+    unknown_realm: int = Field(description="Events for a company no tenant is connected to (skipped)")
 
 
 def _store(sessions: sessionmaker[Session], events: list[EntityEvent]) -> StoreResult:
@@ -48,5 +50,9 @@ async def receive_webhook(request: Request, state: StateDep, settings: SettingsD
     events = parse_events(raw)
     result = await asyncio.to_thread(_store, state.sessionmaker, events)
     return WebhookAck(
-        received=len(events), stored=result.stored, duplicates=result.duplicates, queued=result.queued
+        received=len(events),
+        stored=result.stored,
+        duplicates=result.duplicates,
+        queued=result.queued,
+        unknown_realm=result.unknown_realm,
     )
