@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -175,7 +175,11 @@ def demo_clock(pinned: date | None = None, source: Clock = system_clock) -> Cloc
     """
     if pinned is None:
         return source
-    return shifted(source, timedelta(days=(pinned - local_today(source, DEMO_TIMEZONE)).days))
+    # Same wall-clock time on the pinned day in the demo's zone; across a DST change that is not whole days.
+    here = source().astimezone(zone(DEMO_TIMEZONE))
+    there = datetime.combine(pinned, here.time(), here.tzinfo)
+    # Subtract in UTC: two datetimes sharing one zone object subtract as naive wall times.
+    return shifted(source, there.astimezone(UTC) - here.astimezone(UTC))
 
 
 def demo_day(pinned: date | None = None, clock: Clock = system_clock) -> date:

@@ -111,3 +111,20 @@ async def test_the_demo_mirrors_the_sandbox_and_its_first_poll_is_quiet(demo_clo
         assert {inv["Id"]: (inv["TxnDate"], inv["MetaData"]["LastUpdatedTime"]) for inv in remote} == {
             key: (inv["TxnDate"], inv["MetaData"]["LastUpdatedTime"]) for key, inv in local.items()
         }
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        datetime(2026, 12, 5, 7, 56, tzinfo=UTC),  # 23:56 PST, pinned to a day in PDT
+        datetime(2026, 7, 1, 6, 59, tzinfo=UTC),  # 23:59 PDT, pinned to a day in PST
+        datetime(2026, 3, 8, 10, 30, tzinfo=UTC),  # the morning DST starts
+    ],
+)
+@pytest.mark.parametrize("pinned", [date(2026, 3, 18), date(2026, 1, 15), date(2026, 11, 1)])
+def test_a_pinned_demo_day_holds_across_daylight_saving_changes(instant: datetime, pinned: date) -> None:
+    from agent.runtime import demo_clock
+
+    clock = demo_clock(pinned, ManualClock(instant))
+    assert demo_day(pinned, ManualClock(instant)) == pinned
+    assert clock().astimezone(__import__("zoneinfo").ZoneInfo(DEMO_TIMEZONE)).date() == pinned
