@@ -23,12 +23,13 @@ import domain.models  # noqa: F401 - registers every table before create_all
 from api.chat.runner import TurnGate
 from api.cors import OriginRegistry, TenantCorsMiddleware
 from api.errors import install_error_handlers
-from api.idempotency import IdempotencyMiddleware
+from api.idempotency import IdempotencyMiddleware, sweep_forever
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from api.settings import Settings
 from api.state import AppState
 from api.templating import STATIC_DIR, make_templates
-from domain.db import Base, make_engine, make_sessionmaker
+from domain.db import Base, make_engine, make_sessionmaker, utcnow
+from domain.services.idempotency import Clock
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def create_app(
     worker: WorkerFactory | None = None,
     create_schema: bool | None = None,
     startup: StartupHook | None = None,
+    clock: Clock = utcnow,
 ) -> FastAPI:
     settings = settings or Settings()
 
@@ -63,6 +65,9 @@ def create_app(
         state.extras["origins"] = OriginRegistry(lambda: state.sessionmaker, settings.allowed_origins)
         app.state.services = state
         worker_task: asyncio.Task[None] | None = None
+        sweeper = asyncio.create_task(
+            sweep_forever(lambda: state.sessionmaker, clock), name="idempotency-sweeper"
+        )
         try:
             if startup is not None:
                 await startup(state)
@@ -73,6 +78,9 @@ def create_app(
                 worker_task = asyncio.create_task(run_worker(state), name="sync-worker")
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             if worker_task is not None:
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -95,7 +103,7 @@ def create_app(
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # Outermost last: request id, CORS (so refusals carry its headers), size limit, idempotency.
-    app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker)
+    app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker, clock=clock)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TenantCorsMiddleware, registry=lambda: app.state.services.extras["origins"])
     app.add_middleware(SecurityHeadersMiddleware)
