@@ -24,7 +24,7 @@ import domain.models  # noqa: F401 - registers every table before create_all
 from api.chat.runner import TurnGate
 from api.cors import OriginRegistry, TenantCorsMiddleware
 from api.errors import install_error_handlers
-from api.idempotency import IdempotencyMiddleware
+from api.idempotency import IdempotencyMiddleware, sweep_forever
 from api.mcp.http import McpHttp
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from api.settings import Settings
@@ -70,6 +70,9 @@ def create_app(
         app.state.services = state
         worker_task: asyncio.Task[None] | None = None
         stack = contextlib.AsyncExitStack()
+        sweeper = asyncio.create_task(
+            sweep_forever(lambda: state.sessionmaker, clock), name="idempotency-sweeper"
+        )
         try:
             if startup is not None:
                 await startup(state)
@@ -81,6 +84,9 @@ def create_app(
                 worker_task = asyncio.create_task(run_worker(state), name="sync-worker")
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             if worker_task is not None:
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -109,7 +115,7 @@ def create_app(
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     # Outermost last: request id, CORS (so refusals carry its headers), size limit, idempotency.
-    app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker)
+    app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker, clock=clock)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TenantCorsMiddleware, registry=lambda: app.state.services.extras["origins"])
     app.add_middleware(SecurityHeadersMiddleware)

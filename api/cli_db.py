@@ -7,6 +7,8 @@ import os
 import typer
 
 from domain import migrate
+from domain.db import make_engine, make_sessionmaker, utcnow
+from domain.services import idempotency
 
 DEFAULT_URL = "sqlite:///var/qbo_agent.sqlite"
 
@@ -38,5 +40,15 @@ def register(app: typer.Typer) -> None:
         """Take the database schema back to REVISION."""
         migrate.downgrade(_database_url(url), revision)
         typer.echo(f"database at {revision}")
+
+    @db.command("sweep-idempotency")
+    def sweep_idempotency(url: str | None = typer.Option(None, help="Database URL.")) -> None:
+        """Delete expired Idempotency-Key records (the server also does this hourly)."""
+        engine = make_engine(_database_url(url))
+        try:
+            removed = idempotency.sweep(make_sessionmaker(engine), utcnow())
+        finally:
+            engine.dispose()
+        typer.echo(f"removed {removed} expired idempotency records")
 
     app.add_typer(db, name="db")

@@ -1,30 +1,36 @@
 """``Idempotency-Key`` on every POST: the same key and body replay the first response; another body is a 422.
 
 Runs as ASGI middleware so every POST route gets it without code of its own. A key is claimed (row inserted)
-before the route runs, so two concurrent requests with one key cannot both execute: the second gets 409.
-Server errors (5xx) and failed authentication release the key, so the client can retry.
+before the route runs, so two concurrent requests with one key cannot both execute. The second one waits a
+few seconds for the first one's response and replays it; if the first is still running then, it gets 409 with
+``Retry-After``. Server errors (5xx) and failed authentication release the key, so the client can retry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Callable
-from datetime import timedelta
 
+import anyio
 import anyio.to_thread
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.db import utcnow
-from domain.models.identity_extra import IdempotencyRecord
+from domain.clock import Clock, system_clock
+from domain.services import idempotency as records
+from domain.services.idempotency import Outcome, Stored
+
+log = logging.getLogger(__name__)
 
 HEADER = b"idempotency-key"
-KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+WAIT_SECONDS = 5.0  # how long a replay waits for the request it repeats
+POLL_SECONDS = 0.05
+RETRY_AFTER_SECONDS = 1
 _NOT_STORED = {401}
 
 
@@ -40,19 +46,35 @@ def _problem(status: int, code: str, detail: str) -> bytes:
     ).encode()
 
 
-async def _send_body(send: Send, status: int, content_type: str, body: bytes, replayed: bool = False) -> None:
+async def _send_body(
+    send: Send,
+    status: int,
+    content_type: str,
+    body: bytes,
+    replayed: bool = False,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     if replayed:
         headers.append((b"idempotent-replayed", b"true"))
+    headers.extend(extra or [])
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, sessions: Callable[[], sessionmaker[Session]]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        sessions: Callable[[], sessionmaker[Session]],
+        clock: Clock = system_clock,
+        wait_seconds: float | None = None,
+    ) -> None:
         self.app = app
         # Resolved per request: the sessionmaker only exists once the lifespan has run.
         self.sessions = sessions
+        self.clock = clock
+        self.wait_seconds = wait_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", [])) if scope["type"] == "http" else {}
@@ -87,15 +109,9 @@ class IdempotencyMiddleware:
             )
         ).hexdigest()
         factory = self.sessions()
-        outcome = await anyio.to_thread.run_sync(_claim, factory, owner, key, fingerprint)
-        if isinstance(outcome, IdempotencyRecord):
-            await _send_body(
-                send,
-                outcome.status_code or 200,
-                outcome.content_type or "application/json",
-                outcome.body or b"",
-                replayed=True,
-            )
+        outcome = await self._claim_or_wait(factory, owner, key, fingerprint)
+        if isinstance(outcome, Stored):
+            await _send_body(send, outcome.status_code, outcome.content_type, outcome.body, replayed=True)
             return
         if outcome == "mismatch":
             await _send_body(
@@ -107,17 +123,39 @@ class IdempotencyMiddleware:
                 ),
             )
             return
-        if outcome == "in_progress":
+        if outcome != "claimed":
             await _send_body(
                 send,
                 409,
                 "application/problem+json",
                 _problem(
-                    409, "idempotency_in_progress", "A request with this Idempotency-Key is still running"
+                    409,
+                    "idempotency_in_progress",
+                    "A request with this Idempotency-Key is still running; retry shortly",
                 ),
+                extra=[(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
             )
             return
         await self._run_and_record(scope, body, send, factory, owner, key)
+
+    async def _claim_or_wait(
+        self, factory: sessionmaker[Session], owner: str, key: str, fingerprint: str
+    ) -> Outcome:
+        """Claim the key; if another request holds it, poll (no transaction held) until it answers or time is up."""
+        deadline = time.monotonic() + (WAIT_SECONDS if self.wait_seconds is None else self.wait_seconds)
+        outcome = await anyio.to_thread.run_sync(
+            records.claim, factory, owner, key, fingerprint, self.clock()
+        )
+        while outcome == "in_progress" and time.monotonic() < deadline:
+            await anyio.sleep(POLL_SECONDS)
+            outcome = await anyio.to_thread.run_sync(
+                records.lookup, factory, owner, key, fingerprint, self.clock()
+            )
+            if outcome == "gone":  # the first request failed and released the key: this one runs
+                outcome = await anyio.to_thread.run_sync(
+                    records.claim, factory, owner, key, fingerprint, self.clock()
+                )
+        return outcome
 
     async def _run_and_record(
         self, scope: Scope, body: bytes, send: Send, factory: sessionmaker[Session], owner: str, key: str
@@ -152,9 +190,8 @@ class IdempotencyMiddleware:
             completed = True
         finally:
             keep = completed and status < 500 and status not in _NOT_STORED
-            await anyio.to_thread.run_sync(
-                _finish, factory, owner, key, (status, content_type, b"".join(chunks)) if keep else None
-            )
+            stored = Stored(status, content_type, b"".join(chunks)) if keep else None
+            await anyio.to_thread.run_sync(records.finish, factory, owner, key, stored)
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -169,46 +206,20 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(parts)
 
 
-def _claim(factory: sessionmaker[Session], owner: str, key: str, fingerprint: str) -> IdempotencyRecord | str:
-    with factory() as session:
-        record = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.owner_hash == owner, IdempotencyRecord.key == key
-            )
-        )
-        if (
-            record is not None
-            and record.created_at.replace(tzinfo=record.created_at.tzinfo or utcnow().tzinfo)
-            < utcnow() - KEEP_FOR
-        ):
-            session.delete(record)
-            session.commit()
-            record = None
-        if record is None:
-            session.add(IdempotencyRecord(owner_hash=owner, key=key, fingerprint=fingerprint))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return "in_progress"  # another request claimed it a moment ago
-            return "claimed"
-        if record.fingerprint != fingerprint:
-            return "mismatch"
-        if record.status_code is None:
-            return "in_progress"
-        session.expunge(record)
-        return record
+SWEEP_EVERY_SECONDS = 3600.0
 
 
-def _finish(
-    factory: sessionmaker[Session], owner: str, key: str, response: tuple[int, str, bytes] | None
+async def sweep_forever(
+    sessions: Callable[[], sessionmaker[Session]],
+    clock: Clock = system_clock,
+    every: float = SWEEP_EVERY_SECONDS,
 ) -> None:
-    with factory() as session:
-        where = (IdempotencyRecord.owner_hash == owner, IdempotencyRecord.key == key)
-        if response is None:
-            session.execute(delete(IdempotencyRecord).where(*where))
-        else:
-            record = session.scalar(select(IdempotencyRecord).where(*where))
-            if record is not None:
-                record.status_code, record.content_type, record.body = response
-        session.commit()
+    """Delete expired idempotency records now and then every *every* seconds, until cancelled."""
+    while True:
+        try:
+            removed = await anyio.to_thread.run_sync(records.sweep, sessions(), clock())
+            if removed:
+                log.info("swept %d expired idempotency records", removed)
+        except Exception:  # a failed sweep (database briefly away) must not end the service
+            log.exception("idempotency sweep failed")
+        await anyio.sleep(every)

@@ -58,12 +58,15 @@ class NameCandidate:
 
 def normalize_name(text: str) -> str:
     """Lower-case words without punctuation, possessives, legal suffixes or titles."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    # Accents go ("Ölaf" = "Olaf"), but letters of other scripts stay: dropping them made "李 Plumbing" match
+    # any plumber.
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     folded = re.sub(r"\([^)]*\)", " ", folded)  # "(closed)" style notes are not part of the name
     folded = folded.replace("&", " and ").replace("+", " and ")
-    folded = re.sub(r"['’`]s\b", "", folded)  # Bob's → bob
-    folded = re.sub(r"['’`]", "", folded)  # O'Brien → obrien
-    words = re.sub(r"[^a-z0-9]+", " ", folded).split()
+    folded = re.sub(r"\\?['’`]s\b", "", folded)  # Bob's → bob
+    folded = re.sub(r"\\?['’`]", "", folded)  # O'Brien → obrien; an escaped O\'Brien too
+    words = re.sub(r"[\W_]+", " ", folded).split()
     kept = [w for w in words if w not in _NOISE]
     return " ".join(kept or words)
 

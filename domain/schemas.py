@@ -4,21 +4,45 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from domain.fields import DisplayName, ItemName, MoneyIn, PositiveMoney
 from domain.models.catalog import ItemType
 from domain.models.sales import LineType
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-MoneyIn = Annotated[Decimal, Field(ge=0, le=Decimal("10000000"), max_digits=14, decimal_places=2)]
-PositiveMoney = Annotated[Decimal, Field(gt=0, le=Decimal("10000000"), max_digits=14, decimal_places=2)]
+
+__all__ = ["MoneyIn", "PositiveMoney"]  # re-exported: inputs elsewhere take money from here
 
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Patch(_Input):
+    """A partial update: a field left out stays as it is; null clears only fields that may be empty."""
+
+    # Fields where ``None`` only means "not sent": an explicit null has no meaning and is refused.
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs only for fields the client sent, so a left-out field still means "unchanged".
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError(f"{info.field_name} cannot be null; leave it out to keep the current value")
+        return value
 
 
 class Address(_Input):
@@ -31,7 +55,7 @@ class Address(_Input):
 
 
 class CustomerCreate(_Input):
-    display_name: Name
+    display_name: DisplayName
     company_name: str | None = Field(default=None, max_length=500)
     first_name: str | None = Field(default=None, max_length=100)
     last_name: str | None = Field(default=None, max_length=100)
@@ -43,8 +67,10 @@ class CustomerCreate(_Input):
     notes: str | None = Field(default=None, max_length=4000)
 
 
-class CustomerUpdate(_Input):
-    display_name: Name | None = None
+class CustomerUpdate(_Patch):
+    not_null = frozenset({"display_name", "billing_address", "shipping_address", "tax_exempt", "active"})
+
+    display_name: DisplayName | None = None
     company_name: str | None = Field(default=None, max_length=500)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=40)
@@ -56,7 +82,7 @@ class CustomerUpdate(_Input):
 
 
 class ItemCreate(_Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: ItemName
     type: ItemType
     rate: MoneyIn
     cost: MoneyIn | None = None
@@ -109,7 +135,9 @@ class EstimateCreate(_Input):
         return value
 
 
-class EstimateUpdate(_Input):
+class EstimateUpdate(_Patch):
+    not_null = frozenset({"lines"})
+
     lines: list[LineCreate] | None = Field(default=None, min_length=1, max_length=200)
     title: str | None = Field(default=None, max_length=200)
     description: ShortText | None = None

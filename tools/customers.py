@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
 from domain.errors import Conflict
+from domain.fields import DisplayName
 from domain.models import Customer
 from domain.permissions import Permission
 from domain.schemas import Address, CustomerCreate
@@ -18,7 +18,7 @@ from tools.base import BooksTool, ProposedAction, ToolEnv
 class CustomerArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: DisplayName
     company_name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=40)
@@ -33,13 +33,7 @@ class CreateCustomer(BooksTool):
     permission: Permission = Permission.MANAGE_CUSTOMERS
 
     async def propose(self, args: CustomerArgs, env: ToolEnv) -> ProposedAction:
-        taken = env.session.scalars(
-            select(Customer.id).where(
-                Customer.tenant_id == env.actor.tenant_id,
-                func.lower(Customer.display_name) == args.display_name.strip().lower(),
-            )
-        ).first()
-        if taken is not None:
+        if catalog_svc.name_taken(env.session, Customer, env.actor.tenant_id, args.display_name):
             raise Conflict(f"A customer named '{args.display_name}' already exists")
         fields = {k: v for k, v in args.model_dump(exclude_none=True).items()}
         return self.proposal(

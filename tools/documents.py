@@ -6,12 +6,12 @@ Each ``propose`` only reads (it checks the document exists and can take the step
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.errors import InvalidTransition, ValidationFailed
+from domain.fields import PositiveMoney
 from domain.models import EstimateStatus, InvoiceStatus
 from domain.permissions import Permission
 from domain.schemas import WriteOffCreate
@@ -47,12 +47,8 @@ class VoidArgs(InvoiceRef):
 
 class WriteOffArgs(InvoiceRef):
     reason: str = Field(min_length=3, max_length=2000, description="Why the balance will not be collected")
-    amount: Decimal | None = Field(
-        default=None,
-        gt=0,
-        max_digits=14,
-        decimal_places=2,
-        description="Amount to write off; omit for the whole open balance",
+    amount: PositiveMoney | None = Field(
+        default=None, description="Amount to write off; omit for the whole open balance"
     )
 
 

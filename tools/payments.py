@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.errors import ValidationFailed
+from domain.fields import PositiveMoney
 from domain.models import InvoiceStatus
 from domain.permissions import Permission
 from domain.schemas import PaymentApplicationIn, PaymentCreate
@@ -22,7 +23,7 @@ class PaymentArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer: str = Field(min_length=1, max_length=200, description="Who paid, as the user wrote it")
-    amount: Decimal = Field(gt=0, le=Decimal("10000000"), max_digits=14, decimal_places=2)
+    amount: PositiveMoney
     invoices: list[DocNumber] = Field(
         default_factory=list,
         max_length=50,

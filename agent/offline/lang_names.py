@@ -13,7 +13,9 @@ from typing import Literal
 
 from agent.offline.lang_vocab import is_vocabulary
 
-_TOKEN = re.compile(r"[A-Za-z0-9](?:[\w'’.\-/]*[\w'’])?\.?|&|\+")
+# A word: Unicode letters and digits, with apostrophes, backslashes, quotes, dots, hyphens and slashes inside
+# ("O'Brien", "Back\\'slash", "Ölaf", "A/C"); it may open with a quote ('"Quote" Co').
+_TOKEN = re.compile(r"[\"“']?[^\W_](?:[\w'’.\-/\\\"”]*[\w'’\"”])?\.?|&|\+")
 _ABBREVIATIONS = frozenset(
     {
         "dr",
@@ -172,7 +174,11 @@ class _Token:
 
     @property
     def capitalised(self) -> bool:
-        return self.text[:1].isupper()
+        return self.text.lstrip("\"“'")[:1].isupper()
+
+    @property
+    def quoted(self) -> bool:
+        return self.text[:1] in "\"“'" or self.text[-1:] in '"”'
 
     @property
     def has_digit(self) -> bool:
@@ -192,6 +198,8 @@ def _gap_is_space(text: str, left: _Token, right: _Token) -> bool:
 
 
 def _is_name_word(token: _Token) -> bool:
+    if token.quoted:
+        return True  # 'show invoices for "Quote" Co': a quoted word is a name even when it is a question word
     return not token.has_digit and not is_vocabulary(token.text) and token.text not in {"&", "+"}
 
 
@@ -242,8 +250,35 @@ def _strip_possessive(name: str) -> tuple[str, bool]:
     return name[: match.start()] + ("s" if match.group(0).startswith("s") else ""), True
 
 
+# "for @@@", "customer ???": whatever follows a strong anchor up to punctuation that ends a clause.
+_DANGLING = re.compile(
+    r"\b(?P<anchor>for|from|customer|client|vendor|supplier|subcontractor|named|called)\s+(?P<phrase>[^\s;,][^;,]*)",
+    re.IGNORECASE,
+)
+
+
+def _dangling_name(text: str) -> NameMatch | None:
+    """A phrase after "for"/"customer"/... that holds no ordinary words: an unreadable name, never dropped."""
+    for m in _DANGLING.finditer(text):
+        raw = m.group("phrase").strip()
+        phrase = raw.rstrip("?!.") or raw  # "for ???" is still a (nonsense) name, not nothing
+        words = phrase.split()
+        if not words or all(is_vocabulary(w) or w.lower() in _DETERMINERS for w in words):
+            continue
+        anchor = m.group("anchor").lower()
+        role: Literal["customer", "vendor"] | None = (
+            "vendor" if anchor in _VENDOR_MARKERS else "customer" if anchor in _CUSTOMER_MARKERS else None
+        )
+        return NameMatch(name=phrase, start=m.start("phrase"), end=m.start("phrase") + len(phrase), role=role)
+    return None
+
+
 def find_name(text: str) -> NameMatch | None:
     """The most likely customer/vendor phrase in *text*, as written; None when there is none."""
+    return _find_name(text) or _dangling_name(text)
+
+
+def _find_name(text: str) -> NameMatch | None:
     tokens = _tokens(text)
     best: tuple[float, NameMatch] | None = None
     for i, j in _runs(text, tokens):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.deps import CustomersDep, ReaderDep, SessionDep
 from api.pagination import CursorQuery, LimitQuery, Page, paginate
 from api.schemas.catalog import CustomerPublic, ItemPublic
+from domain.fields import name_key
 from domain.models import Customer, Item
 from domain.permissions import Permission, require
 from domain.schemas import CustomerCreate, CustomerUpdate, ItemCreate
@@ -34,7 +35,7 @@ def list_customers(
     if not include_inactive:
         query = query.where(Customer.active.is_(True))
     if q:
-        query = query.where(func.lower(Customer.display_name).contains(q.lower(), autoescape=True))
+        query = query.where(Customer.name_key.contains(name_key(q), autoescape=True))
     rows, next_cursor = paginate(session, query, Customer, cursor=cursor, limit=limit)
     return Page(items=[CustomerPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
 
@@ -72,7 +73,7 @@ def list_items(
     if not include_inactive:
         query = query.where(Item.active.is_(True))
     if q:
-        query = query.where(func.lower(Item.name).contains(q.lower(), autoescape=True))
+        query = query.where(Item.name_key.contains(name_key(q), autoescape=True))
     rows, next_cursor = paginate(session, query, Item, cursor=cursor, limit=limit)
     return Page(items=[ItemPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
 

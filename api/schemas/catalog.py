@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from domain.fields import Money
 
 
 class _Public(BaseModel):
@@ -38,8 +39,8 @@ class ItemPublic(_Public):
     description: str | None
     type: str
     unit_of_measure: str | None
-    rate: Decimal
-    cost: Decimal | None
+    rate: Money
+    cost: Money | None
     taxable: bool
     active: bool
     keywords: list[str]

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.fields import Money
+
 
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -21,18 +23,18 @@ class LinePublic(_Public):
     name: str
     description: str | None
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: Money
     markup_percent: Decimal
-    markup_amount: Decimal
-    line_subtotal: Decimal
+    markup_amount: Money
+    line_subtotal: Money
     taxable: bool
 
 
 class _Totals(_Public):
-    subtotal: Decimal
-    discount_total: Decimal
-    tax_total: Decimal
-    total: Decimal
+    subtotal: Money
+    discount_total: Money
+    tax_total: Money
+    total: Money
     currency: str
 
 
@@ -82,9 +84,9 @@ class InvoicePublic(_Totals):
     status: str
     issue_date: date
     due_date: date | None
-    amount_paid: Decimal
-    written_off: Decimal
-    balance_due: Decimal
+    amount_paid: Money
+    written_off: Money
+    balance_due: Money
     customer_notes: str | None
     sent_at: datetime | None
     voided_at: datetime | None
@@ -103,20 +105,20 @@ class InvoiceSummary(_Totals):
     status: str
     issue_date: date
     due_date: date | None
-    balance_due: Decimal
+    balance_due: Money
     created_at: datetime
 
 
 class PaymentApplicationPublic(_Public):
     invoice_id: str
-    amount: Decimal
+    amount: Money
 
 
 class PaymentPublic(_Public):
     id: str
     customer_id: str
-    amount: Decimal
-    unapplied_amount: Decimal
+    amount: Money
+    unapplied_amount: Money
     currency: str
     payment_date: date
     payment_method: str
@@ -131,7 +133,7 @@ class PaymentPublic(_Public):
 class WriteOffPublic(_Public):
     id: str
     invoice_id: str
-    amount: Decimal
+    amount: Money
     reason: str
     written_off_on: date
     created_at: datetime

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from domain.db import Base, IdMixin, QboSynced, TenantScoped, TimestampMixin
+from domain.fields import NAME_KEY_LENGTH, name_key
 
 
 class ItemType(enum.StrEnum):
@@ -20,11 +21,24 @@ class ItemType(enum.StrEnum):
     OTHER = "other"
 
 
-class Customer(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
+class _NameKeyed:
+    """Keeps ``name_key`` in step with the name, however the row is built (service, import, sync pull)."""
+
+    name_key: Mapped[str]
+
+    @validates("display_name", "name")
+    def _set_name_key(self, _field: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
+
+
+class Customer(_NameKeyed, IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("tenant_id", "display_name"),)
+    # Unique per tenant on the folded name: "Ölaf Heating" and "ölaf  heating" are one customer.
+    __table_args__ = (UniqueConstraint("tenant_id", "name_key", name="uq_customers_name_key"),)
 
     display_name: Mapped[str] = mapped_column(String(500))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH))
     company_name: Mapped[str | None] = mapped_column(String(500), default=None)
     first_name: Mapped[str | None] = mapped_column(String(100), default=None)
     last_name: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -39,22 +53,26 @@ class Customer(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     notes: Mapped[str | None] = mapped_column(Text, default=None)
 
 
-class Vendor(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
+class Vendor(_NameKeyed, IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     __tablename__ = "vendors"
-    __table_args__ = (UniqueConstraint("tenant_id", "display_name"),)
+    # Unique per tenant on the folded name: "Ölaf Heating" and "ölaf  heating" are one vendor.
+    __table_args__ = (UniqueConstraint("tenant_id", "name_key", name="uq_vendors_name_key"),)
 
     display_name: Mapped[str] = mapped_column(String(500))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH))
     company_name: Mapped[str | None] = mapped_column(String(500), default=None)
     email: Mapped[str | None] = mapped_column(String(254), default=None)
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Item(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
+class Item(_NameKeyed, IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     __tablename__ = "items"
-    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    # Unique per tenant on the folded name: "ＰＥＸ Elbow" and "pex  elbow" are one item.
+    __table_args__ = (UniqueConstraint("tenant_id", "name_key", name="uq_items_name_key"),)
 
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     type: Mapped[ItemType] = mapped_column()
     unit_of_measure: Mapped[str | None] = mapped_column(String(20), default=None)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.context import Actor
 from domain.errors import Conflict
-from domain.models.catalog import Customer, Item
+from domain.fields import name_key
+from domain.models.catalog import Customer, Item, Vendor
 from domain.permissions import Permission, require
 from domain.schemas import CustomerCreate, CustomerUpdate, ItemCreate
 from domain.services.audit import record_audit
@@ -16,21 +18,39 @@ from domain.services.outbox import enqueue_sync
 from domain.services.snapshots import snapshot
 
 
-def _display_name_taken(session: Session, tenant_id: str, name: str, exclude_id: str | None = None) -> bool:
-    query = select(Customer.id).where(
-        Customer.tenant_id == tenant_id, func.lower(Customer.display_name) == name.lower()
-    )
+def name_taken(
+    session: Session,
+    model: type[Customer | Vendor | Item],
+    tenant_id: str,
+    name: str,
+    exclude_id: str | None = None,
+) -> bool:
+    """Whether another record of *model* already has this name, compared Unicode-case-insensitively."""
+    query = select(model.id).where(model.tenant_id == tenant_id, model.name_key == name_key(name))
     if exclude_id:
-        query = query.where(Customer.id != exclude_id)
+        query = query.where(model.id != exclude_id)
     return session.scalars(query).first() is not None
+
+
+def _duplicate(kind: str, field: str, name: str) -> Conflict:
+    article = "An" if kind[0] in "aeiou" else "A"
+    return Conflict(f"{article} {kind} named '{name}' already exists", **{field: name})
+
+
+def _flush_unique(session: Session, kind: str, field: str, name: str) -> None:
+    """Flush; a concurrent insert of the same name loses on the unique key and is a 409, not a 500."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if "name_key" not in str(exc.orig):
+            raise
+        raise _duplicate(kind, field, name) from None
 
 
 def create_customer(session: Session, actor: Actor, data: CustomerCreate) -> Customer:
     require(actor, Permission.MANAGE_CUSTOMERS)
-    if _display_name_taken(session, actor.tenant_id, data.display_name):
-        raise Conflict(
-            f"A customer named '{data.display_name}' already exists", display_name=data.display_name
-        )
+    if name_taken(session, Customer, actor.tenant_id, data.display_name):
+        raise _duplicate("customer", "display_name", data.display_name)
     customer = Customer(
         tenant_id=actor.tenant_id,
         **data.model_dump(exclude={"billing_address", "shipping_address"}),
@@ -38,7 +58,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerCreate) -> Cus
         shipping_address=data.shipping_address.model_dump(),
     )
     session.add(customer)
-    session.flush()
+    _flush_unique(session, "customer", "display_name", data.display_name)
     record_audit(session, actor, "customer.created", "customer", customer.id, after=snapshot(customer))
     enqueue_sync(session, actor.tenant_id, "customer", customer.id)
     return customer
@@ -50,11 +70,11 @@ def update_customer(session: Session, actor: Actor, customer_id: str, data: Cust
     before = snapshot(customer)
     changes = data.model_dump(exclude_unset=True)
     name = changes.get("display_name")
-    if name and _display_name_taken(session, actor.tenant_id, name, exclude_id=customer.id):
-        raise Conflict(f"A customer named '{name}' already exists", display_name=name)
+    if name and name_taken(session, Customer, actor.tenant_id, name, exclude_id=customer.id):
+        raise _duplicate("customer", "display_name", name)
     for key, value in changes.items():
         setattr(customer, key, value)
-    session.flush()
+    _flush_unique(session, "customer", "display_name", name or customer.display_name)
     record_audit(
         session, actor, "customer.updated", "customer", customer.id, before=before, after=snapshot(customer)
     )
@@ -75,14 +95,11 @@ def list_customers(session: Session, tenant_id: str, *, active_only: bool = True
 
 def create_item(session: Session, actor: Actor, data: ItemCreate) -> Item:
     require(actor, Permission.CHANGE_PRICES)
-    taken = session.scalars(
-        select(Item.id).where(Item.tenant_id == actor.tenant_id, func.lower(Item.name) == data.name.lower())
-    ).first()
-    if taken:
-        raise Conflict(f"An item named '{data.name}' already exists", name=data.name)
+    if name_taken(session, Item, actor.tenant_id, data.name):
+        raise _duplicate("item", "name", data.name)
     item = Item(tenant_id=actor.tenant_id, **data.model_dump())
     session.add(item)
-    session.flush()
+    _flush_unique(session, "item", "name", data.name)
     record_audit(session, actor, "item.created", "item", item.id, after=snapshot(item))
     enqueue_sync(session, actor.tenant_id, "item", item.id)
     return item

@@ -55,8 +55,8 @@ def test_no_operation_answers_5xx(live: tuple[str, dict[str, str]]) -> None:
     started = time.monotonic()
     failures: list[str] = []
     checked = 0
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    for operation in operations:
         if time.monotonic() - started > BUDGET_SECONDS:
             break
 
@@ -86,5 +86,4 @@ def test_no_operation_answers_5xx(live: tuple[str, dict[str, str]]) -> None:
         check()
         checked += 1
     assert not failures, "\n".join(failures[:20])
-    # On a loaded machine the budget may cut the run short; it must still have covered a good part of the API.
-    assert checked >= 20, f"only {checked} operations were exercised within the budget"
+    assert checked == len(operations), f"only {checked} of {len(operations)} operations ran within the budget"
