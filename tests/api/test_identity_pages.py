@@ -183,4 +183,12 @@ def test_qbo_connect_requires_admin_and_callback_refuses_forged_state(
             follow_redirects=False,
         )
         assert r.status_code == 400, (bad, r.text)
-        assert "not connected" in r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == "oauth_state_invalid"
+    # A browser landing here gets the error page instead.
+    page = client.get(
+        "/api/integrations/quickbooks/callback",
+        params={"state": "garbage", "code": "c", "realmId": "1"},
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert page.status_code == 400 and "QuickBooks was not connected" in page.text
