@@ -124,7 +124,9 @@ def test_forged_and_expired_embed_tokens(
     )
     head, payload, _sig = good.split(".")
     none_alg = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {good}", "Origin": HOST}).status_code == 200
+    assert (
+        client.get("/api/me", headers={"Authorization": f"Bearer {good}", "Origin": HOST}).status_code == 200
+    )
     for bad in (expired, wrong_key, cross, swapped, wrong_aud, none_alg, f"{head}.{payload}.AAAA"):
         response = client.get("/api/me", headers={"Authorization": f"Bearer {bad}", "Origin": HOST})
         assert response.status_code == 401, bad
