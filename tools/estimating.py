@@ -80,7 +80,9 @@ def _draft(
 ) -> EstimateDraft:
     may_change = can(env.actor.role, Permission.CHANGE_PRICES)
     if not may_change and any(r.unit_price is not None for r in lines):
-        raise ValidationFailed(f"{with_article(env.actor.role.value)} drafts at catalog prices; drop unit_price")
+        raise ValidationFailed(
+            f"{with_article(env.actor.role.value)} drafts at catalog prices; drop unit_price"
+        )
     tenant = get_tenant(env.session, env.actor.tenant_id)
     return build_draft(
         lines,

@@ -101,7 +101,9 @@ def price_requested_lines(
                 raise ValidationFailed(f"line '{req.name}' needs a unit price or a catalog item")
             unit_price = Decimal("0")
         elif not may_change_prices:
-            raise ValidationFailed(f"{with_article(actor.role.value)} may not add free-priced line '{req.name}'")
+            raise ValidationFailed(
+                f"{with_article(actor.role.value)} may not add free-priced line '{req.name}'"
+            )
         line_type = req.type
         if item is not None and req.type is not LineType.TEXT:
             line_type = _ITEM_TO_LINE[item.type]
