@@ -77,6 +77,9 @@ def resolve_actor(request: Request, session: Session, settings: Settings, token:
 def get_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
     actor = resolve_actor(request, session, settings, bearer_token(request))
     request.state.actor = actor
+    # End the look-up's transaction here, in this worker thread: on SQLite it holds the write lock, and the
+    # route may run on the event loop, where waiting for that lock would block the thread that holds it.
+    session.commit()
     return actor
 
 
