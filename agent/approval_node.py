@@ -8,6 +8,7 @@ pending, rejected, executed or failed — never "approved, execution unknown".
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ from agent.errors import EXPECTED_ERRORS, describe_error
 from agent.state import PendingAction, State
 from agent.tool_node import make_env, thread_id_of, tool_message
 from domain.context import Actor
-from domain.db import transaction
+from domain.db import async_transaction, transaction
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.models.approvals import Approval, ApprovalStatus
 from domain.models.tenancy import Role
@@ -97,36 +98,40 @@ def make_approval_node(toolbox: Toolbox) -> Callable[..., Awaitable[Command[Any]
         item: PendingAction = state["pending"][0]
         rest = list(state["pending"][1:])
 
-        with transaction(sm) as session:
-            approval, created = approvals_svc.propose(
-                session,
-                ctx.actor,
-                approvals_svc.ProposalIn(
-                    thread_id=thread_id,
-                    tool_call_id=item["tool_call_id"],
-                    action_name=item["name"],
-                    args=item["args"],
-                    description=item["description"],
-                    preview=item["preview"],
-                    permission=Permission(item["permission"]),
-                ),
-            )
-            if created:
-                audit_approval(
+        def record_proposal() -> tuple[dict[str, Any], ApprovalStatus, str]:
+            # Off the event loop: taking SQLite's write lock may wait for another writer.
+            with transaction(sm) as session:
+                approval, created = approvals_svc.propose(
                     session,
                     ctx.actor,
-                    "agent.action_proposed",
-                    approval.id,
-                    {
-                        "thread_id": thread_id,
-                        "tool": item["name"],
-                        "args": item["args"],
-                        "preview": item["preview"],
-                        "required_role": approval.required_role,
-                    },
+                    approvals_svc.ProposalIn(
+                        thread_id=thread_id,
+                        tool_call_id=item["tool_call_id"],
+                        action_name=item["name"],
+                        args=item["args"],
+                        description=item["description"],
+                        preview=item["preview"],
+                        permission=Permission(item["permission"]),
+                    ),
                 )
-            payload = interrupt_payload(approval, state.get("refusal"))
-            status, approval_id = approval.status, approval.id
+                if created:
+                    audit_approval(
+                        session,
+                        ctx.actor,
+                        "agent.action_proposed",
+                        approval.id,
+                        {
+                            "thread_id": thread_id,
+                            "tool": item["name"],
+                            "args": item["args"],
+                            "preview": item["preview"],
+                            "required_role": approval.required_role,
+                        },
+                    )
+                payload = interrupt_payload(approval, state.get("refusal"))
+                return payload, approval.status, approval.id
+
+        payload, status, approval_id = await asyncio.to_thread(record_proposal)
 
         if status != ApprovalStatus.PENDING:
             # Decided elsewhere (another process won the race): report what happened, do not ask again.
@@ -144,14 +149,14 @@ def make_approval_node(toolbox: Toolbox) -> Callable[..., Awaitable[Command[Any]
         try:
             resume = Resume.model_validate(raw)
         except ValidationError as exc:
-            return _refuse(
+            return await _refuse(
                 sm, ctx.actor, approval_id, f"The decision could not be read: {describe_error(exc)}"
             )
         decision = resume.decisions[0]
         decider = _decider(resume, ctx)
         bound_id = decision.approval_id or resume.approval_id
         if bound_id is not None and bound_id != approval_id:
-            return _refuse(
+            return await _refuse(
                 sm,
                 _decider(resume, ctx),
                 approval_id,
@@ -182,15 +187,17 @@ async def _apply(
     if decision.type == "edit":
         edited = decision.edited_action
         if edited is None or edited.name != item["name"]:
-            return _refuse(
+            return await _refuse(
                 sm, decider, approval_id, "An edit must keep the same action and give its new arguments"
             )
         try:
             args = dump_args(tool.validate_args(edited.args))
         except ValidationError as exc:
-            return _refuse(sm, decider, approval_id, f"The edited action is not valid: {describe_error(exc)}")
+            return await _refuse(
+                sm, decider, approval_id, f"The edited action is not valid: {describe_error(exc)}"
+            )
     try:
-        with transaction(sm) as session:
+        async with async_transaction(sm) as session:
             approvals_svc.decide(
                 session,
                 decider,
@@ -231,7 +238,7 @@ async def _apply(
             )
             return _done(item, rest, outcome, error="error" in outcome)
     except (PermissionDenied, approvals_svc.StaleDecision) as exc:
-        return _refuse(sm, decider, approval_id, exc.message)
+        return await _refuse(sm, decider, approval_id, exc.message)
     # AlreadyDecided propagates: another decider won, this resume loses loudly and the winner's outcome stands.
 
 
@@ -278,8 +285,12 @@ def _done(
     )
 
 
-def _refuse(sm: Any, actor: Actor, approval_id: str, reason: str) -> Command[Any]:
+async def _refuse(sm: Any, actor: Actor, approval_id: str, reason: str) -> Command[Any]:
     """The approval stays pending; audit the refusal and ask again with the reason on the card."""
-    with transaction(sm) as session:
-        audit_approval(session, actor, "agent.decision_refused", approval_id, {"reason": reason})
+
+    def record() -> None:
+        with transaction(sm) as session:
+            audit_approval(session, actor, "agent.decision_refused", approval_id, {"reason": reason})
+
+    await asyncio.to_thread(record)
     return Command(update={"refusal": reason}, goto="approval")

@@ -18,7 +18,7 @@ from agent.audit import audit_thread
 from agent.context import Context
 from agent.errors import EXPECTED_ERRORS, describe_error, error_code
 from agent.state import PendingAction, State
-from domain.db import transaction
+from domain.db import async_transaction
 from tools.base import BooksTool, Toolbox, ToolEnv, dump_args
 
 
@@ -114,7 +114,8 @@ async def run_tool_call(
     """One call: a read answers (a tool message), a write becomes a pending action; both are audited."""
     sm = toolbox.deps.sessionmaker
     try:
-        with transaction(sm) as session:
+        # Reads only, so no lock is held while a read awaits QuickBooks; the audit row is its own transaction.
+        async with async_transaction(sm, read_only=True) as session:
             env = make_env(toolbox, session, ctx, thread_id)
             tool.check_proposer(env)
             args = tool.validate_args(raw)
@@ -130,17 +131,13 @@ async def run_tool_call(
                     permission=proposal.permission.value,
                 )
             out = await tool.answer(args, env)
-            audit_thread(
-                session,
-                env.actor,
-                "agent.tool_call",
-                thread_id,
-                _audit_detail(tool.name, call_id, dump_args(args), out),
-            )
-            return tool_message(call_id, tool.name, out)
+        detail = _audit_detail(tool.name, call_id, dump_args(args), out)
+        async with async_transaction(sm) as session:
+            audit_thread(session, ctx.actor, "agent.tool_call", thread_id, detail)
+        return tool_message(call_id, tool.name, out)
     except EXPECTED_ERRORS as exc:
         message = describe_error(exc)
-        with transaction(sm) as session:
+        async with async_transaction(sm) as session:
             audit_thread(
                 session,
                 ctx.actor,

@@ -6,10 +6,11 @@ Domain services only ``flush``; the boundary (a request, an agent step, a worker
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -163,3 +164,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def async_transaction(
+    factory: sessionmaker[Session], *, read_only: bool = False
+) -> AsyncIterator[Session]:
+    """A transaction for async code: begun, committed and rolled back in a worker thread.
+
+    Beginning may wait for another writer (SQLite's BEGIN IMMEDIATE waits up to the busy timeout). Waiting on
+    the event loop would stall the very coroutine or request that holds the lock and needs the loop to finish,
+    so every call that can wait for a lock runs off the loop. A writing body must not await network calls; a
+    ``read_only`` one may (on SQLite it is a WAL reader: it takes no lock and blocks nobody).
+    """
+    session = factory()
+    try:
+        await asyncio.to_thread(session.connection, execution_options={READ_ONLY: read_only})
+        yield session
+        await asyncio.to_thread(session.commit)
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(session.rollback))
+        raise
+    finally:
+        session.close()

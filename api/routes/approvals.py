@@ -7,6 +7,7 @@ domain's conditional update remains the guard that lets exactly one of two concu
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from api.deps import ActorDep, ReaderDep, SessionDep, StateDep
 from api.errors import problem_response
 from api.pagination import CursorQuery, LimitQuery, Page, paginate
 from api.routes.chat import TurnPublic, agent_of, sse_response, turn_public
+from api.state import AppState
 from domain.errors import Conflict, ValidationFailed
 from domain.models import Approval, ApprovalStatus
 from domain.services import approvals as approvals_svc
@@ -150,19 +152,24 @@ async def decide(
             approval_id=approval_id,
         )
     item = items[0]
-    approval, resume = build_resume(
-        session, actor, approval_id, item.as_resume(), item.action_hash or data.action_hash
-    )
-    context = agent.context_for(session, actor)
-    thread_id = approval.thread_id
-    session.commit()
+
+    def prepare() -> tuple[Any, dict[str, Any], str]:
+        # In a worker thread: on SQLite the transaction waits for the write lock, never on the event loop.
+        approval, resume = build_resume(
+            session, actor, approval_id, item.as_resume(), item.action_hash or data.action_hash
+        )
+        context = agent.context_for(session, actor)
+        thread_id = approval.thread_id
+        session.commit()
+        return context, resume, thread_id
+
+    context, resume, thread_id = await asyncio.to_thread(prepare)
     gate = state.extras["turns"]
 
     async def events() -> Any:
         # Re-check under the lock: a decision that waited behind the winner must lose with a 409, not resume.
         async with gate.turn(thread_id):
-            with state.sessionmaker() as check:
-                current = approvals_svc.get_approval(check, actor.tenant_id, approval_id)
+            current = await asyncio.to_thread(_read_approval, state, actor.tenant_id, approval_id)
             try:
                 check_pending(current)
             except Conflict as exc:
@@ -180,8 +187,12 @@ async def decide(
     if result.error is not None:
         # e.g. another process decided first (409): the loser gets the problem, not a 200 with a note.
         return problem_response(int(result.error.get("status", 500)), dict(result.error), request)
-    with state.sessionmaker() as fresh:
-        outcome = ApprovalPublic.model_validate(
-            approvals_svc.get_approval(fresh, actor.tenant_id, approval_id)
-        )
+    outcome = ApprovalPublic.model_validate(
+        await asyncio.to_thread(_read_approval, state, actor.tenant_id, approval_id)
+    )
     return DecisionOutcome(approval=outcome, turn=turn_public(result))
+
+
+def _read_approval(state: AppState, tenant_id: str, approval_id: str) -> Any:
+    with state.sessionmaker() as session:
+        return approvals_svc.get_approval(session, tenant_id, approval_id)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -18,6 +19,8 @@ from api.deps import ReaderDep, SessionDep, StateDep
 from api.state import AppState
 from domain.context import Actor
 from domain.errors import AppError
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
@@ -111,26 +114,41 @@ async def _start_turn(
 ) -> tuple[str, AsyncIterator[ChatEvent]]:
     agent = agent_of(state)
     resume: dict[str, Any] | None = None
+    # The request's session is used only in worker threads, each step ending its transaction: on SQLite a
+    # transaction holds the write lock, which must never be waited for on the event loop nor held across an await.
     if data.thread_id is not None:
-        # Read-only work, then end the transaction before the await: on SQLite every transaction holds the
-        # write lock, which must never be held across an await.
-        get_thread(session, actor, data.thread_id)
-        session.commit()
-        _messages, pending = await pending_interrupts(agent.graph, data.thread_id)
+        known = data.thread_id
+        await asyncio.to_thread(_in_transaction, session, lambda: get_thread(session, actor, known))
+        _messages, pending = await pending_interrupts(agent.graph, known)
         if pending:
             # The thread waits on an approval: the message is the reviewer's answer ("yes", "no, because …").
-            resume = resume_from_words(session, actor, pending[0], data.message)
+            resume = await asyncio.to_thread(
+                _in_transaction, session, lambda: resume_from_words(session, actor, pending[0], data.message)
+            )
             if resume is None:
                 return data.thread_id, _ask_for_decision(data.thread_id, pending[0])
-    context = agent.context_for(session, actor)
-    thread = open_thread(session, actor, data.thread_id, data.message)
-    # The thread row must exist for the agent's own transactions (other sessions) before the graph runs.
-    session.commit()
+
+    def open_turn() -> tuple[Any, str]:
+        # The thread row must exist for the agent's own transactions (other sessions) before the graph runs.
+        return agent.context_for(session, actor), open_thread(session, actor, data.thread_id, data.message).id
+
+    context, thread_id = await asyncio.to_thread(_in_transaction, session, open_turn)
     if resume is not None:
-        events = stream_turn(agent.graph, thread_id=thread.id, context=context, resume=resume)
+        events = stream_turn(agent.graph, thread_id=thread_id, context=context, resume=resume)
     else:
-        events = stream_turn(agent.graph, thread_id=thread.id, context=context, message=data.message)
-    return thread.id, locked_events(state, thread.id, events)
+        events = stream_turn(agent.graph, thread_id=thread_id, context=context, message=data.message)
+    return thread_id, locked_events(state, thread_id, events)
+
+
+def _in_transaction(session: Any, work: Callable[[], T]) -> T:
+    """Run ``work`` and commit, in the calling (worker) thread; a failure rolls back."""
+    try:
+        result = work()
+        session.commit()
+        return result
+    except BaseException:
+        session.rollback()
+        raise
 
 
 async def _ask_for_decision(thread_id: str, payload: dict[str, Any]) -> AsyncIterator[ChatEvent]:
@@ -186,7 +204,6 @@ async def pending_interrupts(graph: Any, thread_id: str) -> tuple[list[Any], lis
 
 @router.get("/threads/{thread_id}/messages")
 async def history(thread_id: str, actor: ReaderDep, session: SessionDep, state: StateDep) -> HistoryPublic:
-    thread = get_thread(session, actor, thread_id)
-    session.commit()  # no transaction (a write lock on SQLite) across the await
+    thread = await asyncio.to_thread(_in_transaction, session, lambda: get_thread(session, actor, thread_id))
     messages, pending = await pending_interrupts(agent_of(state).graph, thread.id)
     return HistoryPublic(thread_id=thread.id, messages=serialize_history(messages), pending_approvals=pending)

@@ -379,11 +379,30 @@ async def test_the_loser_of_a_race_on_the_same_approval_raises(sm, tenant_id, mo
             )
         return real_decide(session, actor, approval_id_, **kw)
 
-    monkeypatch.setattr(svc, "decide", decide_after_a_rival)
-    with pytest.raises(AppError, match="already rejected by Owen"):
-        await graph.ainvoke(
+    if sm.kw["bind"].dialect.name == "sqlite":
+        # SQLite runs writers one after another (the decision's transaction holds the write lock from its
+        # start), so a rival can only come first, and the resume then finds the approval already decided.
+        with sm() as rival, rival.begin():
+            real_decide(
+                rival,
+                ctx(tenant_id, Role.OWNER, "Owen").actor,
+                approval_id,
+                decision="reject",
+                seen_hash=None,
+            )
+        out = await graph.ainvoke(
             Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
         )
+        outcome = next(
+            m for m in out["messages"] if getattr(m, "tool_call_id", None) and "approval_id" in str(m.content)
+        )
+        assert "already decided" in str(outcome.content) and "rejected" in str(outcome.content)
+    else:
+        monkeypatch.setattr(svc, "decide", decide_after_a_rival)
+        with pytest.raises(AppError, match="already rejected by Owen"):
+            await graph.ainvoke(
+                Command(resume={"decisions": [{"type": "approve"}]}), config, context=ctx(tenant_id)
+            )
     assert customer_names(sm, tenant_id) == {"Bob's Bakery"}
     assert approval_id
 

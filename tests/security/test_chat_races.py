@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agent.runtime import demo_clock
 from api.app import create_app
 from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
@@ -24,7 +25,7 @@ AS_OF = date(2026, 3, 18)
 def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
     base = make_settings(var_dir=tmp_path / "var", base_url=f"http://127.0.0.1:{port}")
-    with demo_sandbox(base, callback=callback_url(base), today=AS_OF) as sandbox_url:
+    with demo_sandbox(base, callback=callback_url(base), clock=demo_clock(AS_OF)) as sandbox_url:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
         app = create_app(settings, startup=demo_startup(lambda _line: None), create_schema=True)
         with serve(app, port) as url:
@@ -32,10 +33,6 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             yield url, {"Authorization": f"Bearer {info.keys[Role.OWNER]}"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the agent's async nodes and chat routes still wait for SQLite's lock on the event loop",
-)
 def test_concurrent_chat_turns_and_writes_do_not_lock_up(demo: tuple[str, dict[str, str]]) -> None:
     base, owner = demo
 
