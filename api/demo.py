@@ -22,7 +22,7 @@ from api.state import AppState
 from domain.errors import AppError
 from domain.models import Role, Tenant, User
 from domain.services.tenants import add_user, create_tenant
-from integrations.quickbooks.importer import import_company_snapshot
+from integrations.quickbooks.sync.importer import import_company_snapshot
 
 log = logging.getLogger(__name__)
 

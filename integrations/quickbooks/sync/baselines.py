@@ -23,9 +23,9 @@ from domain.db import Base, new_id, utcnow
 from domain.models.catalog import Item
 from domain.models.sync import SyncState
 from domain.services.sync_checksums import checksum, local_key_fields
-from integrations.quickbooks import mapping as m
-from integrations.quickbooks.importer import Imported
+from integrations.quickbooks.mapping import lists as m
 from integrations.quickbooks.sync.entities import SPECS, last_updated, remote_key_fields, to_qbo
+from integrations.quickbooks.sync.importer import Imported
 from integrations.quickbooks.sync.push import item_accounts, payload_checksum
 
 # What decides whether a stored state already says the same (the value columns follow their checksums).

@@ -18,7 +18,7 @@ from domain.models.connection import ConnectionStatus, QboConnection
 from domain.models.sync import SyncRun
 from domain.services.outbox import enqueue_pull
 from domain.services.sync_log import as_aware, finish_run, get_state, start_run
-from integrations.quickbooks.client import QboClient
+from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.sync.entities import SPECS, find_local
 
 CDC_JOB_ENTITY = "cdc"

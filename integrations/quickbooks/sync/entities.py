@@ -21,9 +21,9 @@ from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, In
 from domain.services.invoices import net_of_write_offs, refresh_status
 from domain.services.outbox import enqueue_pull
 from domain.services.sync_checksums import KeyFields, day, money, qty
-from integrations.quickbooks import mapping as m
-from integrations.quickbooks import mapping_docs as md
-from integrations.quickbooks.importer import load_refs
+from integrations.quickbooks.mapping import documents as md
+from integrations.quickbooks.mapping import lists as m
+from integrations.quickbooks.sync.importer import load_refs
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models.sync import SyncRun
 from domain.services.sync_log import bump_progress, finish_run, start_run
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.importer import import_company_snapshot
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.sync.importer import import_company_snapshot
 
 # Dependency order: what a later entity refers to is imported before it.
 IMPORT_ENTITIES = (

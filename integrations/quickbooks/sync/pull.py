@@ -23,9 +23,9 @@ from domain.services.outbox import enqueue_pull, enqueue_sync
 from domain.services.sync_checksums import Decision, checksum, decide, local_key_fields
 from domain.services.sync_log import as_aware, get_state, open_conflict, record_history, save_state
 from domain.services.sync_policy import Strategy
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboNotFound
-from integrations.quickbooks.mapping_write_offs import is_settlement
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboNotFound
+from integrations.quickbooks.mapping.write_off_docs import is_settlement
 from integrations.quickbooks.sync.claim import has_open_push, still_ours
 from integrations.quickbooks.sync.collisions import check_unique_key
 from integrations.quickbooks.sync.entities import (

@@ -28,7 +28,14 @@ from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, In
 from domain.models.sync import ConflictStatus, SyncConflict, SyncDirection, SyncJob, SyncJobStatus
 from domain.models.tenancy import Tenant
 from domain.services.invoices import net_of_write_offs
-from integrations.quickbooks.mapping import (
+from integrations.quickbooks.mapping.documents import (
+    MappedDocument,
+    bill_from_qbo,
+    estimate_from_qbo,
+    invoice_from_qbo,
+    payment_from_qbo,
+)
+from integrations.quickbooks.mapping.lists import (
     Fields,
     Refs,
     account_from_qbo,
@@ -40,14 +47,7 @@ from integrations.quickbooks.mapping import (
     term_from_qbo,
     vendor_from_qbo,
 )
-from integrations.quickbooks.mapping_docs import (
-    MappedDocument,
-    bill_from_qbo,
-    estimate_from_qbo,
-    invoice_from_qbo,
-    payment_from_qbo,
-)
-from integrations.quickbooks.mapping_write_offs import is_settlement
+from integrations.quickbooks.mapping.write_off_docs import is_settlement
 
 M = TypeVar("M", bound=Base)
 IMPORT_ORDER = (

@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.db import utcnow
 from domain.models.oauth_state import OAuthState
-from integrations.quickbooks.errors import QboAuthError, QboError, QboNetworkError, QboUnavailable
-from integrations.quickbooks.oauth_state import OAuthStateError, StateCodec
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.errors import QboAuthError, QboError, QboNetworkError, QboUnavailable
+from integrations.quickbooks.api.retry import RetryPolicy
+from integrations.quickbooks.oauth.state import OAuthStateError, StateCodec
 
 if TYPE_CHECKING:
-    from integrations.quickbooks.tokens import ConnectionInfo, TokenStore
+    from integrations.quickbooks.oauth.token_store import ConnectionInfo, TokenStore
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 Clock = Callable[[], datetime]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from domain.errors import AppError
-from integrations.quickbooks.errors import (
+from integrations.quickbooks.api.errors import (
     QboAuthError,
     QboDuplicate,
     QboError,

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.db import utcnow
 from domain.errors import Conflict
 from domain.models.connection import ConnectionStatus, QboConnection
-from integrations.quickbooks.crypto import TokenCipher
-from integrations.quickbooks.errors import QboAuthError, QboError
-from integrations.quickbooks.oauth import OAuthGrantError, OAuthTokenEndpoint, TokenResponse
+from integrations.quickbooks.api.errors import QboAuthError, QboError
+from integrations.quickbooks.oauth.consent import OAuthGrantError, OAuthTokenEndpoint, TokenResponse
+from integrations.quickbooks.oauth.crypto import TokenCipher
 
 REFRESH_MARGIN = timedelta(minutes=5)
 # Several requests rejected with the same old token each ask for a forced refresh; one refresh serves them all.
