@@ -12,13 +12,9 @@ from api.settings import Settings
 from api.state import AppState
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.ratelimit import RateLimiterRegistry
-from integrations.quickbooks.oauth.consent import (
-    OAuthSettings,
-    OAuthTokenEndpoint,
-    QboEnvironment,
-    QboOAuthFlow,
-)
+from integrations.quickbooks.oauth.consent import QboOAuthFlow
 from integrations.quickbooks.oauth.crypto import TokenCipher
+from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
 from integrations.quickbooks.oauth.token_store import TokenStore
 
 

@@ -25,8 +25,8 @@ from integrations.quickbooks.api.errors import (
     QboNetworkError,
     QboProtocolError,
     QboRateLimited,
-    error_from_response,
 )
+from integrations.quickbooks.api.faults import error_from_response
 from integrations.quickbooks.api.ratelimit import RealmLimiter, Sleep
 from integrations.quickbooks.api.retry import RetryPolicy
 

@@ -23,7 +23,7 @@ from domain.errors import ValidationFailed
 from domain.models.connection import QboConnection
 from domain.models.sync import WebhookEvent
 from domain.services.outbox import enqueue_pull
-from integrations.quickbooks.sync.entities import spec_for_qbo
+from integrations.quickbooks.entity_specs import spec_for_qbo
 
 SIGNATURE_HEADER = "intuit-signature"
 _PAST_TENSE = {

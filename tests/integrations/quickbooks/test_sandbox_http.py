@@ -28,13 +28,9 @@ from integrations.quickbooks.api.errors import (
 )
 from integrations.quickbooks.api.ratelimit import RateLimits, RealmLimiter
 from integrations.quickbooks.api.retry import RetryPolicy
-from integrations.quickbooks.oauth.consent import (
-    OAuthSettings,
-    OAuthTokenEndpoint,
-    QboEnvironment,
-    QboOAuthFlow,
-)
+from integrations.quickbooks.oauth.consent import QboOAuthFlow
 from integrations.quickbooks.oauth.crypto import TokenCipher, generate_key
+from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
 from integrations.quickbooks.oauth.token_store import TokenStore
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import RateLimits as SandboxLimits

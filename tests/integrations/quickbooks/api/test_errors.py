@@ -17,9 +17,8 @@ from integrations.quickbooks.api.errors import (
     QboStaleObject,
     QboUnavailable,
     QboValidationError,
-    error_from_fault,
-    error_from_response,
 )
+from integrations.quickbooks.api.faults import error_from_fault, error_from_response
 
 
 def fault(

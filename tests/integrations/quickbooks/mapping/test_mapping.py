@@ -50,7 +50,8 @@ from integrations.quickbooks.mapping.lists import (
     term_to_qbo,
     vendor_to_qbo,
 )
-from integrations.quickbooks.sync.importer import import_company_snapshot, load_refs
+from integrations.quickbooks.sync.entities import load_refs
+from integrations.quickbooks.sync.importer import import_company_snapshot
 
 FIXTURE = (
     Path(__file__).resolve().parents[4] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"

@@ -21,15 +21,10 @@ from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.errors import QboAuthError
 from integrations.quickbooks.api.retry import RetryPolicy
-from integrations.quickbooks.oauth.consent import (
-    OAuthSettings,
-    OAuthStateError,
-    OAuthTokenEndpoint,
-    QboEnvironment,
-    QboOAuthFlow,
-    StateCodec,
-)
+from integrations.quickbooks.oauth.consent import QboOAuthFlow
 from integrations.quickbooks.oauth.crypto import TokenCipher, TokenDecryptError, generate_key
+from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
+from integrations.quickbooks.oauth.state import OAuthStateError, StateCodec
 from integrations.quickbooks.oauth.token_store import QboNotConnected, TokenStore
 
 BASE = "https://idp.test"
