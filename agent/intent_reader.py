@@ -13,7 +13,7 @@ from agent.errors import describe_error
 from agent.offline.intents import parse_intent, resolve_names
 from domain.errors import AppError
 from domain.intent import QboIntent
-from integrations.quickbooks.mapping import name_candidates_from_qbo
+from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
 from tools.read import QueryBooks
 
 

@@ -33,11 +33,11 @@ from domain.db import Base, make_engine, transaction
 from domain.drafting import CatalogEntry
 from domain.models.tenancy import Role, Tenant
 from domain.services.tenants import add_user, create_tenant
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.importer import import_company_snapshot
+from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import SandboxConfig
 from integrations.quickbooks.sandbox.fixture import fixture_as_of
+from integrations.quickbooks.sync.importer import import_company_snapshot
 from tools.base import BooksSource, Toolbox, ToolDeps
 from tools.books import LocalBooks, QboBooks
 from tools.lookup import catalog as load_catalog

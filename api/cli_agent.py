@@ -150,7 +150,7 @@ def _draft_one(job: str, customer: str | None, today: date) -> dict[str, Any]:
     from agent.offline.estimating_catalog import catalog_from_company, company_tax_rate
     from domain.errors import AppError
     from domain.names import resolve_name
-    from integrations.quickbooks.mapping import name_candidates_from_qbo
+    from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
     from integrations.quickbooks.sandbox.fixture import load_demo_company
 
     company = load_demo_company(today)

@@ -22,8 +22,9 @@ from domain.context import Actor
 from domain.db import make_engine, make_sessionmaker
 from domain.models import ConnectionStatus, QboConnection, SyncJob, SyncJobStatus
 from domain.services.sync_admin import sync_health
-from integrations.quickbooks.sync.context import SyncContext
-from integrations.quickbooks.sync.initial_import import IMPORT_ENTITIES, initial_import
+from integrations.quickbooks.entity_specs import IMPORT_ENTITIES
+from integrations.quickbooks.sync.initial_import import initial_import
+from integrations.quickbooks.sync.sync_context import SyncContext
 from integrations.quickbooks.sync.worker import SyncWorker
 
 console = Console()

@@ -22,7 +22,8 @@ from api.state import AppState
 from domain.errors import AppError
 from domain.models import Role, Tenant, User
 from domain.services.tenants import add_user, create_tenant
-from integrations.quickbooks.importer import import_company_snapshot
+from integrations.quickbooks.entity_specs import IMPORT_ENTITIES
+from integrations.quickbooks.sync.importer import import_company_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +32,6 @@ DEMO_USERS = (
     (Role.OWNER, "owner@northwind.example", "Olivia Owner"),
     (Role.OFFICE, "office@northwind.example", "Oscar Office"),
     (Role.TECHNICIAN, "tech@northwind.example", "Tara Technician"),
-)
-# Read through the QBO API in this order (lists before the documents that refer to them).
-IMPORT_ENTITIES = (
-    "Account",
-    "Term",
-    "PaymentMethod",
-    "TaxCode",
-    "TaxRate",
-    "Item",
-    "Customer",
-    "Vendor",
-    "Estimate",
-    "Invoice",
-    "Payment",
-    "Bill",
 )
 
 

@@ -10,11 +10,12 @@ import httpx
 from api.security.keys import derive_key
 from api.settings import Settings
 from api.state import AppState
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.crypto import TokenCipher
-from integrations.quickbooks.oauth import OAuthSettings, OAuthTokenEndpoint, QboEnvironment, QboOAuthFlow
-from integrations.quickbooks.ratelimit import RateLimiterRegistry
-from integrations.quickbooks.tokens import TokenStore
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.ratelimit import RateLimiterRegistry
+from integrations.quickbooks.oauth.consent import QboOAuthFlow
+from integrations.quickbooks.oauth.crypto import TokenCipher
+from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
+from integrations.quickbooks.oauth.token_store import TokenStore
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.routes.qbo import qbo_of
 from api.state import AppState
-from integrations.quickbooks.sync.context import SyncContext
+from integrations.quickbooks.sync.sync_context import SyncContext
 from integrations.quickbooks.sync.worker import run_worker
 
 

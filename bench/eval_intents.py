@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.offline.intents import parse_intent, resolve_names  # noqa: E402
 from domain.errors import AppError  # noqa: E402
-from integrations.quickbooks.mapping import name_candidates_from_qbo  # noqa: E402
+from integrations.quickbooks.mapping.lists import name_candidates_from_qbo  # noqa: E402
 
 DEFAULT_FIXTURE = ROOT / "integrations" / "quickbooks" / "sandbox" / "fixtures" / "qbo_demo_company.json"
 DEFAULT_FILES = [

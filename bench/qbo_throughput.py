@@ -28,10 +28,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from integrations.quickbooks.batch import BatchOp  # noqa: E402
-from integrations.quickbooks.client import QboClient  # noqa: E402
-from integrations.quickbooks.errors import QboRateLimited  # noqa: E402
-from integrations.quickbooks.ratelimit import RateLimits, RealmLimiter  # noqa: E402
+from integrations.quickbooks.api.batch import BatchOp  # noqa: E402
+from integrations.quickbooks.api.client import QboClient  # noqa: E402
+from integrations.quickbooks.api.errors import QboRateLimited  # noqa: E402
+from integrations.quickbooks.api.ratelimit import RateLimits, RealmLimiter  # noqa: E402
 from integrations.quickbooks.sandbox.config import RateLimits as SandboxLimits  # noqa: E402
 from integrations.quickbooks.sandbox.config import SandboxConfig  # noqa: E402
 

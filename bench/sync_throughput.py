@@ -31,15 +31,15 @@ from domain.models import Customer, Role, SyncJob, SyncJobStatus  # noqa: E402
 from domain.services.outbox import enqueue_sync  # noqa: E402
 from domain.services.sync_mappings import MappingIn, save_mappings  # noqa: E402
 from domain.services.tenants import create_tenant  # noqa: E402
-from integrations.quickbooks.client import QboClient  # noqa: E402
-from integrations.quickbooks.ratelimit import RateLimits, RealmLimiter  # noqa: E402
-from integrations.quickbooks.retry import RetryPolicy  # noqa: E402
+from integrations.quickbooks.api.client import QboClient  # noqa: E402
+from integrations.quickbooks.api.ratelimit import RateLimits, RealmLimiter  # noqa: E402
+from integrations.quickbooks.api.retry import RetryPolicy  # noqa: E402
 from integrations.quickbooks.sandbox.app import create_sandbox_app  # noqa: E402
 from integrations.quickbooks.sandbox.config import RateLimits as SandboxLimits  # noqa: E402
 from integrations.quickbooks.sandbox.config import RealmSeed, SandboxConfig  # noqa: E402
 from integrations.quickbooks.sandbox.server import run_sandbox_server  # noqa: E402
-from integrations.quickbooks.sync.context import SyncContext  # noqa: E402
 from integrations.quickbooks.sync.initial_import import initial_import  # noqa: E402
+from integrations.quickbooks.sync.sync_context import SyncContext  # noqa: E402
 from integrations.quickbooks.sync.worker import SyncWorker  # noqa: E402
 
 PER_MINUTE = 500

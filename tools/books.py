@@ -16,9 +16,9 @@ from domain.models import Customer, Vendor
 from domain.names import resolve_name
 from domain.queries import name_candidates, run_intent_locally
 from domain.services.common import get_scoped
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.mapping import name_candidates_from_qbo
-from integrations.quickbooks.query import compile_intent, finish_rows
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.query import compile_intent, finish_rows
+from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
 
 
 class LocalBooks:

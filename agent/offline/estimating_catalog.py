@@ -16,7 +16,7 @@ from typing import Any
 from domain.drafting import CatalogEntry
 from domain.models.catalog import Item
 from domain.money import to_decimal
-from integrations.quickbooks.mapping import item_from_qbo
+from integrations.quickbooks.mapping.lists import item_from_qbo
 
 
 def catalog_from_company(company: Mapping[str, Any]) -> list[CatalogEntry]:

@@ -15,7 +15,7 @@ from api.qbo_wiring import QboServices, build_qbo
 from api.state import AppState
 from api.templating import get_templates
 from domain.errors import AppError
-from integrations.quickbooks.tokens import ConnectionInfo, QboNotConnected
+from integrations.quickbooks.oauth.token_store import ConnectionInfo, QboNotConnected
 
 router = APIRouter(prefix="/api/integrations/quickbooks", tags=["quickbooks"])
 

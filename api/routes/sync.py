@@ -23,8 +23,8 @@ from domain.services import sync_admin as admin
 from domain.services import sync_mappings as mappings
 from domain.services.outbox import enqueue_sync
 from domain.services.sync_log import record_history
+from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.sync.cdc import enqueue_poll
-from integrations.quickbooks.sync.entities import SPECS
 from integrations.quickbooks.sync.suggest import suggest
 
 # Which postings a mapping is for; bad_debt is where write-offs book in QBO.

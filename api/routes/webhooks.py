@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import SettingsDep, StateDep
 from domain.errors import Unauthenticated
-from integrations.quickbooks.sync.webhooks import (
+from integrations.quickbooks.sync.webhook_events import (
     SIGNATURE_HEADER,
     EntityEvent,
     StoreResult,

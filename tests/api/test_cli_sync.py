@@ -24,7 +24,7 @@ from domain.db import Base, make_engine, make_sessionmaker, utcnow
 from domain.models import Customer, QboConnection, Tenant
 from domain.schemas import CustomerCreate
 from domain.services import catalog
-from integrations.quickbooks.client import QboClient
+from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import RealmSeed, SandboxConfig
 from integrations.quickbooks.sandbox.server import run_sandbox_server

@@ -129,7 +129,7 @@ def test_expired_oauth_state_is_refused(client: TestClient, tenant: TenantKeys, 
 
     from api.security.keys import derive_key
     from domain.db import utcnow
-    from integrations.quickbooks.oauth import StateCodec
+    from integrations.quickbooks.oauth.state import StateCodec
 
     url = client.post("/api/integrations/quickbooks/connect", headers=tenant.headers()).json()[
         "authorize_url"

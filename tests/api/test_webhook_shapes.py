@@ -21,7 +21,7 @@ from domain.db import utcnow
 from domain.models import QboConnection, SyncJob, WebhookEvent
 from integrations.quickbooks.sandbox.rules import Change
 from integrations.quickbooks.sandbox.webhooks import cloudevents_body, legacy_body
-from integrations.quickbooks.sync.webhooks import sign
+from integrations.quickbooks.sync.webhook_events import sign
 from tests.api.conftest import TenantKeys, _no_agent, make_settings, seed_tenant
 from tests.api.live import serve
 

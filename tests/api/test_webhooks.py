@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from domain.db import utcnow
 from domain.models import QboConnection, SyncJob, WebhookEvent
-from integrations.quickbooks.sync.webhooks import sign
+from integrations.quickbooks.sync.webhook_events import sign
 from tests.api.conftest import TenantKeys, _no_agent, make_settings, seed_tenant
 from tests.api.live import serve
 

@@ -477,7 +477,7 @@ PARITY_INTENTS = [
 def test_local_answers_equal_the_qbo_path_over_the_demo_company(session: Session, intent: QboIntent) -> None:
     from datetime import timezone
 
-    from integrations.quickbooks.query import compile_intent, finish_rows
+    from integrations.quickbooks.api.query import compile_intent, finish_rows
     from integrations.quickbooks.sandbox.qbo_sql import parse_query, run_query
 
     data = json.loads(FIXTURE.read_text())

@@ -20,9 +20,9 @@ from domain.errors import UnknownName
 from domain.intent import QboIntent
 from domain.models import Role
 from domain.services.tenants import create_tenant
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboError
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboError
+from integrations.quickbooks.api.retry import RetryPolicy
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import SandboxConfig
 from integrations.quickbooks.sandbox.fixture import fixture_as_of

@@ -23,11 +23,12 @@ from domain.db import Base, new_id, utcnow
 from domain.models.catalog import Item
 from domain.models.sync import SyncState
 from domain.services.sync_checksums import checksum, local_key_fields
-from integrations.quickbooks import mapping as m
-from integrations.quickbooks.importer import Imported
-from integrations.quickbooks.sync.entities import SPECS, last_updated, remote_key_fields, to_qbo
+from integrations.quickbooks.entity_specs import SPECS
+from integrations.quickbooks.mapping import lists as m
+from integrations.quickbooks.sync.entities import last_updated, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.push import item_accounts, payload_checksum
 
+Imported = dict[str, list[tuple[dict[str, Any], Base]]]  # entity -> (QBO JSON, the row now matching it)
 # What decides whether a stored state already says the same (the value columns follow their checksums).
 _COMPARED = (
     "qbo_id",
@@ -155,4 +156,4 @@ def _columns() -> list[Any]:
     return [getattr(SyncState, name) for name in _COMPARED]
 
 
-__all__ = ["baseline", "push_payload", "record_baselines"]
+__all__ = ["Imported", "baseline", "push_payload", "record_baselines"]

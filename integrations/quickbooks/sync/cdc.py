@@ -18,8 +18,9 @@ from domain.models.connection import ConnectionStatus, QboConnection
 from domain.models.sync import SyncRun
 from domain.services.outbox import enqueue_pull
 from domain.services.sync_log import as_aware, finish_run, get_state, start_run
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.sync.entities import SPECS, find_local
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.entity_specs import SPECS
+from integrations.quickbooks.sync.entities import find_local
 
 CDC_JOB_ENTITY = "cdc"
 CDC_ENTITIES = ("Customer", "Item", "Estimate", "Invoice", "Payment", "Vendor", "Bill", "Account", "Term")

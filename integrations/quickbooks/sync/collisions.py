@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.services.outbox import enqueue_pull
+from integrations.quickbooks.entity_specs import EntitySpec
 from integrations.quickbooks.sync.claim import has_open_push
-from integrations.quickbooks.sync.entities import EntitySpec
 from integrations.quickbooks.sync.failures import DependencyNotReady, NameCollision
 
 # How many times a pull waits for the other record's refresh before calling it a clash.

@@ -1,13 +1,12 @@
 """Per-entity glue between local rows and QBO JSON for the sync: payloads out, upserts in, key fields.
 
-The field-level mapping is ``mapping.py`` / ``mapping_docs.py``; this module adds what the sync needs around
-it: references resolved for exactly one record, natural keys to adopt a twin instead of duplicating it, the
-QBO-side key fields for checksums, and what a deletion in QBO means here.
+Which entities there are, and their mappers, is the table in ``entity_specs``; this module adds what the sync
+needs around it: references resolved for a whole company or exactly one record, natural keys to adopt a twin
+instead of duplicating it, the QBO-side key fields for checksums, and what a deletion in QBO means here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -16,46 +15,34 @@ from sqlalchemy.orm import Session
 
 from domain.db import Base, SourceSystem, SyncStatus, utcnow
 from domain.models.catalog import Account, Customer, Item, TaxRate, Term, Vendor
-from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
+from domain.models.payments import Payment, PaymentApplication, WriteOff
 from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, InvoiceStatus
 from domain.services.invoices import net_of_write_offs, refresh_status
 from domain.services.outbox import enqueue_pull
 from domain.services.sync_checksums import KeyFields, day, money, qty
-from integrations.quickbooks import mapping as m
-from integrations.quickbooks import mapping_docs as md
-from integrations.quickbooks.importer import load_refs
+from integrations.quickbooks.entity_specs import SPECS, EntitySpec
+from integrations.quickbooks.mapping import documents as md
+from integrations.quickbooks.mapping import lists as m
+from integrations.quickbooks.sync.row_fields import assign
 
 
-@dataclass(frozen=True, slots=True)
-class EntitySpec:
-    name: str  # the app's name: "customer"
-    qbo: str  # QBO's: "Customer"
-    model: type[Base]
-    natural_key: tuple[str, str] | None  # (local attribute, QBO field) that QBO keeps unique
-    pushable: bool = True
-    batchable: bool = True
-
-
-SPECS: dict[str, EntitySpec] = {
-    s.name: s
-    for s in (
-        EntitySpec("customer", "Customer", Customer, ("display_name", "DisplayName")),
-        EntitySpec("item", "Item", Item, ("name", "Name")),
-        EntitySpec("estimate", "Estimate", Estimate, ("doc_number", "DocNumber")),
-        EntitySpec("invoice", "Invoice", Invoice, ("doc_number", "DocNumber")),
-        # No natural key QBO enforces: a payment is only ever created alone, under its own requestid.
-        EntitySpec("payment", "Payment", Payment, None, batchable=False),
-        EntitySpec("vendor", "Vendor", Vendor, ("display_name", "DisplayName"), pushable=False),
-        EntitySpec("bill", "Bill", Bill, None, pushable=False),
-        EntitySpec("account", "Account", Account, None, pushable=False),
-        EntitySpec("term", "Term", Term, None, pushable=False),
-    )
-}
-BY_QBO_NAME = {s.qbo.lower(): s for s in SPECS.values()}
-
-
-def spec_for_qbo(qbo_name: str) -> EntitySpec | None:
-    return BY_QBO_NAME.get(qbo_name.lower())
+def load_refs(session: Session, tenant_id: str) -> m.Refs:
+    """Every local ↔ QBO id pair of the tenant, for mapping in either direction."""
+    refs = m.Refs()
+    for spec in SPECS.values():
+        if spec.model is Item:
+            continue  # an item's reference carries its name too
+        model: Any = spec.model
+        for local_id, qbo_id in session.execute(
+            select(model.id, model.qbo_id).where(model.tenant_id == tenant_id, model.qbo_id.is_not(None))
+        ):
+            refs.add(spec.name, local_id, qbo_id)
+    for item in session.scalars(select(Item).where(Item.tenant_id == tenant_id)):
+        refs.add_item(item)
+    for rate in session.scalars(select(TaxRate).where(TaxRate.tenant_id == tenant_id)):
+        refs.add("tax_code", rate.id, rate.qbo_tax_code_id)
+        refs.tax_rate_percents[rate.id] = rate.rate_percent
+    return refs
 
 
 # ---- outbound ----------------------------------------------------------------------------------------------
@@ -99,18 +86,12 @@ def to_qbo(
 ) -> dict[str, Any]:
     """The full QBO payload; raises ``MappingError`` naming a dependency that has no QBO id yet. ``refs``:
     references already loaded (an import's), instead of looking up this record's own."""
+    spec = SPECS.get(entity)
+    if spec is None or spec.to_qbo is None:
+        raise m.MappingError(f"{entity} records are not pushed to QuickBooks", entity=entity)
     if isinstance(row, Item):
-        return m.item_to_qbo(row)
-    refs = refs if refs is not None else _push_refs(session, tenant_id, row)
-    if isinstance(row, Customer):
-        return m.customer_to_qbo(row, refs)
-    if isinstance(row, Estimate):
-        return md.estimate_to_qbo(row, refs)
-    if isinstance(row, Invoice):
-        return md.invoice_to_qbo(row, refs)
-    if isinstance(row, Payment):
-        return md.payment_to_qbo(row, refs)
-    raise m.MappingError(f"{entity} records are not pushed to QuickBooks", entity=entity)
+        return spec.to_qbo(row, m.Refs())  # an item refers to nothing the push resolves
+    return spec.to_qbo(row, refs if refs is not None else _push_refs(session, tenant_id, row))
 
 
 def dependencies(row: Base) -> list[tuple[str, str]]:
@@ -219,11 +200,6 @@ def _find_twin(session: Session, tenant_id: str, spec: EntitySpec, obj: dict[str
     ).first()
 
 
-def _assign(row: Any, fields: dict[str, Any]) -> None:
-    for name, value in fields.items():
-        setattr(row, name, value)
-
-
 def _replace_lines(row: Estimate | Invoice, wanted: list[dict[str, Any]], model: type[Any]) -> None:
     row.lines.clear()
     for fields in wanted:
@@ -252,31 +228,20 @@ def apply_remote(
         row.source_system = SourceSystem.QUICKBOOKS  # type: ignore[attr-defined]
     if accounting_only and not created and entity in ("customer", "item"):
         pass  # nothing on a customer or item is QBO's alone: ours stays, for its push or for a person
-    elif entity == "customer":
-        _assign(row, m.customer_from_qbo(obj, refs))
-    elif entity == "item":
-        _assign(row, m.item_from_qbo(obj))
-    elif entity == "vendor":
-        _assign(row, m.vendor_from_qbo(obj))
-    elif entity == "account":
-        _assign(row, m.account_from_qbo(obj))
-    elif entity == "term":
-        _assign(row, m.term_from_qbo(obj))
-    elif entity == "bill":
-        _assign(row, md.bill_from_qbo(obj, refs))
     elif entity in ("estimate", "invoice"):
-        mapper = md.estimate_from_qbo if entity == "estimate" else md.invoice_from_qbo
-        mapped = mapper(obj, refs)
+        mapped = spec.from_qbo(obj, refs)
         if accounting_only and not created:
             _apply_accounting(session, row, mapped.fields)
         else:
-            _assign(row, mapped.fields)
+            assign(row, mapped.fields)
             line_model = EstimateLine if entity == "estimate" else InvoiceLine
             _replace_lines(row, mapped.lines, line_model)  # type: ignore[arg-type]
             if isinstance(row, Invoice):
                 net_of_write_offs(session, row)
     elif entity == "payment":
-        _apply_payment(session, tenant_id, row, md.payment_from_qbo(obj, refs))  # type: ignore[arg-type]
+        _apply_payment(session, tenant_id, row, spec.from_qbo(obj, refs))  # type: ignore[arg-type]
+    else:
+        assign(row, spec.from_qbo(obj, refs))
     if created:
         session.add(row)
     _mark_synced(row)
@@ -296,7 +261,7 @@ def _apply_accounting(session: Session, row: Any, fields: dict[str, Any]) -> Non
 
 
 def _apply_payment(session: Session, tenant_id: str, row: Payment, mapped: md.MappedPayment) -> None:
-    _assign(row, mapped.fields)
+    assign(row, mapped.fields)
     wanted: dict[str, Decimal] = {}
     for app in mapped.applications:
         if app.invoice_id is None:
@@ -361,17 +326,14 @@ def apply_remote_delete(session: Session, tenant_id: str, entity: str, qbo_id: s
 
 
 __all__ = [
-    "BY_QBO_NAME",
-    "SPECS",
-    "EntitySpec",
     "affected_invoices",
     "apply_remote",
     "apply_remote_delete",
     "dependencies",
     "find_local",
     "last_updated",
+    "load_refs",
     "pull_affected_invoices",
     "remote_key_fields",
-    "spec_for_qbo",
     "to_qbo",
 ]

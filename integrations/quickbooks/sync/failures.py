@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.errors import AppError
-from integrations.quickbooks.errors import (
+from integrations.quickbooks.api.errors import (
     QboAuthError,
     QboDuplicate,
     QboError,
@@ -18,7 +18,7 @@ from integrations.quickbooks.errors import (
     QboUnavailable,
     QboValidationError,
 )
-from integrations.quickbooks.mapping import MappingError
+from integrations.quickbooks.mapping.lists import MappingError
 
 
 class DependencyNotReady(AppError):

@@ -14,26 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models.sync import SyncRun
 from domain.services.sync_log import bump_progress, finish_run, start_run
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.importer import import_company_snapshot
-
-# Dependency order: what a later entity refers to is imported before it.
-IMPORT_ENTITIES = (
-    "Account",
-    "Term",
-    "TaxCode",
-    "TaxRate",
-    "PaymentMethod",
-    "Item",
-    "Customer",
-    "Vendor",
-    "Estimate",
-    "Invoice",
-    "Payment",
-    "Bill",
-)
-# Name lists answer only active records unless asked; an import wants the inactive ones too.
-_WITH_INACTIVE = frozenset({"Account", "Term", "Item", "Customer", "Vendor", "PaymentMethod"})
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.entity_specs import IMPORT_ENTITIES, WITH_INACTIVE
+from integrations.quickbooks.sync.importer import import_company_snapshot
 
 Progress = Callable[[str, int, int | None], None]  # entity, rows fetched so far, total (None: unknown)
 
@@ -50,12 +33,12 @@ class ImportResult:
 
 
 def _select(entity: str) -> str:
-    where = " WHERE Active IN (true, false)" if entity in _WITH_INACTIVE else ""
+    where = " WHERE Active IN (true, false)" if entity in WITH_INACTIVE else ""
     return f"SELECT * FROM {entity}{where}"
 
 
 async def _count(client: QboClient, entity: str) -> int | None:
-    where = "Active IN (true, false)" if entity in _WITH_INACTIVE else None
+    where = "Active IN (true, false)" if entity in WITH_INACTIVE else None
     return await client.count(entity, where)
 
 
@@ -141,4 +124,4 @@ def _with_session(sessions: sessionmaker[Session], fn: Callable[[Session], Any])
         return fn(session)
 
 
-__all__ = ["IMPORT_ENTITIES", "ImportResult", "Progress", "initial_import"]
+__all__ = ["ImportResult", "Progress", "initial_import"]

@@ -23,13 +23,13 @@ from domain.services.outbox import enqueue_pull, enqueue_sync
 from domain.services.sync_checksums import Decision, checksum, decide, local_key_fields
 from domain.services.sync_log import as_aware, get_state, open_conflict, record_history, save_state
 from domain.services.sync_policy import Strategy
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboNotFound
-from integrations.quickbooks.mapping_write_offs import is_settlement
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboNotFound
+from integrations.quickbooks.entity_specs import SPECS
+from integrations.quickbooks.mapping.write_off_docs import is_settlement
 from integrations.quickbooks.sync.claim import has_open_push, still_ours
 from integrations.quickbooks.sync.collisions import check_unique_key
 from integrations.quickbooks.sync.entities import (
-    SPECS,
     apply_remote,
     apply_remote_delete,
     find_local,
@@ -39,6 +39,7 @@ from integrations.quickbooks.sync.entities import (
     to_qbo,
 )
 from integrations.quickbooks.sync.push import _remote_time, payload_checksum
+from integrations.quickbooks.sync.row_fields import older
 from integrations.quickbooks.sync.settle import finish, sync_actor
 from integrations.quickbooks.sync.write_offs import is_our_settlement
 
@@ -108,7 +109,7 @@ def _upsert(
     state = get_state(session, tid, entity, row.id) if row is not None else None
     if row is not None and state is not None and state.remote_sync_token == token and not got.force:
         return "noop", "already up to date", row.id  # our own write echoing back, or a duplicate event
-    if row is not None and _older(token, state.remote_sync_token if state else None, row.sync_token):
+    if row is not None and older(token, state.remote_sync_token if state else None, row.sync_token):
         # Fetched before a newer version reached us (events and fetches overlap): never step back in time.
         return "noop", f"stale fetch (SyncToken {token})", row.id
     check_unique_key(session, tid, SPECS[entity], remote, waits=got.waits)
@@ -204,13 +205,6 @@ def _settlement(session: Session, tid: str, remote: dict[str, Any]) -> tuple[str
             if link.get("TxnType") == "Invoice":
                 enqueue_pull(session, tid, "invoice", str(link["TxnId"]))
     return "noop", "a credit applied in QuickBooks; the invoices it closes are pulled", None
-
-
-def _older(token: str, *known: str | None) -> bool:
-    """SyncTokens count up per entity; a fetched one below what we already hold is an old version."""
-    if not token.isdigit():
-        return False
-    return any(k is not None and k.isdigit() and int(token) < int(k) for k in known)
 
 
 def _remember(

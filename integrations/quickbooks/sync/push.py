@@ -27,12 +27,13 @@ from domain.services.sync_checksums import Decision, KeyFields, checksum, decide
 from domain.services.sync_log import as_aware, get_state
 from domain.services.sync_mappings import account_for_item, hold_for_review
 from domain.services.sync_policy import Strategy
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboDuplicate, QboNotFound, QboStaleObject
-from integrations.quickbooks.mapping import MappingError
-from integrations.quickbooks.query import quote
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboDuplicate, QboNotFound, QboStaleObject
+from integrations.quickbooks.api.query import quote
+from integrations.quickbooks.entity_specs import SPECS, EntitySpec
+from integrations.quickbooks.mapping.lists import MappingError
 from integrations.quickbooks.sync.claim import has_open_push
-from integrations.quickbooks.sync.entities import SPECS, EntitySpec, dependencies, remote_key_fields, to_qbo
+from integrations.quickbooks.sync.entities import dependencies, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.failures import DependencyNotReady, HeldForMapping
 
 MAX_STALE_ROUNDS = 3

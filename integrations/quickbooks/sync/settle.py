@@ -16,9 +16,9 @@ from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import local_key_fields
 from domain.services.sync_log import get_state, open_conflict, raise_alert, record_history, save_state
 from domain.services.sync_policy import SyncPolicy
+from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.sync.claim import still_ours
 from integrations.quickbooks.sync.entities import (
-    SPECS,
     apply_remote,
     find_local,
     last_updated,

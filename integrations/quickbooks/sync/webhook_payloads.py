@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, 
 from pydantic import ValidationError as PydanticValidationError
 
 from domain.errors import ValidationFailed
-from integrations.quickbooks.sync.entities import spec_for_qbo
+from integrations.quickbooks.entity_specs import spec_for_qbo
 
 _PAST_TENSE = {
     "created": "Create",

@@ -22,18 +22,19 @@ from sqlalchemy.orm import Session
 from domain.errors import AppError
 from domain.models.sync import SyncDirection, SyncJob, SyncJobStatus
 from domain.services.sync_policy import Strategy, SyncPolicy
-from integrations.quickbooks.batch import BatchOp
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboDuplicate, QboStaleObject
-from integrations.quickbooks.mapping import MappingError
+from integrations.quickbooks.api.batch import BatchOp
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboDuplicate, QboStaleObject
+from integrations.quickbooks.entity_specs import SPECS
+from integrations.quickbooks.mapping.lists import MappingError
 from integrations.quickbooks.sync import cdc, write_offs
 from integrations.quickbooks.sync import pull as pulling
 from integrations.quickbooks.sync import push as pushing
 from integrations.quickbooks.sync.claim import claim_jobs, still_ours
-from integrations.quickbooks.sync.context import SyncContext
-from integrations.quickbooks.sync.entities import SPECS, apply_remote
+from integrations.quickbooks.sync.entities import apply_remote
 from integrations.quickbooks.sync.failures import Failure, classify
 from integrations.quickbooks.sync.settle import finish, settle_failure, settle_push
+from integrations.quickbooks.sync.sync_context import SyncContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

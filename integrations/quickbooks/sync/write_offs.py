@@ -24,11 +24,11 @@ from domain.models.sync import SyncJob
 from domain.services.outbox import enqueue_pull
 from domain.services.sync_log import record_history
 from domain.services.sync_mappings import default_account, hold_for_review
-from integrations.quickbooks import mapping_write_offs as mw
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboDuplicate, QboValidationError
-from integrations.quickbooks.mapping import MappingError
-from integrations.quickbooks.query import quote
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboDuplicate, QboValidationError
+from integrations.quickbooks.api.query import quote
+from integrations.quickbooks.mapping import write_off_docs as mw
+from integrations.quickbooks.mapping.lists import MappingError
 from integrations.quickbooks.sync.claim import still_ours
 from integrations.quickbooks.sync.entities import find_local
 from integrations.quickbooks.sync.failures import HeldForMapping

@@ -20,7 +20,7 @@ from agent.offline.intents import parse_intent, resolve_names
 from agent.offline.lang_amounts import find_amounts, words_to_number
 from agent.offline.lang_names import find_name
 from domain.errors import AmbiguousName, UnknownName
-from integrations.quickbooks.mapping import name_candidates_from_qbo
+from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

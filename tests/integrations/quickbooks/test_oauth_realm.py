@@ -14,14 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.models import AuditLog, ConnectionStatus, QboConnection, Role, Tenant
 from domain.services.audit import verify_chain
 from domain.services.tenants import add_user
-from integrations.quickbooks.crypto import TokenCipher, generate_key
-from integrations.quickbooks.oauth import OAuthSettings, OAuthTokenEndpoint, QboEnvironment, QboOAuthFlow
-from integrations.quickbooks.oauth_realm import RealmNotProven, id_token_realm
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.retry import RetryPolicy
+from integrations.quickbooks.oauth.consent import QboOAuthFlow
+from integrations.quickbooks.oauth.crypto import TokenCipher, generate_key
+from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
+from integrations.quickbooks.oauth.realm_proof import RealmNotProven, id_token_realm
+from integrations.quickbooks.oauth.token_store import RealmTaken, TokenStore
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import OAuthClient, RealmSeed, SandboxConfig
 from integrations.quickbooks.sandbox.server import run_sandbox_server
-from integrations.quickbooks.tokens import RealmTaken, TokenStore
 
 REDIRECT = "http://127.0.0.1:8000/oauth/callback"
 CLIENT = OAuthClient(client_id="app-1", client_secret="app-secret", redirect_uris=[REDIRECT])

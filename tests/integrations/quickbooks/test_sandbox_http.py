@@ -16,10 +16,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
-from integrations.quickbooks.batch import BatchOp
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.crypto import TokenCipher, generate_key
-from integrations.quickbooks.errors import (
+from integrations.quickbooks.api.batch import BatchOp
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import (
     QboAuthError,
     QboDuplicate,
     QboNotFound,
@@ -27,14 +26,16 @@ from integrations.quickbooks.errors import (
     QboStaleObject,
     QboValidationError,
 )
-from integrations.quickbooks.oauth import OAuthSettings, OAuthTokenEndpoint, QboEnvironment, QboOAuthFlow
-from integrations.quickbooks.ratelimit import RateLimits, RealmLimiter
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.ratelimit import RateLimits, RealmLimiter
+from integrations.quickbooks.api.retry import RetryPolicy
+from integrations.quickbooks.oauth.consent import QboOAuthFlow
+from integrations.quickbooks.oauth.crypto import TokenCipher, generate_key
+from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
+from integrations.quickbooks.oauth.token_store import TokenStore
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import RateLimits as SandboxLimits
 from integrations.quickbooks.sandbox.config import SandboxConfig, TokenLifetimes
 from integrations.quickbooks.sandbox.server import run_sandbox_server
-from integrations.quickbooks.tokens import TokenStore
 
 REDIRECT = "http://127.0.0.1:8000/oauth/callback"
 

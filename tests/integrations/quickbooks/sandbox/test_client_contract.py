@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from integrations.quickbooks.batch import BatchOp
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboNotFound, QboRateLimited, QboStaleObject, QboValidationError
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.batch import BatchOp
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboNotFound, QboRateLimited, QboStaleObject, QboValidationError
+from integrations.quickbooks.api.retry import RetryPolicy
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import RateLimits, SandboxConfig
 from integrations.quickbooks.sandbox.server import run_sandbox_server

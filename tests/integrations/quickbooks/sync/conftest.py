@@ -20,14 +20,14 @@ from domain.db import utcnow
 from domain.models import QboConnection, Tenant
 from domain.services.sync_mappings import MappingIn, save_mappings
 from domain.services.sync_policy import RetrySchedule, SyncPolicy
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.ratelimit import RateLimits, RealmLimiter
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.ratelimit import RateLimits, RealmLimiter
+from integrations.quickbooks.api.retry import RetryPolicy
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import RateLimits as SandboxLimits
 from integrations.quickbooks.sandbox.config import RealmSeed, SandboxConfig
 from integrations.quickbooks.sandbox.server import run_sandbox_server
-from integrations.quickbooks.sync.context import SyncContext
+from integrations.quickbooks.sync.sync_context import SyncContext
 from integrations.quickbooks.sync.worker import SyncWorker
 from tests.factories import make_actor, make_tenant
 

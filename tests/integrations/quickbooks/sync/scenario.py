@@ -43,11 +43,11 @@ from domain.services import catalog, invoices, payments
 from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import local_key_fields
 from domain.services.sync_mappings import MappingIn, save_mappings
-from integrations.quickbooks.mapping_write_offs import is_settlement
+from integrations.quickbooks.mapping.write_off_docs import is_settlement
 from integrations.quickbooks.sandbox.faults import QboFault
 from integrations.quickbooks.sandbox.webhooks import cloudevents_body, legacy_body
 from integrations.quickbooks.sync.entities import remote_key_fields
-from integrations.quickbooks.sync.webhooks import sign
+from integrations.quickbooks.sync.webhook_events import sign
 from tests.integrations.quickbooks.sync.conftest import Env
 
 WEBHOOK_PATH = "/api/integrations/quickbooks/webhook"

@@ -27,7 +27,8 @@ from domain.services import catalog
 from domain.services.outbox import enqueue_pull, enqueue_sync
 from domain.services.sync_checksums import checksum, local_key_fields
 from domain.services.sync_policy import Strategy
-from integrations.quickbooks.sync.entities import SPECS, last_updated, remote_key_fields
+from integrations.quickbooks.entity_specs import SPECS
+from integrations.quickbooks.sync.entities import last_updated, remote_key_fields
 from integrations.quickbooks.sync.initial_import import initial_import
 from integrations.quickbooks.sync.push import prepare
 from tests.integrations.quickbooks.sync.conftest import Env

@@ -13,7 +13,7 @@ from domain.models import Customer, Invoice, InvoiceStatus, Payment, SyncJob, Sy
 from domain.schemas import CustomerCreate
 from domain.services import catalog
 from integrations.quickbooks.sync import cdc
-from integrations.quickbooks.sync.webhooks import parse_events, sign, store_events, verify_signature
+from integrations.quickbooks.sync.webhook_events import parse_events, sign, store_events, verify_signature
 from tests.integrations.quickbooks.sync.conftest import Env
 
 

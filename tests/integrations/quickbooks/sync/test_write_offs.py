@@ -25,11 +25,11 @@ from domain.models import (
 from domain.schemas import CustomerCreate, InvoiceCreate, LineCreate, WriteOffCreate
 from domain.services import catalog, invoices
 from domain.services.sync_mappings import MappingIn, save_mappings
-from integrations.quickbooks.errors import QboUnavailable
+from integrations.quickbooks.api.errors import QboUnavailable
 from integrations.quickbooks.sandbox.webhooks import legacy_body
 from integrations.quickbooks.sync import write_offs
 from integrations.quickbooks.sync.initial_import import initial_import
-from integrations.quickbooks.sync.webhooks import parse_events, store_events
+from integrations.quickbooks.sync.webhook_events import parse_events, store_events
 from tests.factories import make_item
 from tests.integrations.quickbooks.sync.conftest import Env
 from tests.integrations.quickbooks.sync.scenario import ChangeTap

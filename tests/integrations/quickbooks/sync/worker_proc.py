@@ -14,10 +14,10 @@ import httpx
 import domain.models  # noqa: F401 - registers every table
 from domain.db import make_engine, make_sessionmaker
 from domain.services.sync_policy import RetrySchedule, SyncPolicy
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.ratelimit import RateLimits, RealmLimiter
-from integrations.quickbooks.retry import RetryPolicy
-from integrations.quickbooks.sync.context import SyncContext
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.ratelimit import RateLimits, RealmLimiter
+from integrations.quickbooks.api.retry import RetryPolicy
+from integrations.quickbooks.sync.sync_context import SyncContext
 from integrations.quickbooks.sync.worker import SyncWorker
 
 LEASE = timedelta(seconds=2)

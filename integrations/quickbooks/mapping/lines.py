@@ -12,7 +12,7 @@ from typing import Any
 from domain.models.catalog import ItemType
 from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, LineType
 from domain.money import ZERO, cents
-from integrations.quickbooks.mapping import (
+from integrations.quickbooks.mapping.lists import (
     NON_TAXABLE_CODE,
     TAXABLE_CODE,
     Fields,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from domain.intent import QboIntent
-from integrations.quickbooks.query import (
+from integrations.quickbooks.api.query import (
     aggregate_rows,
     apply_post_filters,
     compile_intent,
@@ -26,7 +26,7 @@ from integrations.quickbooks.sandbox.qbo_sql import parse_query, run_query
 
 TODAY = date(2026, 3, 18)
 FIXTURE = (
-    Path(__file__).resolve().parents[3] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
+    Path(__file__).resolve().parents[4] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
 )
 
 

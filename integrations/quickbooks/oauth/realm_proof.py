@@ -19,9 +19,9 @@ import json
 import httpx
 
 from domain.errors import AppError
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.errors import QboAuthError, QboError, QboForbidden
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboAuthError, QboError, QboForbidden
+from integrations.quickbooks.api.retry import RetryPolicy
 
 MAX_REALM_LENGTH = 32  # qbo_connections.realm_id
 

@@ -3,7 +3,7 @@
 Inbound functions return a dict of model field values (the caller upserts); outbound functions build QBO
 payloads from model instances. References between entities go through :class:`Refs`, which knows both
 directions of the local-id ↔ QBO-id mapping. Amounts are parsed with ``Decimal(str(x))``, never as floats.
-Transactions (Estimate, Invoice, Payment, Bill) live in ``mapping_docs``.
+Transactions (Estimate, Invoice, Payment, Bill) live in ``documents``.
 """
 
 from __future__ import annotations

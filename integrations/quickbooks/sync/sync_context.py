@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.db import utcnow
 from domain.services.common import get_tenant
 from domain.services.sync_policy import SyncPolicy, policy_from_settings
-from integrations.quickbooks.client import QboClient
+from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.sync.cdc import connected_tenants
 
 # A tenant's client: built by the application from its token store and rate limiter registry.

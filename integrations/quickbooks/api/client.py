@@ -18,17 +18,17 @@ from typing import Any, Protocol
 
 import httpx
 
-from integrations.quickbooks.batch import BATCH_MAX_ITEMS, BatchOp, BatchResult, parse_batch_response
-from integrations.quickbooks.errors import (
+from integrations.quickbooks.api.batch import BATCH_MAX_ITEMS, BatchOp, BatchResult, parse_batch_response
+from integrations.quickbooks.api.errors import (
     QboAuthError,
     QboError,
     QboNetworkError,
     QboProtocolError,
     QboRateLimited,
-    error_from_response,
 )
-from integrations.quickbooks.ratelimit import RealmLimiter, Sleep
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.faults import error_from_response
+from integrations.quickbooks.api.ratelimit import RealmLimiter, Sleep
+from integrations.quickbooks.api.retry import RetryPolicy
 
 DEFAULT_MINOR_VERSION = 75
 MAX_PAGE_SIZE = 1000

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,10 +24,15 @@ from domain.context import Actor
 from domain.db import utcnow
 from domain.errors import Conflict
 from domain.models.connection import ConnectionStatus, QboConnection
-from integrations.quickbooks.connection_audit import connection_state, record_connected, record_disconnected
-from integrations.quickbooks.crypto import TokenCipher
-from integrations.quickbooks.errors import QboAuthError, QboError
-from integrations.quickbooks.oauth import OAuthGrantError, OAuthTokenEndpoint, TokenResponse
+from domain.services.sync_log import as_aware
+from integrations.quickbooks.api.errors import QboAuthError, QboError
+from integrations.quickbooks.oauth.connection_audit import (
+    connection_state,
+    record_connected,
+    record_disconnected,
+)
+from integrations.quickbooks.oauth.crypto import TokenCipher
+from integrations.quickbooks.oauth.endpoint import OAuthGrantError, OAuthTokenEndpoint, TokenResponse
 
 REFRESH_MARGIN = timedelta(minutes=5)
 # Several requests rejected with the same old token each ask for a forced refresh; one refresh serves them all.
@@ -50,13 +55,6 @@ class RealmTaken(Conflict):
             "disconnect it there first",
             realm_id=realm_id,
         )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns datetimes without a zone; everything stored here is UTC.
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _days_until(moment: datetime | None, now: datetime) -> int | None:
@@ -116,9 +114,9 @@ class _Row:
             status=ConnectionStatus(row.status),
             access_enc=row.access_token_enc,
             refresh_enc=row.refresh_token_enc,
-            access_expires_at=_aware(row.access_expires_at) or row.access_expires_at,
-            refresh_expires_at=_aware(row.refresh_expires_at) or row.refresh_expires_at,
-            refresh_hard_expires_at=_aware(row.refresh_hard_expires_at),
+            access_expires_at=as_aware(row.access_expires_at) or row.access_expires_at,
+            refresh_expires_at=as_aware(row.refresh_expires_at) or row.refresh_expires_at,
+            refresh_hard_expires_at=as_aware(row.refresh_hard_expires_at),
             token_version=row.token_version,
             last_error=row.last_error,
         )

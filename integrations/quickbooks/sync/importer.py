@@ -28,7 +28,15 @@ from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, In
 from domain.models.sync import ConflictStatus, SyncConflict, SyncDirection, SyncJob, SyncJobStatus
 from domain.models.tenancy import Tenant
 from domain.services.invoices import net_of_write_offs
-from integrations.quickbooks.mapping import (
+from integrations.quickbooks.entity_specs import IMPORT_ORDER, SPECS
+from integrations.quickbooks.mapping.documents import (
+    MappedDocument,
+    bill_from_qbo,
+    estimate_from_qbo,
+    invoice_from_qbo,
+    payment_from_qbo,
+)
+from integrations.quickbooks.mapping.lists import (
     Fields,
     Refs,
     account_from_qbo,
@@ -40,46 +48,19 @@ from integrations.quickbooks.mapping import (
     term_from_qbo,
     vendor_from_qbo,
 )
-from integrations.quickbooks.mapping_docs import (
-    MappedDocument,
-    bill_from_qbo,
-    estimate_from_qbo,
-    invoice_from_qbo,
-    payment_from_qbo,
-)
-from integrations.quickbooks.mapping_write_offs import is_settlement
+from integrations.quickbooks.mapping.write_off_docs import is_settlement
+from integrations.quickbooks.sync.baselines import Imported, record_baselines
+from integrations.quickbooks.sync.entities import load_refs
+from integrations.quickbooks.sync.row_fields import assign, older, same
 
 M = TypeVar("M", bound=Base)
-IMPORT_ORDER = (
-    "Account",
-    "Term",
-    "TaxRate",
-    "Item",
-    "Customer",
-    "Vendor",
-    "Estimate",
-    "Invoice",
-    "Payment",
-    "Bill",
-)
-# The sync's name for each imported model that has a SyncState; the first five are pushed from here.
-_SYNC_ENTITY: dict[type[Base], str] = {
-    Customer: "customer",
-    Item: "item",
-    Estimate: "estimate",
-    Invoice: "invoice",
-    Payment: "payment",
-    Vendor: "vendor",
-    Bill: "bill",
-    Account: "account",
-    Term: "term",
-}
+# The sync's name for each imported model that has a SyncState.
+_SYNC_ENTITY: dict[type[Base], str] = {s.model: s.name for s in SPECS.values()}
+_PUSHED = frozenset(s.name for s in SPECS.values() if s.pushable)
 _CHILDREN: dict[type[Base], str] = {Estimate: "lines", Invoice: "lines", Payment: "applications"}
 _ACCOUNTING = ("balance_due", "amount_paid", "status")  # what QBO masters on an invoice
-_PUSHED = frozenset(("customer", "item", "estimate", "invoice", "payment"))
 # A push that has not landed: queued, running, waiting to retry, or dead until someone retries or dismisses it.
 _UNSETTLED = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED, SyncJobStatus.DEAD)
-Imported = dict[str, list[tuple[dict[str, Any], Base]]]  # entity -> (QBO JSON, the row now matching it)
 _LINE_FIELDS = (
     "position",
     "item_id",
@@ -93,31 +74,6 @@ _LINE_FIELDS = (
     "line_subtotal",
     "taxable",
 )
-
-
-def load_refs(session: Session, tenant_id: str) -> Refs:
-    """Every local ↔ QBO id pair of the tenant, for mapping in either direction."""
-    refs = Refs()
-    for kind, model in (
-        ("account", Account),
-        ("term", Term),
-        ("customer", Customer),
-        ("vendor", Vendor),
-        ("estimate", Estimate),
-        ("invoice", Invoice),
-        ("payment", Payment),
-        ("bill", Bill),
-    ):
-        for local_id, qbo_id in session.execute(
-            select(model.id, model.qbo_id).where(model.tenant_id == tenant_id, model.qbo_id.is_not(None))
-        ):
-            refs.add(kind, local_id, qbo_id)
-    for item in session.scalars(select(Item).where(Item.tenant_id == tenant_id)):
-        refs.add_item(item)
-    for rate in session.scalars(select(TaxRate).where(TaxRate.tenant_id == tenant_id)):
-        refs.add("tax_code", rate.id, rate.qbo_tax_code_id)
-        refs.tax_rate_percents[rate.id] = rate.rate_percent
-    return refs
 
 
 def local_changes(session: Session, tenant_id: str) -> set[tuple[str, str]]:
@@ -179,14 +135,14 @@ class _Upserter:
             fields = _net_write_offs(self.session, row, fields)
         if row is not None and entity in _PUSHED and (entity, row.id) in self.held:  # type: ignore[attr-defined]
             return row, _keep_local(row, fields), False
-        if row is not None and _older(fields["sync_token"], row.sync_token):  # type: ignore[attr-defined]
+        if row is not None and older(fields["sync_token"], row.sync_token):  # type: ignore[attr-defined]
             return row, False, False  # a push or pull already brought a newer version here
         created = row is None
         if row is None:
             row = model(tenant_id=self.tenant_id)
             self.session.add(row)
             by_qbo[fields["qbo_id"]] = row
-        changed = _assign(row, fields) or created
+        changed = assign(row, fields) or created
         if changed:
             row.sync_status = SyncStatus.SYNCED  # type: ignore[attr-defined]
             row.source_system = SourceSystem.QUICKBOOKS  # type: ignore[attr-defined]
@@ -205,7 +161,7 @@ def _keep_local(row: Any, fields: Fields) -> bool:
         wanted.update(qbo_id=fields["qbo_id"], sync_token=fields["sync_token"])
     if isinstance(row, Invoice) and row.status != InvoiceStatus.VOID:
         wanted.update({name: fields[name] for name in _ACCOUNTING})
-    return _assign(row, wanted)
+    return assign(row, wanted)
 
 
 def _net_write_offs(session: Session, row: Invoice, fields: Fields) -> Fields:
@@ -226,41 +182,12 @@ def _net_write_offs(session: Session, row: Invoice, fields: Fields) -> Fields:
     return {**fields, **{name: getattr(scratch, name) for name in _ACCOUNTING}}
 
 
-def _older(token: str | None, held: str | None) -> bool:
-    """SyncTokens count up per entity: a snapshot's below the one we hold is an older version."""
-    return bool(token and held and token.isdigit() and held.isdigit() and int(token) < int(held))
-
-
-def _same(current: Any, wanted: Any) -> bool:
-    if isinstance(wanted, Decimal) and current is not None:
-        return Decimal(current) == wanted
-    if hasattr(wanted, "value") and isinstance(current, str):  # StrEnum vs the plain string read back
-        return bool(current == wanted.value)
-    if (
-        hasattr(wanted, "tzinfo")
-        and hasattr(current, "tzinfo")
-        and wanted is not None
-        and current is not None
-    ):
-        return bool(current.replace(tzinfo=None) == wanted.replace(tzinfo=None))
-    return bool(current == wanted)
-
-
-def _assign(row: Any, fields: Fields) -> bool:
-    changed = False
-    for name, value in fields.items():
-        if not _same(getattr(row, name), value):
-            setattr(row, name, value)
-            changed = True
-    return changed
-
-
 def _sync_lines(
     row: Estimate | Invoice, wanted: list[Fields], line_model: type[EstimateLine] | type[InvoiceLine]
 ) -> bool:
     current = list(row.lines)
     if len(current) == len(wanted) and all(
-        all(_same(getattr(have, f), want[f]) for f in _LINE_FIELDS)
+        all(same(getattr(have, f), want[f]) for f in _LINE_FIELDS)
         for have, want in zip(current, wanted, strict=True)
     ):
         return False
@@ -272,9 +199,6 @@ def _sync_lines(
 
 def import_company_snapshot(session: Session, tenant_id: str, company: dict[str, Any]) -> dict[str, int]:
     """Upsert every entity of ``company`` (QBO v3 JSON lists keyed by entity name); returns rows changed per entity."""
-    # Imported here, not at the top: the sync package builds on this module.
-    from integrations.quickbooks.sync.baselines import record_baselines
-
     up = _Upserter(session, tenant_id, record_baselines)
     counts = dict.fromkeys(IMPORT_ORDER, 0)
     keywords: dict[str, list[str]] = company.get("itemKeywords") or {}
@@ -394,10 +318,4 @@ def _default_tax_rate(session: Session, tenant_id: str) -> None:
         tenant.default_tax_rate_id = active[0].id
 
 
-__all__ = [
-    "IMPORT_ORDER",
-    "Imported",
-    "import_company_snapshot",
-    "load_refs",
-    "local_changes",
-]
+__all__ = ["import_company_snapshot", "local_changes"]

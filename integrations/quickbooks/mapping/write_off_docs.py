@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.models.payments import WriteOff
-from integrations.quickbooks.mapping import NON_TAXABLE_CODE, compact, ref
+from integrations.quickbooks.mapping.lists import NON_TAXABLE_CODE, compact, ref
 
 BAD_DEBT_ITEM = "Bad Debt"
 # What marks our own settlement payments and credit memos in QBO (and lets a person find them there).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from integrations.quickbooks.ratelimit import RateLimiterRegistry, RateLimits, RealmLimiter
+from integrations.quickbooks.api.ratelimit import RateLimiterRegistry, RateLimits, RealmLimiter
 
 
 class VirtualTime:

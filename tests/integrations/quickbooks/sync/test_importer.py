@@ -34,11 +34,12 @@ from domain.models import (
 )
 from domain.services.invoices import refresh_status
 from domain.services.sync_checksums import checksum, local_key_fields
-from integrations.quickbooks.importer import IMPORT_ORDER, import_company_snapshot
+from integrations.quickbooks.entity_specs import IMPORT_ORDER
 from integrations.quickbooks.sync.entities import remote_key_fields
+from integrations.quickbooks.sync.importer import import_company_snapshot
 
 FIXTURE = (
-    Path(__file__).resolve().parents[3] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
+    Path(__file__).resolve().parents[4] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
 )
 
 

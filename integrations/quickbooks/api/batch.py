@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from integrations.quickbooks.errors import QboError, QboProtocolError, error_from_fault
+from integrations.quickbooks.api.errors import QboError, QboProtocolError
+from integrations.quickbooks.api.faults import error_from_fault
 
 BATCH_MAX_ITEMS = 30
 _OPERATIONS = frozenset({"create", "update", "delete", "void", "query"})

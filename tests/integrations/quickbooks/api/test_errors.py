@@ -7,7 +7,7 @@ import json
 import pytest
 
 from domain.errors import AppError
-from integrations.quickbooks.errors import (
+from integrations.quickbooks.api.errors import (
     QboAuthError,
     QboDuplicate,
     QboError,
@@ -17,9 +17,8 @@ from integrations.quickbooks.errors import (
     QboStaleObject,
     QboUnavailable,
     QboValidationError,
-    error_from_fault,
-    error_from_response,
 )
+from integrations.quickbooks.api.faults import error_from_fault, error_from_response
 
 
 def fault(

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import respx
 
-from integrations.quickbooks.batch import BatchOp
-from integrations.quickbooks.client import QboClient, derived_request_id
-from integrations.quickbooks.errors import (
+from integrations.quickbooks.api.batch import BatchOp
+from integrations.quickbooks.api.client import QboClient, derived_request_id
+from integrations.quickbooks.api.errors import (
     QboAuthError,
     QboDuplicate,
     QboNetworkError,
@@ -22,7 +22,7 @@ from integrations.quickbooks.errors import (
     QboUnavailable,
     QboValidationError,
 )
-from integrations.quickbooks.retry import RetryPolicy
+from integrations.quickbooks.api.retry import RetryPolicy
 
 BASE = "https://qbo.test"
 REALM = "4620816365"

@@ -19,7 +19,15 @@ from domain.models.sales import (
     InvoiceStatus,
 )
 from domain.money import ZERO
-from integrations.quickbooks.mapping import (
+from integrations.quickbooks.mapping.lines import (
+    document_tax,
+    document_totals,
+    line_to_qbo,
+    lines_from_qbo,
+    memo,
+    tax_code_ref,
+)
+from integrations.quickbooks.mapping.lists import (
     Fields,
     Refs,
     approved_at,
@@ -30,14 +38,6 @@ from integrations.quickbooks.mapping import (
     ref,
     ref_value,
     with_identity,
-)
-from integrations.quickbooks.mapping_lines import (
-    document_tax,
-    document_totals,
-    line_to_qbo,
-    lines_from_qbo,
-    memo,
-    tax_code_ref,
 )
 
 VOID_NOTE = "Voided"

@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from integrations.quickbooks.errors import QboError, QboNetworkError, QboRateLimited, QboUnavailable
+from integrations.quickbooks.api.errors import QboError, QboNetworkError, QboRateLimited, QboUnavailable
 
 
 @dataclass(frozen=True, slots=True)

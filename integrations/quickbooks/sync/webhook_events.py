@@ -21,7 +21,7 @@ from domain.digests import same_secret
 from domain.models.connection import QboConnection
 from domain.models.sync import WebhookEvent
 from domain.services.outbox import enqueue_pull
-from integrations.quickbooks.sync.entities import spec_for_qbo
+from integrations.quickbooks.entity_specs import spec_for_qbo
 from integrations.quickbooks.sync.webhook_payloads import EntityEvent, parse_events
 
 log = logging.getLogger(__name__)

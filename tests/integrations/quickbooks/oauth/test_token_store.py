@@ -18,19 +18,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
-from integrations.quickbooks.client import QboClient
-from integrations.quickbooks.crypto import TokenCipher, TokenDecryptError, generate_key
-from integrations.quickbooks.errors import QboAuthError
-from integrations.quickbooks.oauth import (
-    OAuthSettings,
-    OAuthStateError,
-    OAuthTokenEndpoint,
-    QboEnvironment,
-    QboOAuthFlow,
-    StateCodec,
-)
-from integrations.quickbooks.retry import RetryPolicy
-from integrations.quickbooks.tokens import QboNotConnected, TokenStore
+from integrations.quickbooks.api.client import QboClient
+from integrations.quickbooks.api.errors import QboAuthError
+from integrations.quickbooks.api.retry import RetryPolicy
+from integrations.quickbooks.oauth.consent import QboOAuthFlow
+from integrations.quickbooks.oauth.crypto import TokenCipher, TokenDecryptError, generate_key
+from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
+from integrations.quickbooks.oauth.state import OAuthStateError, StateCodec
+from integrations.quickbooks.oauth.token_store import QboNotConnected, TokenStore
 
 BASE = "https://idp.test"
 ENV = QboEnvironment.custom(BASE)

@@ -28,9 +28,16 @@ from domain.models import (
     Term,
     Vendor,
 )
-from integrations.quickbooks.client import encode_payload
-from integrations.quickbooks.importer import import_company_snapshot, load_refs
-from integrations.quickbooks.mapping import (
+from integrations.quickbooks.api.client import encode_payload
+from integrations.quickbooks.mapping.documents import (
+    bill_to_qbo,
+    estimate_status_from_qbo,
+    estimate_to_qbo,
+    invoice_to_qbo,
+    line_to_qbo,
+    payment_to_qbo,
+)
+from integrations.quickbooks.mapping.lists import (
     MappingError,
     Refs,
     account_to_qbo,
@@ -43,17 +50,11 @@ from integrations.quickbooks.mapping import (
     term_to_qbo,
     vendor_to_qbo,
 )
-from integrations.quickbooks.mapping_docs import (
-    bill_to_qbo,
-    estimate_status_from_qbo,
-    estimate_to_qbo,
-    invoice_to_qbo,
-    line_to_qbo,
-    payment_to_qbo,
-)
+from integrations.quickbooks.sync.entities import load_refs
+from integrations.quickbooks.sync.importer import import_company_snapshot
 
 FIXTURE = (
-    Path(__file__).resolve().parents[3] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
+    Path(__file__).resolve().parents[4] / "integrations/quickbooks/sandbox/fixtures/qbo_demo_company.json"
 )
 
 LINE_PATHS = [
