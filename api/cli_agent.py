@@ -146,8 +146,8 @@ async def _ask_all(rows: list[dict[str, Any]], today: date, provider: str | None
 
 
 def _draft_one(job: str, customer: str | None, today: date) -> dict[str, Any]:
-    from agent.offline.estimating import draft_estimate
-    from agent.offline.estimating_catalog import catalog_from_company, company_tax_rate
+    from agent.estimating.catalog import catalog_from_company, company_tax_rate
+    from agent.estimating.planner import draft_estimate
     from domain.errors import AppError
     from domain.names import resolve_name
     from integrations.quickbooks.mapping import name_candidates_from_qbo
@@ -194,8 +194,8 @@ async def _chat(today: date, role_name: str, provider: str | None) -> None:
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.types import Command
 
-    from agent.decisions import decision_from_words
     from agent.graph import build_graph
+    from agent.language.decisions import decision_from_words
     from agent.runtime import open_demo
     from domain.errors import AppError
     from domain.models.tenancy import Role

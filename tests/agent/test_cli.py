@@ -20,7 +20,8 @@ from domain.models import AuditLog, Role
 from domain.services.audit import record_audit
 from domain.services.tenants import create_tenant
 
-HERE = Path(__file__).parent / "offline"
+LANGUAGE = Path(__file__).parent / "language"
+ESTIMATING = Path(__file__).parent / "estimating"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def run(cli: typer.Typer, *args: str) -> tuple[list[dict], str]:
 
 
 def test_intent_prints_one_intent_per_utterance(cli, tmp_path: Path) -> None:
-    source = HERE / "intents_public.jsonl"
+    source = LANGUAGE / "intents_public.jsonl"
     if not source.exists():
         pytest.skip("intents_public.jsonl is not in the repository")
     path = tmp_path / "intents.jsonl"
@@ -98,7 +99,7 @@ def test_ask_answers_with_intent_query_results_aggregate_and_text(cli, tmp_path:
 
 def test_draft_prints_one_estimate_draft_per_job(cli, tmp_path: Path) -> None:
     path = tmp_path / "jobs.jsonl"
-    shutil.copy(HERE / "estimates_public.jsonl", path)
+    shutil.copy(ESTIMATING / "estimates_public.jsonl", path)
     jobs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     out, _ = run(cli, "draft", "--demo", "--json", "--from-file", str(path))
     assert len(out) == len(jobs)

@@ -78,7 +78,7 @@ async def test_void_needs_an_admin_and_is_audited_end_to_end() -> None:
 
 
 async def test_payment_edited_in_words_and_a_saved_draft() -> None:
-    from agent.decisions import decision_from_words
+    from agent.language.decisions import decision_from_words
 
     async with open_demo(demo_as_of()) as rt:
         graph = build_graph(rt.model(), rt.toolbox, InMemorySaver())

@@ -15,7 +15,7 @@ from domain.errors import AppError
 from domain.intent import QboIntent
 from tools.books import LocalBooks, QboBooks
 
-EVAL = Path(__file__).parent / "offline" / "intents_public.jsonl"
+EVAL = Path(__file__).parent / "language" / "intents_public.jsonl"
 
 
 def _first(value: Any) -> Any:
