@@ -29,7 +29,7 @@ class AgentHandle:
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def context_for(self, session: Session, actor: Actor) -> Context:
-        from agent.runtime import catalog_summary
+        from agent.prompts import catalog_summary
         from tools.lookup import catalog
 
         tenant = session.get(Tenant, actor.tenant_id)

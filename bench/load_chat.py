@@ -66,9 +66,9 @@ def _serve(app: Any, port: int) -> Iterator[str]:
 @contextmanager
 def demo_server() -> Iterator[tuple[str, str]]:
     from api.app import create_app
-    from api.cli_serve import demo_sandbox, demo_settings, demo_startup
     from api.qbo_wiring import callback_url
     from api.settings import Settings
+    from demo.serve import demo_sandbox, demo_settings, demo_startup
     from domain.models import Role
 
     port = _free_port()

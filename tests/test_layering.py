@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("agent", "tools", "domain", "integrations", "api", "prompts")
+PACKAGES = ("agent", "tools", "domain", "integrations", "api", "prompts", "cli", "demo")
+# What sits on top: each may be imported by the packages listed beside it, and by nothing else.
+TOP = {"cli": set(), "demo": {"cli"}}
 # The chat-model factory is where the offline model is chosen instead of an LLM; nothing else may need it.
 OFFLINE_USERS = {"agent.models"}
 
@@ -44,6 +46,16 @@ def test_only_the_model_factory_imports_the_offline_model() -> None:
         if not _within(name, "agent.offline") and any(_within(m, "agent.offline") for m in imported)
     }
     assert users == OFFLINE_USERS
+
+
+def test_cli_and_demo_sit_on_top() -> None:
+    for top, allowed in TOP.items():
+        importers = {
+            name.split(".")[0]
+            for name, imported in _production()
+            if not _within(name, top) and any(_within(m, top) for m in imported)
+        }
+        assert importers <= allowed, f"{top} is imported by {sorted(importers - allowed)}"
 
 
 def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:

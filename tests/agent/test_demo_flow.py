@@ -13,7 +13,8 @@ from langgraph.types import Command
 from sqlalchemy import select
 
 from agent.graph import build_graph
-from agent.runtime import DemoRuntime, demo_as_of, open_demo
+from demo.company import demo_as_of
+from demo.runtime import DemoRuntime, open_demo
 from domain.models import Approval, AuditLog, Customer, Estimate, Invoice, InvoiceStatus, Payment, Role
 from domain.services.audit import verify_chain
 from tests.agent.fakes import ScriptedModel, call, says

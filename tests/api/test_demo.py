@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from agent.runtime import demo_clock
 from api.app import create_app
-from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
+from demo.company import demo_clock
+from demo.serve import demo_sandbox, demo_settings, demo_startup
 from domain.models import Role
 from tests.api.conftest import make_settings
 
@@ -102,7 +102,7 @@ def test_demo_receives_signed_webhooks_for_edits_made_in_quickbooks(tmp_path: Pa
 
     import httpx
 
-    from api.cli_serve import WEBHOOK_PATH
+    from demo.serve import WEBHOOK_PATH
     from integrations.quickbooks.sandbox.server import run_sandbox_server
 
     port = _free_port()

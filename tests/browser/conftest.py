@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from agent.runtime import demo_clock
 from api.app import create_app
-from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
+from demo.company import demo_clock
+from demo.serve import demo_sandbox, demo_settings, demo_startup
 from tests.api.conftest import make_settings
 from tests.api.live import free_port, serve
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -166,7 +167,6 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run a sync worker until interrupted; several may run at once (no job is taken twice)."""
-        from datetime import timedelta
 
         async def go() -> None:
             async with _services(Settings()) as (state, qbo):

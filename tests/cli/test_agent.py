@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from api import cli_agent
+from cli import agent as cli_agent
 from domain.context import Actor
 from domain.db import Base, make_engine
 from domain.intent import QboIntent
@@ -20,8 +20,8 @@ from domain.models import AuditLog, Role
 from domain.services.audit import record_audit
 from domain.services.tenants import create_tenant
 
-LANGUAGE = Path(__file__).parent / "language"
-ESTIMATING = Path(__file__).parent / "estimating"
+LANGUAGE = Path(__file__).parents[1] / "agent" / "language"
+ESTIMATING = Path(__file__).parents[1] / "agent" / "estimating"
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_every_demo_command_shifts_the_company_to_the_same_day(cli) -> None:
     """`ask`, `chat` and `serve --demo` share one rule: --today if given, else today; asOf moves to it."""
     from datetime import date
 
-    from agent.runtime import demo_as_of, demo_day
+    from demo.company import demo_as_of, demo_day
     from integrations.quickbooks.sandbox.fixture import load_demo_company
 
     stored = next(i for i in load_demo_company()["Invoice"] if i["DocNumber"] == "1093")["TxnDate"]

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-import api.cli_sync as cli_sync
+import cli.sync as cli_sync
 from api.settings import Settings
 from api.state import AppState
 from domain.db import Base, make_engine, make_sessionmaker, utcnow

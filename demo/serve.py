@@ -1,22 +1,22 @@
-"""``qbo-agent serve [--demo] [--host] [--port]``: the API, the console and the sync worker under uvicorn.
-
-``--demo`` is the embedded default: SQLite under ``./var``, the QBO sandbox on a loopback port connected through
-the OAuth dance, the demo company imported, and the offline model unless an LLM is configured.
-"""
+"""``serve --demo`` wiring: demo settings, the QBO emulator on a loopback port, and the startup that connects it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Annotated
 
-import typer
 from pydantic import SecretStr
 
-from api.settings import DEV_SECRET, Settings
+from api.settings import Settings
 from api.state import AppState
+from demo.bootstrap import bootstrap_demo
+from demo.company import demo_sandbox_config
 from domain.clock import Clock
+from domain.models import Role
+from integrations.quickbooks.sandbox.app import create_sandbox_app
+from integrations.quickbooks.sandbox.config import OAuthClient, WebhookConfig
+from integrations.quickbooks.sandbox.server import run_sandbox_server
 
 # The demo sandbox signs its webhooks with this token and the demo app verifies them with it.
 DEMO_WEBHOOK_VERIFIER = "demo-webhook-verifier"
@@ -50,11 +50,6 @@ def demo_sandbox(
     With ``webhook_url`` its change notifications go to our receiver, signed as QBO signs them, so edits made
     "in QuickBooks" reach the demo without waiting for the change-data-capture poll.
     """
-    from agent.runtime import demo_sandbox_config
-    from integrations.quickbooks.sandbox.app import create_sandbox_app
-    from integrations.quickbooks.sandbox.config import OAuthClient, WebhookConfig
-    from integrations.quickbooks.sandbox.server import run_sandbox_server
-
     client = OAuthClient(
         client_id=settings.qbo_client_id,
         client_secret=settings.qbo_client_secret.get_secret_value(),
@@ -70,9 +65,7 @@ def demo_startup(
     echo: Callable[[str], None], allowed_origins: list[str] | None = None
 ) -> Callable[[AppState], Awaitable[None]]:
     async def startup(state: AppState) -> None:
-        from api.demo import bootstrap_demo
         from api.routes.qbo import qbo_of
-        from domain.models import Role
 
         info = await bootstrap_demo(state, qbo_of(state), allowed_origins=allowed_origins)
         state.extras["demo"] = info
@@ -87,43 +80,3 @@ def demo_startup(
         echo(f"Try: curl -H 'Authorization: Bearer {info.keys[Role.OWNER]}' {base}/api/invoices?status=open")
 
     return startup
-
-
-def register(app: typer.Typer) -> None:
-    @app.command("serve")
-    def serve(
-        demo: Annotated[
-            bool, typer.Option("--demo", help="Embedded demo: SQLite, QBO sandbox, offline model.")
-        ] = False,
-        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-        today: Annotated[str | None, typer.Option(help="Demo only: pin today (YYYY-MM-DD).")] = None,
-    ) -> None:
-        """Run the API, console and sync worker."""
-        import uvicorn
-
-        from api.app import create_app
-        from api.middleware import configure_logging
-        from api.qbo_wiring import callback_url
-
-        settings = Settings()
-        configure_logging(settings.log_level)
-        pinned = date.fromisoformat(today) if today else None
-        if not demo:
-            if settings.secret_key.get_secret_value() == DEV_SECRET:
-                raise typer.BadParameter("set QBO_AGENT_SECRET_KEY (or use --demo)")
-            uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
-            return
-        callback = callback_url(settings.model_copy(update={"base_url": f"http://{host}:{port}"}))
-        webhook_url = f"http://{host}:{port}{WEBHOOK_PATH}"
-        from agent.runtime import demo_clock
-
-        # One clock for the sandbox, the worker and the assistant, moved to a pinned --today if one is given.
-        clock = demo_clock(pinned)
-        with demo_sandbox(settings, callback=callback, clock=clock, webhook_url=webhook_url) as sandbox_url:
-            typer.echo(f"QBO sandbox running at {sandbox_url}")
-            settings = demo_settings(settings, host=host, port=port, sandbox_url=sandbox_url, today=pinned)
-            application = create_app(
-                settings, startup=demo_startup(typer.echo), create_schema=True, clock=clock
-            )
-            uvicorn.run(application, host=host, port=port, log_config=None)
