@@ -1,7 +1,8 @@
 """Dependency wiring: ``Annotated`` aliases routes declare, so no route builds its own session or actor.
 
 The request's session commits at the boundary (after the route returns, before the response is sent);
-services only flush. Credentials are an API key (``Bearer qbo_…``) or a widget embed token (a JWT).
+services only flush. Credentials are an API key (``Bearer qbo_…``) or a widget embed token (a JWT), which
+reaches only the chat (:mod:`api.security.embed`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.identity import authenticate_api_key, load_user_actor
+from api.security.embed import check_embed_request
 from api.security.keys import KEY_PREFIX
 from api.security.tokens import verify_embed_token
 from api.settings import Settings
 from api.state import AppState
 from domain.context import Actor
-from domain.errors import PermissionDenied, Unauthenticated
+from domain.errors import Unauthenticated
 from domain.permissions import Permission, require
 
 
@@ -67,12 +69,7 @@ def resolve_actor(request: Request, session: Session, settings: Settings, token:
         request.state.credential = "api_key"
         return actor
     claims = verify_embed_token(settings.secret, token)
-    # A browser always sends Origin on cross-origin calls; an embed token is bound to the page it was minted for.
-    origin = request.headers.get("origin")
-    own_origin = f"{request.url.scheme}://{request.url.netloc}"
-    # The widget's own frame talks to us same-origin; anything else must be the page the token names.
-    if origin is not None and origin not in (claims.origin, own_origin):
-        raise PermissionDenied("This embed token was issued for another origin", origin=origin)
+    check_embed_request(request, claims, settings.base_url)
     request.state.credential = "embed"
     return load_user_actor(session, tenant_id=claims.tenant_id, user_id=claims.user_id)
 
@@ -80,6 +77,9 @@ def resolve_actor(request: Request, session: Session, settings: Settings, token:
 def get_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
     actor = resolve_actor(request, session, settings, bearer_token(request))
     request.state.actor = actor
+    # End the look-up's transaction here, in this worker thread: on SQLite it holds the write lock, and the
+    # route may run on the event loop, where waiting for that lock would block the thread that holds it.
+    session.commit()
     return actor
 
 

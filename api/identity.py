@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.security.keys import generate_api_key, hash_api_key
 from domain.context import Actor
 from domain.errors import Unauthenticated
-from domain.models import ApiKey, Role, User
+from domain.models import ApiKey, User
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def issue_api_key(session: Session, secret: bytes, *, user: User, label: str = "
 
 
 def actor_for_user(user: User) -> Actor:
-    return Actor(tenant_id=user.tenant_id, user_id=user.id, role=Role(user.role), name=user.name)
+    return Actor.for_user(user)
 
 
 def authenticate_api_key(session: Session, secret: bytes, key: str) -> Actor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.models.tenancy import Role
+from domain.models.tenancy import Role, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,10 @@ class Actor:
     def label(self) -> str:
         """How the actor appears in the audit log."""
         return f"{self.name} ({self.role.value})" if self.user_id else self.name
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor:
+        return cls(tenant_id=user.tenant_id, user_id=user.id, role=Role(user.role), name=user.name)
 
     @classmethod
     def system(cls, tenant_id: str, name: str = "system") -> Actor:

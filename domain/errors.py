@@ -81,6 +81,12 @@ class Conflict(AppError):
     title = "Conflict"
 
 
+class ConcurrentChange(Conflict):
+    """Another request changed the row between our read and our write; theirs stands, reload and retry."""
+
+    code = "concurrent_change"
+
+
 class PermissionDenied(AppError):
     status = 403
     code = "permission_denied"

@@ -50,14 +50,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+def with_article(word: str) -> str:
+    """'an admin', 'an owner', 'an office', 'a technician': role names in sentences."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def can(role: Role, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[role]
 
 
+# What a permission lets one do, for messages ("An office may not void, write off or delete").
+_DOING = {Permission.DESTRUCTIVE: "void, write off or delete"}
+
+
 def require(actor: Actor, permission: Permission) -> None:
     if not can(actor.role, permission):
+        doing = _DOING.get(permission, permission.value.replace("_", " "))
         raise PermissionDenied(
-            f"A {actor.role.value} may not {permission.value.replace('_', ' ')}",
+            sentence(f"{with_article(actor.role.value)} may not {doing}"),
             role=actor.role.value,
             permission=permission.value,
         )

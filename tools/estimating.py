@@ -20,7 +20,7 @@ from domain.drafting import (
 )
 from domain.errors import ValidationFailed
 from domain.models import Customer, Estimate
-from domain.permissions import Permission, can
+from domain.permissions import Permission, can, with_article
 from domain.schemas import EstimateUpdate, LineCreate
 from domain.services import estimates as estimates_svc
 from domain.services.common import get_scoped, get_tenant
@@ -80,7 +80,9 @@ def _draft(
 ) -> EstimateDraft:
     may_change = can(env.actor.role, Permission.CHANGE_PRICES)
     if not may_change and any(r.unit_price is not None for r in lines):
-        raise ValidationFailed(f"a {env.actor.role.value} drafts at catalog prices; drop unit_price")
+        raise ValidationFailed(
+            f"{with_article(env.actor.role.value)} drafts at catalog prices; drop unit_price"
+        )
     tenant = get_tenant(env.session, env.actor.tenant_id)
     return build_draft(
         lines,

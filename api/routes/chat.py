@@ -112,8 +112,10 @@ async def _start_turn(
     agent = agent_of(state)
     resume: dict[str, Any] | None = None
     if data.thread_id is not None:
-        # Read-only work (and the await) first: on SQLite a write lock must never be held across an await.
+        # Read-only work, then end the transaction before the await: on SQLite every transaction holds the
+        # write lock, which must never be held across an await.
         get_thread(session, actor, data.thread_id)
+        session.commit()
         _messages, pending = await pending_interrupts(agent.graph, data.thread_id)
         if pending:
             # The thread waits on an approval: the message is the reviewer's answer ("yes", "no, because …").
@@ -185,5 +187,6 @@ async def pending_interrupts(graph: Any, thread_id: str) -> tuple[list[Any], lis
 @router.get("/threads/{thread_id}/messages")
 async def history(thread_id: str, actor: ReaderDep, session: SessionDep, state: StateDep) -> HistoryPublic:
     thread = get_thread(session, actor, thread_id)
+    session.commit()  # no transaction (a write lock on SQLite) across the await
     messages, pending = await pending_interrupts(agent_of(state).graph, thread.id)
     return HistoryPublic(thread_id=thread.id, messages=serialize_history(messages), pending_approvals=pending)

@@ -13,6 +13,7 @@ from api.security.tokens import issue_embed_token
 from domain.errors import PermissionDenied
 from domain.models import Tenant
 from domain.permissions import ROLE_PERMISSIONS
+from domain.services.audit import record_audit
 
 router = APIRouter(prefix="/api", tags=["identity"])
 
@@ -89,8 +90,19 @@ def set_origins(
 ) -> OriginsPublic:
     tenant = session.get(Tenant, actor.tenant_id)
     assert tenant is not None  # the actor was just loaded from it
+    before = list(tenant.allowed_origins or [])
     tenant.allowed_origins = sorted(set(data.allowed_origins))
     session.flush()
+    if before != tenant.allowed_origins:
+        record_audit(
+            session,
+            actor,
+            "tenant.allowed_origins.changed",
+            "tenant",
+            tenant.id,
+            before={"allowed_origins": before},
+            after={"allowed_origins": tenant.allowed_origins},
+        )
     registry = state.extras.get("origins")
     if registry is not None:
         registry.invalidate()
@@ -110,6 +122,15 @@ def embed_token(
     ttl = settings.embed_token_ttl_seconds
     token = issue_embed_token(
         settings.secret, tenant_id=actor.tenant_id, user_id=actor.user_id, origin=data.origin, ttl_seconds=ttl
+    )
+    # A credential was handed out: who, for which page and how long (never the token itself).
+    record_audit(
+        session,
+        actor,
+        "embed_token.issued",
+        "user",
+        actor.user_id,
+        detail={"origin": data.origin, "expires_in": ttl, "scope": "chat"},
     )
     return EmbedTokenPublic(
         token=token,

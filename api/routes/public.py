@@ -4,6 +4,7 @@ view an invoice and its status. No login: the link is the credential, so every f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/public", tags=["public"], include_in_schema=True)
 
 SignedBy = Annotated[str, Form(min_length=1, max_length=200)]
 Reason = Annotated[str, Form(max_length=2000)]
+DECIDED = frozenset({EstimateStatus.APPROVED, EstimateStatus.REJECTED, EstimateStatus.CONVERTED})
 
 
 def _claims(settings: Settings, token: str, kind: str) -> LinkClaims:
@@ -78,50 +80,55 @@ def view_estimate(token: str, request: Request, session: SessionDep, settings: S
     return _page(request, session, estimate, token)
 
 
-@router.post("/estimates/{token}/approve", response_class=HTMLResponse)
-def approve_estimate(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep, signed_by: SignedBy
+def _decide(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    token: str,
+    done: str,
+    act: Callable[[str, str], object],
 ) -> Response:
+    """Run the customer's decision ``act(tenant_id, estimate_id)``; a loser of a race sees the estimate as decided."""
     try:
         claims = _claims(settings, token, "estimate")
         estimate = estimate_svc.get_estimate(session, claims.tenant_id, claims.document_id)
     except AppError:
         return _invalid_link(request)
-    ip = request.client.host if request.client else None
     try:
-        estimate_svc.approve_estimate(
-            session,
-            Actor.customer(claims.tenant_id, signed_by.strip()),
-            estimate.id,
-            signed_by=signed_by,
-            ip=ip,
-        )
+        act(claims.tenant_id, estimate.id)
     except AppError as exc:
         session.rollback()
         estimate = get_scoped(session, Estimate, claims.tenant_id, claims.document_id)
-        return _page(request, session, estimate, token, error=exc.message, status_code=exc.status)
+        message = exc.message
+        if estimate.status in DECIDED:
+            message = f"This estimate was already {estimate.status.value}; nothing was changed."
+        return _page(request, session, estimate, token, error=message, status_code=exc.status)
     # Post/redirect/get: a reload does not re-submit the signature.
-    return RedirectResponse(f"/public/estimates/{token}?done=approved", status_code=303)
+    return RedirectResponse(f"/public/estimates/{token}?done={done}", status_code=303)
+
+
+@router.post("/estimates/{token}/approve", response_class=HTMLResponse)
+def approve_estimate(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, signed_by: SignedBy
+) -> Response:
+    ip = request.client.host if request.client else None
+
+    def act(tenant_id: str, estimate_id: str) -> object:
+        actor = Actor.customer(tenant_id, signed_by.strip())
+        return estimate_svc.approve_estimate(session, actor, estimate_id, signed_by=signed_by, ip=ip)
+
+    return _decide(request, session, settings, token, "approved", act)
 
 
 @router.post("/estimates/{token}/reject", response_class=HTMLResponse)
 def reject_estimate(
     token: str, request: Request, session: SessionDep, settings: SettingsDep, reason: Reason = ""
 ) -> Response:
-    try:
-        claims = _claims(settings, token, "estimate")
-        estimate = estimate_svc.get_estimate(session, claims.tenant_id, claims.document_id)
-    except AppError:
-        return _invalid_link(request)
-    try:
-        estimate_svc.reject_estimate(
-            session, Actor.customer(claims.tenant_id, "link"), estimate.id, reason=reason
-        )
-    except AppError as exc:
-        session.rollback()
-        estimate = get_scoped(session, Estimate, claims.tenant_id, claims.document_id)
-        return _page(request, session, estimate, token, error=exc.message, status_code=exc.status)
-    return RedirectResponse(f"/public/estimates/{token}?done=rejected", status_code=303)
+    def act(tenant_id: str, estimate_id: str) -> object:
+        actor = Actor.customer(tenant_id, "link")
+        return estimate_svc.reject_estimate(session, actor, estimate_id, reason=reason)
+
+    return _decide(request, session, settings, token, "rejected", act)
 
 
 @router.get("/invoices/{token}", response_class=HTMLResponse)

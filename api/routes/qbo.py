@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from api.deps import IntegrationDep, ReaderDep, StateDep
+from api.errors import problem_response
 from api.qbo_wiring import QboServices, build_qbo
 from api.state import AppState
 from api.templating import get_templates
@@ -77,19 +78,30 @@ async def callback(
     *,
     state: StateDep,
 ) -> Response:
-    """Intuit redirects the browser here; the signed, single-use ``state`` says which tenant asked."""
+    """Intuit redirects the browser here; the signed, single-use ``state`` says which tenant asked.
+
+    A refusal is problem+json, or the error page when a browser asks for HTML.
+    """
     try:
         await qbo_of(state).oauth.complete(state=state_value, code=code, realm_id=realm_id, error=error)
     except AppError as exc:
-        return get_templates(request).TemplateResponse(
-            request,
-            "public_error.html",
-            {"message": f"QuickBooks was not connected: {exc.message}"},
-            status_code=exc.status if 400 <= exc.status < 500 else 400,
-        )
+        status = exc.status if 400 <= exc.status < 500 else 400
+        if _wants_html(request):
+            return get_templates(request).TemplateResponse(
+                request,
+                "public_error.html",
+                {"message": f"QuickBooks was not connected: {exc.message}"},
+                status_code=status,
+            )
+        return problem_response(status, {**exc.to_problem(), "status": status}, request)
     return RedirectResponse("/console?qbo=connected", status_code=303)
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/problem+json" not in accept
 
 
 @router.post("/disconnect")
 async def disconnect(actor: IntegrationDep, state: StateDep) -> QboStatusPublic:
-    return status_public(await qbo_of(state).tokens.disconnect(actor.tenant_id))
+    return status_public(await qbo_of(state).tokens.disconnect(actor.tenant_id, actor))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ with warnings.catch_warnings():
     from authlib.jose.errors import JoseError
 
 from api.security.keys import derive_key
+from domain.clock import Clock, system_clock
 from domain.errors import Unauthenticated
 
 
@@ -52,7 +52,7 @@ def _encode(key: bytes, claims: dict[str, Any]) -> str:
     return str(_jwt().encode({"alg": "HS256", "typ": "JWT"}, claims, key).decode())
 
 
-def _decode(key: bytes, token: str, audience: str) -> dict[str, Any]:
+def _decode(key: bytes, token: str, audience: str, clock: Clock) -> dict[str, Any]:
     try:
         claims = _jwt().decode(
             token,
@@ -63,7 +63,7 @@ def _decode(key: bytes, token: str, audience: str) -> dict[str, Any]:
                 "tid": {"essential": True},
             },
         )
-        claims.validate(now=int(time.time()), leeway=0)
+        claims.validate(now=int(clock().timestamp()), leeway=0)
     except (JoseError, ValueError, TypeError) as exc:
         raise Unauthenticated("The token is invalid or has expired") from exc
     return dict(claims)
@@ -82,8 +82,16 @@ def _unverified_tenant(token: str) -> str:
     return tid
 
 
-def issue_embed_token(secret: bytes, *, tenant_id: str, user_id: str, origin: str, ttl_seconds: int) -> str:
-    now = int(time.time())
+def issue_embed_token(
+    secret: bytes,
+    *,
+    tenant_id: str,
+    user_id: str,
+    origin: str,
+    ttl_seconds: int,
+    clock: Clock = system_clock,
+) -> str:
+    now = int(clock().timestamp())
     claims = {
         "iss": "qbo-agent",
         "aud": EMBED_AUDIENCE,
@@ -96,9 +104,9 @@ def issue_embed_token(secret: bytes, *, tenant_id: str, user_id: str, origin: st
     return _encode(derive_key(secret, "embed", tenant_id), claims)
 
 
-def verify_embed_token(secret: bytes, token: str) -> EmbedClaims:
+def verify_embed_token(secret: bytes, token: str, *, clock: Clock = system_clock) -> EmbedClaims:
     tenant_id = _unverified_tenant(token)
-    claims = _decode(derive_key(secret, "embed", tenant_id), token, EMBED_AUDIENCE)
+    claims = _decode(derive_key(secret, "embed", tenant_id), token, EMBED_AUDIENCE, clock)
     if claims.get("tid") != tenant_id or not isinstance(claims.get("sub"), str):
         raise Unauthenticated("The token is invalid")
     return EmbedClaims(
@@ -109,8 +117,16 @@ def verify_embed_token(secret: bytes, token: str) -> EmbedClaims:
     )
 
 
-def issue_link_token(secret: bytes, *, tenant_id: str, kind: str, document_id: str, ttl_seconds: int) -> str:
-    now = int(time.time())
+def issue_link_token(
+    secret: bytes,
+    *,
+    tenant_id: str,
+    kind: str,
+    document_id: str,
+    ttl_seconds: int,
+    clock: Clock = system_clock,
+) -> str:
+    now = int(clock().timestamp())
     claims = {
         "aud": LINK_AUDIENCE,
         "tid": tenant_id,
@@ -122,9 +138,9 @@ def issue_link_token(secret: bytes, *, tenant_id: str, kind: str, document_id: s
     return _encode(derive_key(secret, "link", tenant_id), claims)
 
 
-def verify_link_token(secret: bytes, token: str, kind: str) -> LinkClaims:
+def verify_link_token(secret: bytes, token: str, kind: str, *, clock: Clock = system_clock) -> LinkClaims:
     tenant_id = _unverified_tenant(token)
-    claims = _decode(derive_key(secret, "link", tenant_id), token, LINK_AUDIENCE)
+    claims = _decode(derive_key(secret, "link", tenant_id), token, LINK_AUDIENCE, clock)
     if claims.get("knd") != kind or not isinstance(claims.get("sub"), str):
         raise Unauthenticated("The link is not valid for this page")
     return LinkClaims(tenant_id=tenant_id, kind=kind, document_id=claims["sub"], expires_at=claims["exp"])

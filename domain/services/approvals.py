@@ -21,7 +21,7 @@ from domain.db import utcnow
 from domain.digests import same_secret
 from domain.errors import Conflict, PermissionDenied, ValidationFailed
 from domain.models.approvals import Approval, ApprovalStatus
-from domain.permissions import Permission, can, roles_with
+from domain.permissions import Permission, can, roles_with, sentence, with_article
 from domain.services.common import get_scoped
 from domain.services.snapshots import jsonable
 
@@ -120,14 +120,17 @@ def list_pending(session: Session, tenant_id: str, *, thread_id: str | None = No
 
 
 def check_decider(actor: Actor, approval: Approval, decision: str) -> None:
-    """Approve and edit need the approval right and the action's own permission; anyone may decline."""
-    if decision == "reject":
+    """Who may approve may also edit or reject; a proposer may withdraw (reject) their own proposal."""
+    if decision == "reject" and actor.user_id is not None and actor.user_id == approval.proposed_by_user_id:
         return
+    verb = "reject" if decision == "reject" else "approve"
     for needed in (Permission.APPROVE_ACTIONS, Permission(approval.permission)):
         if not can(actor.role, needed):
             raise PermissionDenied(
-                f"A {actor.role.value} may not approve '{approval.action_name}'; "
-                f"it needs a {approval.required_role} or above",
+                sentence(
+                    f"{with_article(actor.role.value)} may not {verb} '{approval.action_name}'; "
+                    f"it needs {with_article(approval.required_role)} or above"
+                ),
                 role=actor.role.value,
                 permission=needed.value,
                 approval_id=approval.id,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from domain.context import Actor
 from domain.db import utcnow
 from domain.models.audit import AuditLog
-from domain.models.tenancy import Tenant
+from domain.services.common import lock_tenant
 from domain.services.snapshots import jsonable
 
 GENESIS = "0" * 64
@@ -64,11 +64,10 @@ def record_audit(
 ) -> AuditLog:
     """Append one audit row for ``actor``'s tenant.
 
-    The tenant row is locked (``FOR NO KEY UPDATE`` on PostgreSQL: it must not conflict with the key-share locks
-    that inserts referencing the tenant take) so concurrent writers take sequence numbers one at
-    a time; the unique (tenant, seq) constraint is the backstop everywhere else.
+    The tenant is locked so concurrent writers take sequence numbers one at a time; the unique (tenant, seq)
+    constraint is the backstop.
     """
-    session.execute(select(Tenant.id).where(Tenant.id == actor.tenant_id).with_for_update(key_share=True))
+    lock_tenant(session, actor.tenant_id)
     last = session.execute(
         select(AuditLog.seq, AuditLog.hash)
         .where(AuditLog.tenant_id == actor.tenant_id)

@@ -13,13 +13,19 @@ from sqlalchemy.orm import Session
 
 from domain.context import Actor
 from domain.db import utcnow
-from domain.errors import InvalidTransition, ValidationFailed
+from domain.errors import ConcurrentChange, InvalidTransition, ValidationFailed
 from domain.models.catalog import Customer
 from domain.models.sales import Estimate, EstimateLine, EstimateStatus
 from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
 from domain.services.audit import record_audit
-from domain.services.common import company_today, find_by_doc_number, get_scoped, get_tenant
+from domain.services.common import (
+    company_today,
+    find_by_doc_number,
+    get_scoped,
+    get_tenant,
+    save_if_unchanged,
+)
 from domain.services.lines import PricedDocument, line_columns, price_requested_lines
 from domain.services.numbering import next_doc_number
 from domain.services.outbox import enqueue_sync
@@ -132,7 +138,7 @@ def update_estimate(session: Session, actor: Actor, estimate_id: str, data: Esti
         if estimate.status is not S.DRAFT:
             # The customer saw other numbers: the revised estimate has to be sent again.
             estimate.status = S.DRAFT
-    session.flush()
+    save_if_unchanged(session, estimate, "status")
     record_audit(
         session,
         actor,
@@ -152,7 +158,8 @@ def _transition(
 ) -> Estimate:
     before = {"status": estimate.status.value}
     estimate.status = target
-    session.flush()
+    # Only from the state it was read in: of two racing transitions exactly one lands.
+    save_if_unchanged(session, estimate, "status")
     record_audit(
         session,
         actor,
@@ -184,6 +191,7 @@ def send_estimate(session: Session, actor: Actor, estimate_id: str, *, today: da
     if estimate.status in (S.SENT, S.VIEWED):
         # Re-sending is allowed (a lost email) and keeps the state.
         estimate.sent_at = utcnow()
+        save_if_unchanged(session, estimate, "status")
         record_audit(session, actor, "estimate.resent", "estimate", estimate.id)
         enqueue_sync(session, actor.tenant_id, "estimate", estimate.id, "send")
         return estimate
@@ -203,7 +211,12 @@ def mark_viewed(session: Session, actor: Actor, estimate_id: str) -> Estimate:
     if estimate.status is not S.SENT:
         return estimate
     estimate.viewed_at = utcnow()
-    return _transition(session, actor, estimate, S.VIEWED, "estimate.viewed")
+    try:
+        return _transition(session, actor, estimate, S.VIEWED, "estimate.viewed")
+    except ConcurrentChange:
+        # Decided (or viewed) by someone else meanwhile: the page shows whatever it is now.
+        session.refresh(estimate)
+        return estimate
 
 
 def approve_estimate(

@@ -21,7 +21,7 @@ from domain.money import ZERO
 from domain.permissions import Permission, require
 from domain.schemas import InvoiceCreate, WriteOffCreate
 from domain.services.audit import record_audit
-from domain.services.common import company_today, find_by_doc_number, get_scoped
+from domain.services.common import company_today, find_by_doc_number, get_scoped, save_if_unchanged
 from domain.services.estimates import mark_converted
 from domain.services.lines import line_columns, price_requested_lines
 from domain.services.numbering import next_doc_number
@@ -29,6 +29,8 @@ from domain.services.outbox import enqueue_sync
 from domain.services.snapshots import snapshot
 
 DEFAULT_DUE_DAYS = 30
+# What a change to an invoice's money must find unchanged since it read the invoice.
+BALANCE_GUARDS = ("status", "amount_paid", "written_off")
 
 
 def refresh_status(invoice: Invoice) -> None:
@@ -185,7 +187,7 @@ def send_invoice(session: Session, actor: Actor, invoice_id: str) -> Invoice:
     if invoice.status is InvoiceStatus.VOID:
         raise InvalidTransition("Invoice", invoice.doc_number or invoice.id, "void", "sent", "it is void")
     invoice.sent_at = utcnow()
-    session.flush()
+    save_if_unchanged(session, invoice, "status")
     record_audit(
         session, actor, "invoice.sent", "invoice", invoice.id, detail={"status": invoice.status.value}
     )
@@ -210,7 +212,7 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, *, reason: str
     invoice.status = InvoiceStatus.VOID
     invoice.voided_at = utcnow()
     refresh_status(invoice)
-    session.flush()
+    save_if_unchanged(session, invoice, *BALANCE_GUARDS)
     record_audit(
         session,
         actor,
@@ -277,7 +279,7 @@ def write_off_invoice(session: Session, actor: Actor, invoice_id: str, data: Wri
     session.add(write_off)
     invoice.written_off = invoice.written_off + amount
     refresh_status(invoice)
-    session.flush()
+    save_if_unchanged(session, invoice, *BALANCE_GUARDS)
     record_audit(
         session,
         actor,

@@ -15,7 +15,7 @@ from domain.errors import ValidationFailed
 from domain.models.catalog import Customer, Item, ItemType, TaxRate
 from domain.models.sales import LineType
 from domain.models.tenancy import Tenant
-from domain.permissions import Permission, can
+from domain.permissions import Permission, can, with_article
 from domain.pricing import LineInput, PricedLine, Totals, price_document
 from domain.schemas import LineCreate
 from domain.services.common import get_scoped, get_tenant
@@ -91,7 +91,7 @@ def price_requested_lines(
             overrides = (unit_price is not None and unit_price != item.rate) or req.markup_percent is not None
             if overrides and not may_change_prices:
                 raise ValidationFailed(
-                    f"a {actor.role.value} drafts at catalog prices; '{item.name}' costs {item.rate}",
+                    f"{with_article(actor.role.value)} drafts at catalog prices; '{item.name}' costs {item.rate}",
                     item_id=item.id,
                 )
             if unit_price is None:
@@ -101,7 +101,9 @@ def price_requested_lines(
                 raise ValidationFailed(f"line '{req.name}' needs a unit price or a catalog item")
             unit_price = Decimal("0")
         elif not may_change_prices:
-            raise ValidationFailed(f"a {actor.role.value} may not add free-priced line '{req.name}'")
+            raise ValidationFailed(
+                f"{with_article(actor.role.value)} may not add free-priced line '{req.name}'"
+            )
         line_type = req.type
         if item is not None and req.type is not LineType.TEXT:
             line_type = _ITEM_TO_LINE[item.type]

@@ -22,12 +22,14 @@ from domain.money import ZERO
 from domain.permissions import Permission, require
 from domain.schemas import PaymentApplicationIn, PaymentCreate
 from domain.services.audit import record_audit
-from domain.services.common import get_scoped
-from domain.services.invoices import refresh_status
+from domain.services.common import get_scoped, save_if_unchanged
+from domain.services.invoices import BALANCE_GUARDS, refresh_status
 from domain.services.outbox import enqueue_sync
 from domain.services.snapshots import snapshot
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIAL)
+# What a change to a payment's money must find unchanged since it read the payment.
+PAYMENT_GUARDS = ("voided", "unapplied_amount")
 
 
 def payment_snapshot(payment: Payment) -> dict[str, object]:
@@ -66,6 +68,10 @@ def _apply(session: Session, payment: Payment, invoice: Invoice, amount: Decimal
         raise ValidationFailed(
             f"only {payment.unapplied_amount} of the payment is left to apply", payment_id=payment.id
         )
+    # One guarded row dirty at a time: each compare-and-set must not flush the other one unguarded.
+    invoice.amount_paid = invoice.amount_paid + amount
+    refresh_status(invoice)
+    save_if_unchanged(session, invoice, *BALANCE_GUARDS)
     existing = next((a for a in payment.applications if a.invoice_id == invoice.id), None)
     if existing is not None:
         existing.amount = existing.amount + amount
@@ -74,9 +80,7 @@ def _apply(session: Session, payment: Payment, invoice: Invoice, amount: Decimal
             PaymentApplication(tenant_id=payment.tenant_id, invoice_id=invoice.id, amount=amount)
         )
     payment.unapplied_amount = payment.unapplied_amount - amount
-    invoice.amount_paid = invoice.amount_paid + amount
-    refresh_status(invoice)
-    session.flush()
+    save_if_unchanged(session, payment, *PAYMENT_GUARDS)
 
 
 def _oldest_open_invoices(session: Session, actor: Actor, customer_id: str) -> list[str]:
@@ -192,9 +196,12 @@ def unapply_payment(
         invoice = get_scoped(session, Invoice, actor.tenant_id, application.invoice_id, lock=True)
         invoice.amount_paid = invoice.amount_paid - application.amount
         refresh_status(invoice)
-        payment.unapplied_amount = payment.unapplied_amount + application.amount
+        save_if_unchanged(session, invoice, *BALANCE_GUARDS)
+    # The payment changes once, after the invoices, so its compare-and-set sees the value it was read with.
+    payment.unapplied_amount = payment.unapplied_amount + sum((a.amount for a in targets), ZERO)
+    for application in targets:
         payment.applications.remove(application)
-    session.flush()
+    save_if_unchanged(session, payment, *PAYMENT_GUARDS)
     record_audit(
         session,
         actor,
@@ -217,7 +224,7 @@ def void_payment(session: Session, actor: Actor, payment_id: str, *, reason: str
     before = payment_snapshot(payment)
     payment.voided = True
     payment.unapplied_amount = ZERO
-    session.flush()
+    save_if_unchanged(session, payment, *PAYMENT_GUARDS)
     record_audit(
         session,
         actor,

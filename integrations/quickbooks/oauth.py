@@ -26,8 +26,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.db import utcnow
+from domain.errors import AppError
 from domain.models.oauth_state import OAuthState
+from integrations.quickbooks.connection_audit import record_refused_connect
 from integrations.quickbooks.errors import QboAuthError, QboError, QboNetworkError, QboUnavailable
+from integrations.quickbooks.oauth_realm import RealmProof
 from integrations.quickbooks.oauth_state import OAuthStateError, StateCodec
 from integrations.quickbooks.retry import RetryPolicy
 
@@ -166,6 +169,10 @@ class OAuthTokenEndpoint:
         self._retry = retry or RetryPolicy(max_attempts=3)
         self._sleep = sleep
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._http
+
     def _auth_header(self) -> str:
         raw = f"{self._settings.client_id}:{self._settings.client_secret.get_secret_value()}"
         return "Basic " + base64.b64encode(raw.encode()).decode()
@@ -259,6 +266,7 @@ class QboOAuthFlow:
         store: TokenStore,
         *,
         clock: Clock = utcnow,
+        proof: RealmProof | None = None,
     ) -> None:
         self.settings = settings
         self._endpoint = endpoint
@@ -266,6 +274,7 @@ class QboOAuthFlow:
         self._store = store
         self._clock = clock
         self._codec = StateCodec(settings.state_secret.get_secret_value())
+        self._proof = proof or RealmProof(endpoint.http, settings.environment.api_base_url)
 
     async def authorization_url(self, tenant_id: str, user_id: str | None) -> str:
         now = self._clock()
@@ -298,25 +307,37 @@ class QboOAuthFlow:
         tenant_id: str | None = None,
         user_id: str | None = None,
     ) -> ConnectionInfo:
-        """Handle the redirect back from Intuit. ``tenant_id``/``user_id``: who is signed in, when known."""
+        """Handle the redirect back from Intuit. ``tenant_id``/``user_id``: who is signed in, when known.
+
+        The company stored is the one the token exchange proves (:mod:`oauth_realm`), never ``realm_id`` on its
+        own word; a consent refused after its state was verified leaves an audit row and stores nothing.
+        """
         payload = self._codec.decode(state, now=self._clock())
         if tenant_id is not None and payload["t"] != tenant_id:
             raise OAuthStateError("this connection link was issued to another company")
         if user_id is not None and payload["u"] not in (None, user_id):
             raise OAuthStateError("this connection link was issued to another user")
-        verifier = await asyncio.to_thread(self._consume_state, str(payload["n"]), str(payload["t"]))
-        if error:
-            raise QboAuthError(f"QuickBooks connection was not granted: {error}")
-        if not code or not realm_id:
-            raise OAuthStateError("the QuickBooks callback is missing the code or the company id")
-        tokens = await self._endpoint.exchange_code(code, code_verifier=verifier)
-        return await self._store.save_new(
-            tenant_id=str(payload["t"]),
-            realm_id=realm_id,
-            tokens=tokens,
-            environment=self.settings.environment.name,
-            user_id=payload.get("u"),
-        )
+        consent_tenant, consent_user = str(payload["t"]), payload.get("u")
+        verifier = await asyncio.to_thread(self._consume_state, str(payload["n"]), consent_tenant)
+        try:
+            if error:
+                raise QboAuthError(f"QuickBooks connection was not granted: {error}")
+            if not code:
+                raise OAuthStateError("the QuickBooks callback is missing the code")
+            tokens = await self._endpoint.exchange_code(code, code_verifier=verifier)
+            realm = await self._proof.realm(
+                claimed=realm_id, access_token=tokens.access_token, id_token=tokens.id_token
+            )
+            return await self._store.save_new(
+                tenant_id=consent_tenant,
+                realm_id=realm,
+                tokens=tokens,
+                environment=self.settings.environment.name,
+                user_id=consent_user,
+            )
+        except AppError as exc:
+            await asyncio.to_thread(record_refused_connect, self._sessions, consent_tenant, consent_user, exc)
+            raise
 
     def _record_state(
         self, tenant_id: str, user_id: str | None, verifier: str | None, expires_at: datetime

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.context import Actor
 from domain.db import utcnow
 from domain.errors import Conflict
 from domain.models.connection import ConnectionStatus, QboConnection
+from integrations.quickbooks.connection_audit import connection_state, record_connected, record_disconnected
 from integrations.quickbooks.crypto import TokenCipher
 from integrations.quickbooks.errors import QboAuthError, QboError
 from integrations.quickbooks.oauth import OAuthGrantError, OAuthTokenEndpoint, TokenResponse
@@ -35,6 +38,18 @@ Clock = Callable[[], datetime]
 class QboNotConnected(QboAuthError):
     code = "qbo_not_connected"
     title = "QuickBooks is not connected"
+
+
+class RealmTaken(Conflict):
+    code = "qbo_realm_taken"
+    title = "QuickBooks company already connected"
+
+    def __init__(self, realm_id: str) -> None:
+        super().__init__(
+            f"QuickBooks company {realm_id} is already connected to another account; "
+            "disconnect it there first",
+            realm_id=realm_id,
+        )
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -177,7 +192,7 @@ class TokenStore:
     def provider(self, tenant_id: str) -> TenantTokenProvider:
         return TenantTokenProvider(self, tenant_id)
 
-    async def disconnect(self, tenant_id: str) -> ConnectionInfo:
+    async def disconnect(self, tenant_id: str, actor: Actor | None = None) -> ConnectionInfo:
         """Revoke at Intuit (which disconnects the app from the company), then forget the tokens."""
         row = await asyncio.to_thread(self._load, tenant_id)
         note: str | None = None
@@ -187,7 +202,8 @@ class TokenStore:
             except QboError as exc:
                 # The local tokens go regardless: the user asked to disconnect; Intuit expires them in time.
                 note = f"revoking at QuickBooks failed ({exc.message}); local tokens were removed"
-        return self._info(await asyncio.to_thread(self._clear, tenant_id, note))
+        who = actor or Actor.system(tenant_id)
+        return self._info(await asyncio.to_thread(self._clear, tenant_id, note, who))
 
     # ---- refresh ---------------------------------------------------------------------------------------------
 
@@ -247,18 +263,21 @@ class TokenStore:
     def _save_new(
         self, tenant_id: str, realm_id: str, tokens: TokenResponse, environment: str, user_id: str | None
     ) -> _Row:
+        try:
+            return self._save_new_once(tenant_id, realm_id, tokens, environment, user_id)
+        except IntegrityError as exc:
+            # Another tenant linked this realm between our check and our write (the unique realm_id).
+            raise RealmTaken(realm_id) from exc
+
+    def _save_new_once(
+        self, tenant_id: str, realm_id: str, tokens: TokenResponse, environment: str, user_id: str | None
+    ) -> _Row:
         now = self._clock()
         with self._sessions() as session, session.begin():
-            other = session.scalars(
-                select(QboConnection).where(
-                    QboConnection.realm_id == realm_id, QboConnection.tenant_id != tenant_id
-                )
-            ).first()
-            if other is not None:
-                raise Conflict(
-                    "this QuickBooks company is already connected to another account", realm_id=realm_id
-                )
+            if self._realm_owner(session, realm_id, tenant_id) is not None:
+                raise RealmTaken(realm_id)
             row = session.scalars(select(QboConnection).where(QboConnection.tenant_id == tenant_id)).first()
+            before = connection_state(row) if row is not None else None
             if row is None:
                 row = QboConnection(tenant_id=tenant_id, token_version=0)
                 session.add(row)
@@ -275,7 +294,17 @@ class TokenStore:
             )
             row.token_version = (row.token_version or 0) + 1
             session.flush()
+            record_connected(session, row, before, user_id)
             return _Row.of(row)
+
+    @staticmethod
+    def _realm_owner(session: Session, realm_id: str, tenant_id: str) -> str | None:
+        """The other tenant this realm is linked to, if any."""
+        return session.scalars(
+            select(QboConnection.tenant_id).where(
+                QboConnection.realm_id == realm_id, QboConnection.tenant_id != tenant_id
+            )
+        ).first()
 
     def _apply_tokens(self, row: QboConnection, tokens: TokenResponse, now: datetime) -> None:
         row.access_token_enc = self._cipher.encrypt(tokens.access_token)
@@ -317,8 +346,10 @@ class TokenStore:
                 .values(status=ConnectionStatus.NEEDS_REAUTH, last_error=message, updated_at=self._clock())
             )
 
-    def _clear(self, tenant_id: str, note: str | None) -> _Row:
+    def _clear(self, tenant_id: str, note: str | None, actor: Actor) -> _Row:
         with self._sessions() as session, session.begin():
+            row = session.scalars(select(QboConnection).where(QboConnection.tenant_id == tenant_id)).first()
+            before = connection_state(row) if row is not None else None
             session.execute(
                 update(QboConnection)
                 .where(QboConnection.tenant_id == tenant_id)
@@ -332,6 +363,8 @@ class TokenStore:
                     updated_at=self._clock(),
                 )
             )
+            if row is not None and before is not None:
+                record_disconnected(session, actor, row.id, before, note)
         return self._load(tenant_id)
 
     def _info(self, row: _Row) -> ConnectionInfo:
@@ -365,4 +398,11 @@ class TenantTokenProvider:
         return token
 
 
-__all__ = ["REFRESH_MARGIN", "ConnectionInfo", "QboNotConnected", "TenantTokenProvider", "TokenStore"]
+__all__ = [
+    "REFRESH_MARGIN",
+    "ConnectionInfo",
+    "QboNotConnected",
+    "RealmTaken",
+    "TenantTokenProvider",
+    "TokenStore",
+]

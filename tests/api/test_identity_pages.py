@@ -124,9 +124,11 @@ def test_forged_and_expired_embed_tokens(
     )
     head, payload, _sig = good.split(".")
     none_alg = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    assert (
+        client.get("/api/me", headers={"Authorization": f"Bearer {good}", "Origin": HOST}).status_code == 200
+    )
     for bad in (expired, wrong_key, cross, swapped, wrong_aud, none_alg, f"{head}.{payload}.AAAA"):
-        response = client.get("/api/me", headers={"Authorization": f"Bearer {bad}"})
+        response = client.get("/api/me", headers={"Authorization": f"Bearer {bad}", "Origin": HOST})
         assert response.status_code == 401, bad
         assert client.get("/embed", params={"token": bad}).status_code == 401
 
@@ -183,4 +185,12 @@ def test_qbo_connect_requires_admin_and_callback_refuses_forged_state(
             follow_redirects=False,
         )
         assert r.status_code == 400, (bad, r.text)
-        assert "not connected" in r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == "oauth_state_invalid"
+    # A browser landing here gets the error page instead.
+    page = client.get(
+        "/api/integrations/quickbooks/callback",
+        params={"state": "garbage", "code": "c", "realmId": "1"},
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert page.status_code == 400 and "QuickBooks was not connected" in page.text

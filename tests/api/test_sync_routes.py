@@ -202,6 +202,12 @@ def test_mappings_are_versioned_and_suggested(
     assert [(m["account_qbo_id"], m["version"]) for m in active] == [("80", 2)]
     history = client.get("/api/integrations/mappings?include_retired=true", headers=tenant.headers()).json()
     assert sorted((m["account_qbo_id"], m["active"]) for m in history) == [("80", True), ("81", False)]
+    # Each saved mapping is an audit row, with the account it replaced.
+    audited = client.get("/api/audit", params={"entity": "account_mapping"}, headers=tenant.headers()).json()
+    saved = [
+        (r["before"], r["after"]["account"]) for r in audited["items"] if r["action"] == "sync.mapping.saved"
+    ]
+    assert saved == [(None, "81"), ({"account": "81", "version": 1}, "80")]
     with Session(api_engine) as s:
         assert len(s.scalars(select(AccountMapping)).all()) == 2
     remaining = client.get("/api/integrations/mappings/suggestions", headers=tenant.headers()).json()[

@@ -126,3 +126,47 @@ def test_concurrent_decisions_have_exactly_one_winner(committing_sessionmaker: s
         with committing_sessionmaker() as s, s.begin():
             s.execute(delete(Approval).where(Approval.tenant_id == tenant_id))
             s.execute(delete(Tenant).where(Tenant.id == tenant_id))
+
+
+def test_who_may_approve_may_reject_and_a_proposer_may_withdraw(session: Session) -> None:
+    tenant = create_tenant(session, "Acme Plumbing")
+    owner = _actor(tenant.id, Role.OWNER, "Olive")
+    payment = _proposal("call_pay", Permission.RECORD_PAYMENT)
+    approval, _ = svc.propose(session, owner, payment)
+    # A technician may not turn down the owner's payment; the message names the role it needs, grammatically.
+    with pytest.raises(
+        PermissionDenied, match=r"^A technician may not reject 'void_invoice'; it needs an office "
+    ):
+        svc.decide(
+            session, _actor(tenant.id, Role.TECHNICIAN), approval.id, decision="reject", seen_hash=None
+        )
+    assert svc.get_approval(session, tenant.id, approval.id).status == ApprovalStatus.PENDING
+    done = svc.decide(session, _actor(tenant.id, Role.OFFICE), approval.id, decision="reject", seen_hash=None)
+    assert done.status == ApprovalStatus.REJECTED
+
+    # A destructive action needs an admin to approve, and so to reject; office is refused too.
+    void, _ = svc.propose(session, owner, _proposal("call_void"))
+    for role in (Role.TECHNICIAN, Role.OFFICE):
+        with pytest.raises(PermissionDenied, match="it needs an admin or above"):
+            svc.decide(session, _actor(tenant.id, role), void.id, decision="reject", seen_hash=None)
+    assert svc.decide(
+        session, _actor(tenant.id, Role.ADMIN), void.id, decision="reject", seen_hash=None
+    ).status == (ApprovalStatus.REJECTED)
+
+    # The technician who proposed a write may withdraw it, though they could never approve it.
+    tech = _actor(tenant.id, Role.TECHNICIAN, "Tom")
+    own, _ = svc.propose(session, tech, _proposal("call_own"))
+    with pytest.raises(PermissionDenied):
+        svc.decide(session, tech, own.id, decision="approve", seen_hash=None)
+    withdrawn = svc.decide(session, tech, own.id, decision="reject", seen_hash=None, message="wrong invoice")
+    assert withdrawn.status == ApprovalStatus.REJECTED and withdrawn.decided_by == "Tom (technician)"
+
+
+def test_role_messages_are_grammatical() -> None:
+    from domain.permissions import require, with_article
+
+    assert [with_article(r.value) for r in Role] == ["an owner", "an admin", "an office", "a technician"]
+    with pytest.raises(PermissionDenied, match=r"^An office may not void, write off or delete$"):
+        require(_actor("t", Role.OFFICE), Permission.DESTRUCTIVE)
+    with pytest.raises(PermissionDenied, match=r"^A technician may not record payment$"):
+        require(_actor("t", Role.TECHNICIAN), Permission.RECORD_PAYMENT)

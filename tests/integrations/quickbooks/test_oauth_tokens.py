@@ -115,8 +115,16 @@ async def parts(committing_sessionmaker: sessionmaker[Session], settings: OAuthS
         yield flow, store, clock, cipher
 
 
+def mock_company() -> None:
+    """The company read that proves the consent's realm (real HTTP to the emulator is in test_oauth_realm)."""
+    respx.post(url__regex=rf"{ENV.api_base_url}/company/\d+/query").respond(
+        200, json={"QueryResponse": {"CompanyInfo": [{"Id": "1", "CompanyName": "Northwind"}]}}
+    )
+
+
 async def connect(flow: QboOAuthFlow, tenant_id: str, server: TokenServer) -> str:
     respx.post(TOKEN_URL).mock(side_effect=server)
+    mock_company()
     url = await flow.authorization_url(tenant_id, "user-1")
     state = parse_qs(urlsplit(url).query)["state"][0]
     await flow.complete(state=state, code="auth-code", realm_id="9341455130000001")
@@ -172,7 +180,8 @@ async def test_authorize_and_callback_store_encrypted_tokens(
     assert sent["grant_type"] == ["authorization_code"] and sent["code"] == ["auth-code"]
     assert sent["redirect_uri"] == ["http://127.0.0.1:8000/oauth/callback"]
     assert create_s256_code_challenge(sent["code_verifier"][0]) == query["code_challenge"][0]
-    request = respx.calls.last.request
+    request = next(c.request for c in respx.calls if c.request.url == TOKEN_URL)
+    assert respx.calls.last.request.headers["Authorization"] == "Bearer access-1"  # the realm's proof
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"cid:csecret").decode()
     with committing_sessionmaker() as s:
         row = s.scalars(select(QboConnection).where(QboConnection.tenant_id == tenant_id)).one()
@@ -189,13 +198,14 @@ async def test_authorize_and_callback_store_encrypted_tokens(
 async def test_state_is_single_use_and_bound_to_tenant(parts: Any, tenant_id: str) -> None:
     flow, *_ = parts
     respx.post(TOKEN_URL).mock(side_effect=TokenServer())
+    mock_company()
     url = await flow.authorization_url(tenant_id, "user-1")
     state = parse_qs(urlsplit(url).query)["state"][0]
     with pytest.raises(OAuthStateError):
-        await flow.complete(state=state, code="c", realm_id="r", tenant_id="someone-else")
-    await flow.complete(state=state, code="c", realm_id="r", tenant_id=tenant_id, user_id="user-1")
+        await flow.complete(state=state, code="c", realm_id="123", tenant_id="someone-else")
+    await flow.complete(state=state, code="c", realm_id="123", tenant_id=tenant_id, user_id="user-1")
     with pytest.raises(OAuthStateError, match="already used"):
-        await flow.complete(state=state, code="c", realm_id="r")
+        await flow.complete(state=state, code="c", realm_id="123")
 
 
 @respx.mock
@@ -205,7 +215,7 @@ async def test_expired_state_and_denied_consent(parts: Any, tenant_id: str) -> N
     state = parse_qs(urlsplit(url).query)["state"][0]
     clock.now += timedelta(minutes=11)
     with pytest.raises(OAuthStateError, match="expired"):
-        await flow.complete(state=state, code="c", realm_id="r")
+        await flow.complete(state=state, code="c", realm_id="123")
     url = await flow.authorization_url(tenant_id, None)
     state = parse_qs(urlsplit(url).query)["state"][0]
     with pytest.raises(QboAuthError, match="access_denied"):
