@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
+from demo.serve import demo_sandbox, demo_settings, demo_startup
 from domain.models import Role
 from tests.api.conftest import make_settings
 from tests.api.live import free_port, serve
