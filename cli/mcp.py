@@ -17,7 +17,7 @@ import typer
 from api.agent_wiring import build_agent_runtime
 from api.identity import authenticate_api_key
 from api.settings import Settings
-from api.state import AppState
+from api.state import build_state
 from domain.db import make_engine, make_sessionmaker
 from tools.books import LocalBooks
 
@@ -45,7 +45,7 @@ async def _serve_stdio(demo: bool, today: date | None) -> None:
     with sessions() as session:
         actor = authenticate_api_key(session, settings.secret, key)
     async with httpx.AsyncClient(timeout=30) as http:
-        state = AppState(settings=settings, engine=engine, sessionmaker=sessions, http=http)
+        state = build_state(settings, engine, http)
         # The demo's QuickBooks lives inside the `serve --demo` process; its imported books answer here.
         local = (lambda session, who: LocalBooks(session, who.tenant_id)) if demo else None
         agent = await build_agent_runtime(state, books_for=local)

@@ -16,7 +16,7 @@ from api.middleware import configure_logging
 from api.qbo_wiring import callback_url
 from api.settings import DEV_SECRET, Settings
 from demo.company import demo_clock
-from demo.serve import WEBHOOK_PATH, demo_sandbox, demo_settings, demo_startup
+from demo.serve import WEBHOOK_PATH, DemoStartup, demo_sandbox, demo_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +49,6 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"QBO sandbox running at {sandbox_url}")
             settings = demo_settings(settings, host=host, port=port, sandbox_url=sandbox_url, today=pinned)
             application = create_app(
-                settings, startup=demo_startup(typer.echo), create_schema=True, clock=clock
+                settings, startup=DemoStartup(typer.echo), create_schema=True, clock=clock
             )
             uvicorn.run(application, host=host, port=port, log_config=None)

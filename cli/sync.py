@@ -16,11 +16,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 import domain.models  # noqa: F401 - registers every table
-from api.qbo_wiring import QboServices, build_qbo
+from api.qbo_wiring import QboServices
 from api.settings import Settings
-from api.state import AppState
+from api.state import AppState, build_state
 from domain.context import Actor
-from domain.db import make_engine, make_sessionmaker
+from domain.db import make_engine
 from domain.models import ConnectionStatus, QboConnection, SyncJob, SyncJobStatus
 from domain.services.sync_admin import sync_health
 from integrations.quickbooks.sync.context import SyncContext
@@ -35,9 +35,9 @@ TenantOption = typer.Option(None, "--tenant", help="Tenant id (default: the only
 async def _services(settings: Settings) -> AsyncIterator[tuple[AppState, QboServices]]:
     engine = make_engine(settings.database_url)
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)) as http:
-        state = AppState(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), http=http)
+        state = build_state(settings, engine, http)
         try:
-            yield state, build_qbo(state)
+            yield state, state.qbo
         finally:
             engine.dispose()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from api.settings import Settings
 from api.state import AppState
-from demo.bootstrap import bootstrap_demo
+from demo.bootstrap import DemoInfo, bootstrap_demo
 from demo.company import demo_sandbox_config
 from domain.clock import Clock
 from domain.models import Role
@@ -61,14 +61,17 @@ def demo_sandbox(
         yield url
 
 
-def demo_startup(
-    echo: Callable[[str], None], allowed_origins: list[str] | None = None
-) -> Callable[[AppState], Awaitable[None]]:
-    async def startup(state: AppState) -> None:
-        from api.routes.qbo import qbo_of
+class DemoStartup:
+    """The startup hook of ``serve --demo``: seed and connect the demo, print its keys; ``info`` is what it made."""
 
-        info = await bootstrap_demo(state, qbo_of(state), allowed_origins=allowed_origins)
-        state.extras["demo"] = info
+    def __init__(self, echo: Callable[[str], None], allowed_origins: list[str] | None = None) -> None:
+        self.echo = echo
+        self.allowed_origins = allowed_origins
+        self.info: DemoInfo | None = None
+
+    async def __call__(self, state: AppState) -> None:
+        info = self.info = await bootstrap_demo(state, state.qbo, allowed_origins=self.allowed_origins)
+        echo = self.echo
         base = state.settings.base_url.rstrip("/")
         echo(
             f"Demo company connected (QuickBooks company {info.realm_id}); imported {sum(info.imported.values())} records."
@@ -78,5 +81,3 @@ def demo_startup(
         echo(f"Office API key:   {info.keys[Role.OFFICE]}")
         echo(f"Technician key:   {info.keys[Role.TECHNICIAN]}")
         echo(f"Try: curl -H 'Authorization: Bearer {info.keys[Role.OWNER]}' {base}/api/invoices?status=open")
-
-    return startup

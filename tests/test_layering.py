@@ -62,3 +62,16 @@ def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from agent.offline.model import OfflineChatModel\n")
     assert "agent.offline.model" in set(_imports(source))
+
+
+def test_app_state_has_only_typed_fields() -> None:
+    tree = ast.parse((ROOT / "api" / "state.py").read_text(encoding="utf-8"))
+    (state,) = (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "AppState")
+    fields = {
+        n.target.id: ast.unparse(n.annotation)
+        for n in state.body
+        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+    }
+    assert "extras" not in fields
+    assert not {name for name, kind in fields.items() if kind.replace(" ", "").startswith("dict[str,Any]")}
+    assert {"qbo", "turns", "origins"} <= fields.keys()

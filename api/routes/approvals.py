@@ -156,7 +156,7 @@ async def decide(
     context = agent.context_for(session, actor)
     thread_id = approval.thread_id
     session.commit()
-    gate = state.extras["turns"]
+    gate = state.turns
 
     async def events() -> Any:
         # Re-check under the lock: a decision that waited behind the winner must lose with a 409, not resume.
