@@ -18,7 +18,7 @@ from langgraph.types import Checkpointer
 
 from agent.approval_node import make_approval_node
 from agent.context import Context
-from agent.offline.estimating import plan_estimate
+from agent.estimating.planner import plan_estimate
 from agent.prompts import render_system_prompt
 from agent.state import State
 from agent.tool_node import make_tool_node, tool_message

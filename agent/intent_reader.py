@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import ValidationError
 
 from agent.errors import describe_error
-from agent.offline.intents import parse_intent, resolve_names
+from agent.language.intents import parse_intent, resolve_names
 from domain.errors import AppError
 from domain.intent import QboIntent
 from integrations.quickbooks.mapping.lists import name_candidates_from_qbo

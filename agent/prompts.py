@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from agent.context import Context
+from domain.drafting import CatalogEntry
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
@@ -52,3 +53,13 @@ def _percent(value: Decimal) -> str:
 
 def render_estimate_guidelines(*, markup_percent: str) -> str:
     return render("estimate_guidelines.md.j2", markup_percent=markup_percent)
+
+
+def catalog_summary(entries: list[CatalogEntry], limit: int = 80) -> str:
+    """The catalog as the system prompt lists it: one active item a line, with its rate."""
+    lines = [
+        f"- {e.name} — {e.type.value} — ${e.rate:,.2f}{'/' + e.unit if e.unit else ''}"
+        for e in entries[:limit]
+        if e.active
+    ]
+    return "\n".join(lines)

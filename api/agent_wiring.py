@@ -29,7 +29,7 @@ class AgentHandle:
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def context_for(self, session: Session, actor: Actor) -> Context:
-        from agent.runtime import catalog_summary
+        from agent.prompts import catalog_summary
         from tools.lookup import catalog
 
         tenant = session.get(Tenant, actor.tenant_id)
@@ -85,14 +85,13 @@ async def build_agent_runtime(
     from agent.checkpoint import make_checkpointer
     from agent.graph import build_graph
     from agent.models import make_chat_model
-    from api.routes.qbo import qbo_of
     from tools.base import ToolDeps
     from tools.registry import make_toolbox
 
     handle = AgentHandle(graph=None, today=state.settings.today, clock=state.clock)
     checkpointer = await handle.stack.enter_async_context(make_checkpointer(checkpoint_url(state)))
     model = make_chat_model(state.settings)
-    books_for = books_for or make_books_for(qbo_of(state))
+    books_for = books_for or make_books_for(state.qbo)
     toolbox = make_toolbox(ToolDeps(sessionmaker=state.sessionmaker, books_for=books_for))
     handle.graph = build_graph(model, toolbox, checkpointer)
     handle.toolbox = toolbox

@@ -21,17 +21,16 @@ from sqlalchemy import Engine
 from starlette.routing import Route
 
 import domain.models  # noqa: F401 - registers every table before create_all
-from api.chat.runner import TurnGate
-from api.cors import OriginRegistry, TenantCorsMiddleware
+from api.cors import TenantCorsMiddleware
 from api.errors import install_error_handlers
 from api.idempotency import IdempotencyMiddleware, sweep_forever
 from api.mcp.http import McpHttp
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware, SecurityHeadersMiddleware
 from api.settings import Settings
-from api.state import AppState
+from api.state import AppState, build_state
 from api.templating import STATIC_DIR, make_templates
 from domain.clock import Clock, system_clock
-from domain.db import Base, make_engine, make_sessionmaker
+from domain.db import Base, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +61,7 @@ def create_app(
             await asyncio.to_thread(Base.metadata.create_all, eng)
         own_http = http_client is None
         http = http_client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
-        state = AppState(
-            settings=settings, engine=eng, sessionmaker=make_sessionmaker(eng), http=http, clock=clock
-        )
-        state.extras["turns"] = TurnGate(1 if eng.dialect.name == "sqlite" else settings.max_concurrent_turns)
-        state.extras["origins"] = OriginRegistry(lambda: state.sessionmaker, settings.allowed_origins)
+        state = build_state(settings, eng, http, clock)
         app.state.services = state
         worker_task: asyncio.Task[None] | None = None
         stack = contextlib.AsyncExitStack()
@@ -117,7 +112,7 @@ def create_app(
     # Outermost last: request id, CORS (so refusals carry its headers), size limit, idempotency.
     app.add_middleware(IdempotencyMiddleware, sessions=lambda: app.state.services.sessionmaker, clock=clock)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(TenantCorsMiddleware, registry=lambda: app.state.services.extras["origins"])
+    app.add_middleware(TenantCorsMiddleware, registry=lambda: app.state.services.origins)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
     _include_routes(app)

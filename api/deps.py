@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.identity import authenticate_api_key, load_user_actor
+from api.qbo_wiring import QboServices
 from api.security.embed import check_embed_request
 from api.security.keys import KEY_PREFIX
 from api.security.tokens import verify_embed_token
@@ -37,6 +38,13 @@ def get_settings(state: StateDep) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_qbo(state: StateDep) -> QboServices:
+    return state.qbo
+
+
+QboDep = Annotated[QboServices, Depends(get_qbo)]
 
 
 def get_session(state: StateDep) -> Iterator[Session]:

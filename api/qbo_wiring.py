@@ -6,10 +6,10 @@ import base64
 from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.security.keys import derive_key
 from api.settings import Settings
-from api.state import AppState
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.ratelimit import RateLimiterRegistry
 from integrations.quickbooks.oauth.consent import QboOAuthFlow
@@ -52,8 +52,7 @@ def token_cipher(settings: Settings) -> TokenCipher:
     return TokenCipher(base64.urlsafe_b64encode(derive_key(settings.secret, "fernet")).decode())
 
 
-def build_qbo(state: AppState) -> QboServices:
-    settings = state.settings
+def build_qbo(settings: Settings, http: httpx.AsyncClient, sessions: sessionmaker[Session]) -> QboServices:
     environment = QboEnvironment.named(settings.qbo_environment, settings.qbo_oauth_base)
     oauth_settings = OAuthSettings(
         client_id=settings.qbo_client_id,
@@ -62,11 +61,11 @@ def build_qbo(state: AppState) -> QboServices:
         environment=environment,
         state_secret=base64.urlsafe_b64encode(derive_key(settings.secret, "oauth-state")).decode(),
     )
-    endpoint = OAuthTokenEndpoint(state.http, oauth_settings)
-    tokens = TokenStore(state.sessionmaker, token_cipher(settings), endpoint)
+    endpoint = OAuthTokenEndpoint(http, oauth_settings)
+    tokens = TokenStore(sessions, token_cipher(settings), endpoint)
     return QboServices(
         environment=environment,
-        oauth=QboOAuthFlow(oauth_settings, endpoint, state.sessionmaker, tokens),
+        oauth=QboOAuthFlow(oauth_settings, endpoint, sessions, tokens),
         tokens=tokens,
-        http=state.http,
+        http=http,
     )

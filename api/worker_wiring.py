@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from api.routes.qbo import qbo_of
 from api.state import AppState
 from integrations.quickbooks.sync.sync_context import SyncContext
 from integrations.quickbooks.sync.worker import run_worker
@@ -10,5 +9,5 @@ from integrations.quickbooks.sync.worker import run_worker
 
 async def run_sync_worker(state: AppState) -> None:
     """Runs until cancelled (the lifespan cancels it on shutdown)."""
-    qbo = qbo_of(state)
+    qbo = state.qbo
     await run_worker(SyncContext(sessions=state.sessionmaker, clients=qbo.client_for, clock=state.clock))

@@ -29,7 +29,8 @@ from langgraph.types import Command  # noqa: E402
 from pydantic import ConfigDict  # noqa: E402
 
 from agent.graph import build_graph  # noqa: E402
-from agent.runtime import demo_as_of, open_demo  # noqa: E402
+from demo.company import demo_as_of  # noqa: E402
+from demo.runtime import open_demo  # noqa: E402
 from domain.models import Role  # noqa: E402
 
 READ = "what invoices does Bob's Bakery have open?"

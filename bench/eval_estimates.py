@@ -18,11 +18,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.offline.estimating import draft_estimate  # noqa: E402
-from agent.offline.estimating_catalog import catalog_from_company, company_tax_rate, load_company  # noqa: E402
+from agent.estimating.catalog import catalog_from_company, company_tax_rate, load_company  # noqa: E402
+from agent.estimating.planner import draft_estimate  # noqa: E402
 
 DEFAULT_FIXTURE = ROOT / "integrations" / "quickbooks" / "sandbox" / "fixtures" / "qbo_demo_company.json"
-JOBS = ROOT / "tests" / "agent" / "offline"
+JOBS = ROOT / "tests" / "agent" / "estimating"
 DEFAULT_FILES = [JOBS / "estimates_public.jsonl", JOBS / "estimate_jobs.jsonl"]
 
 

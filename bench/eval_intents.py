@@ -21,14 +21,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.offline.intents import parse_intent, resolve_names  # noqa: E402
+from agent.language.intents import parse_intent, resolve_names  # noqa: E402
 from domain.errors import AppError  # noqa: E402
 from integrations.quickbooks.mapping.lists import name_candidates_from_qbo  # noqa: E402
 
 DEFAULT_FIXTURE = ROOT / "integrations" / "quickbooks" / "sandbox" / "fixtures" / "qbo_demo_company.json"
 DEFAULT_FILES = [
-    ROOT / "tests" / "agent" / "offline" / "intents_public.jsonl",
-    ROOT / "tests" / "agent" / "offline" / "phrasings.jsonl",
+    ROOT / "tests" / "agent" / "language" / "intents_public.jsonl",
+    ROOT / "tests" / "agent" / "language" / "phrasings.jsonl",
 ]
 FILTER_KEYS = (
     "customerName",

@@ -66,9 +66,9 @@ def _serve(app: Any, port: int) -> Iterator[str]:
 @contextmanager
 def demo_server() -> Iterator[tuple[str, str]]:
     from api.app import create_app
-    from api.cli_serve import demo_sandbox, demo_settings, demo_startup
     from api.qbo_wiring import callback_url
     from api.settings import Settings
+    from demo.serve import DemoStartup, demo_sandbox, demo_settings
     from domain.models import Role
 
     port = _free_port()
@@ -76,9 +76,11 @@ def demo_server() -> Iterator[tuple[str, str]]:
         base = Settings(var_dir=Path(tmp) / "var", base_url=f"http://127.0.0.1:{port}", run_worker=False)
         with demo_sandbox(base, callback=callback_url(base), today=None) as sandbox_url:
             settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url)
-            app = create_app(settings, startup=demo_startup(lambda _line: None), create_schema=True)
+            app = create_app(
+                settings, startup=(startup := DemoStartup(lambda _line: None)), create_schema=True
+            )
             with _serve(app, port) as url:
-                yield url, app.state.services.extras["demo"].keys[Role.OWNER]
+                yield url, startup.info.keys[Role.OWNER]
 
 
 def _pct(values: list[float], q: float) -> float:

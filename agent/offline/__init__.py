@@ -1,1 +1,1 @@
-"""The offline model: deterministic, rule-based language understanding that needs no LLM service."""
+"""The offline chat model: rule-based, needs no LLM service; it reads with agent.language and agent.estimating."""

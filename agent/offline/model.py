@@ -21,10 +21,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
+from agent.estimating.planner import plan_estimate
+from agent.language.intents import parse_intent
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
-from agent.offline.estimating import plan_estimate
-from agent.offline.intents import parse_intent
 from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
 

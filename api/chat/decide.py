@@ -45,7 +45,7 @@ def resume_from_words(
     session: Session, actor: Actor, payload: dict[str, Any], text: str
 ) -> dict[str, Any] | None:
     """The resume value for "yes" / "no, because …" / a simple edit; None when the words decide nothing."""
-    from agent.decisions import decision_from_words
+    from agent.language.decisions import decision_from_words
 
     decision = decision_from_words(text, (payload.get("action_requests") or [{}])[0])
     if decision is None:

@@ -7,11 +7,9 @@ serialised in the database (``approvals.decide``), so two processes cannot both 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,30 +20,6 @@ from api.chat.events import ChatEvent
 from domain.errors import AppError
 
 log = logging.getLogger(__name__)
-
-
-class TurnGate:
-    """Who may run a turn now: one turn per thread, and at most ``max_concurrent`` turns in the process.
-
-    On SQLite (the embedded default) the bound is 1: a turn's step holds the file's write lock while its tools
-    run, and concurrent turns would otherwise wait past the busy timeout and fail with "database is locked".
-    """
-
-    def __init__(self, max_concurrent: int) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._slots = asyncio.Semaphore(max_concurrent)
-
-    def lock(self, thread_id: str) -> asyncio.Lock:
-        lock = self._locks.get(thread_id)
-        if lock is None:
-            lock = self._locks[thread_id] = asyncio.Lock()
-        return lock
-
-    @asynccontextmanager
-    async def turn(self, thread_id: str) -> AsyncIterator[None]:
-        # Always thread lock first, then a slot: one order everywhere, so no two turns wait on each other.
-        async with self.lock(thread_id), self._slots:
-            yield
 
 
 @dataclass

@@ -38,7 +38,7 @@ class McpHttp:
             with state.sessionmaker() as session:
                 return agent.context_for(session, _caller.get())
 
-        gate = state.extras["turns"].turn
+        gate = state.turns.turn
         bridge = McpBridge(agent.graph, agent.toolbox, context, transport="http", gate=gate)
         # Stateless: every request carries its key, so no session outlives the caller's authentication.
         self._manager = StreamableHTTPSessionManager(build_server(bridge), json_response=True, stateless=True)

@@ -164,7 +164,7 @@ async def decide(
         return context, resume, thread_id
 
     context, resume, thread_id = await asyncio.to_thread(prepare)
-    gate = state.extras["turns"]
+    gate = state.turns
 
     async def events() -> Any:
         # Re-check under the lock: a decision that waited behind the winner must lose with a 409, not resume.

@@ -77,7 +77,7 @@ async def locked_events(
     state: AppState, thread_id: str, events: AsyncIterator[ChatEvent]
 ) -> AsyncIterator[ChatEvent]:
     """Hold the thread's lock for the whole turn, including while a stream is being read."""
-    async with state.extras["turns"].turn(thread_id):
+    async with state.turns.turn(thread_id):
         async for event in events:
             yield event
 

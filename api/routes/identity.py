@@ -103,9 +103,7 @@ def set_origins(
             before={"allowed_origins": before},
             after={"allowed_origins": tenant.allowed_origins},
         )
-    registry = state.extras.get("origins")
-    if registry is not None:
-        registry.invalidate()
+    state.origins.invalidate()
     return OriginsPublic(allowed_origins=tenant.allowed_origins)
 
 

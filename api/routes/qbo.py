@@ -9,10 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from api.deps import IntegrationDep, ReaderDep, StateDep
+from api.deps import IntegrationDep, QboDep, ReaderDep
 from api.errors import problem_response
-from api.qbo_wiring import QboServices, build_qbo
-from api.state import AppState
 from api.templating import get_templates
 from domain.errors import AppError
 from integrations.quickbooks.oauth.token_store import ConnectionInfo, QboNotConnected
@@ -34,13 +32,6 @@ class AuthorizeUrlPublic(BaseModel):
     authorize_url: str
 
 
-def qbo_of(state: AppState) -> QboServices:
-    services = state.extras.get("qbo")
-    if services is None:
-        services = state.extras["qbo"] = build_qbo(state)
-    return services
-
-
 def status_public(info: ConnectionInfo) -> QboStatusPublic:
     return QboStatusPublic(
         connected=str(info.status) == "connected",
@@ -54,17 +45,17 @@ def status_public(info: ConnectionInfo) -> QboStatusPublic:
 
 
 @router.get("/status")
-async def status(actor: ReaderDep, state: StateDep) -> QboStatusPublic:
+async def status(actor: ReaderDep, qbo: QboDep) -> QboStatusPublic:
     try:
-        info = await qbo_of(state).tokens.info(actor.tenant_id)
+        info = await qbo.tokens.info(actor.tenant_id)
     except QboNotConnected:
         return QboStatusPublic(connected=False, status="disconnected")
     return status_public(info)
 
 
 @router.post("/connect")
-async def connect(actor: IntegrationDep, state: StateDep) -> AuthorizeUrlPublic:
-    url = await qbo_of(state).oauth.authorization_url(actor.tenant_id, actor.user_id)
+async def connect(actor: IntegrationDep, qbo: QboDep) -> AuthorizeUrlPublic:
+    url = await qbo.oauth.authorization_url(actor.tenant_id, actor.user_id)
     return AuthorizeUrlPublic(authorize_url=url)
 
 
@@ -76,14 +67,14 @@ async def callback(
     realm_id: Annotated[str | None, Query(alias="realmId", max_length=64)] = None,
     error: Annotated[str | None, Query(max_length=200)] = None,
     *,
-    state: StateDep,
+    qbo: QboDep,
 ) -> Response:
     """Intuit redirects the browser here; the signed, single-use ``state`` says which tenant asked.
 
     A refusal is problem+json, or the error page when a browser asks for HTML.
     """
     try:
-        await qbo_of(state).oauth.complete(state=state_value, code=code, realm_id=realm_id, error=error)
+        await qbo.oauth.complete(state=state_value, code=code, realm_id=realm_id, error=error)
     except AppError as exc:
         status = exc.status if 400 <= exc.status < 500 else 400
         if _wants_html(request):
@@ -103,5 +94,5 @@ def _wants_html(request: Request) -> bool:
 
 
 @router.post("/disconnect")
-async def disconnect(actor: IntegrationDep, state: StateDep) -> QboStatusPublic:
-    return status_public(await qbo_of(state).tokens.disconnect(actor.tenant_id, actor))
+async def disconnect(actor: IntegrationDep, qbo: QboDep) -> QboStatusPublic:
+    return status_public(await qbo.tokens.disconnect(actor.tenant_id, actor))

@@ -13,7 +13,8 @@ from langgraph.types import Command
 from sqlalchemy import select
 
 from agent.graph import build_graph
-from agent.runtime import DemoRuntime, demo_as_of, open_demo
+from demo.company import demo_as_of
+from demo.runtime import DemoRuntime, open_demo
 from domain.models import Approval, AuditLog, Customer, Estimate, Invoice, InvoiceStatus, Payment, Role
 from domain.services.audit import verify_chain
 from tests.agent.fakes import ScriptedModel, call, says
@@ -78,7 +79,7 @@ async def test_void_needs_an_admin_and_is_audited_end_to_end() -> None:
 
 
 async def test_payment_edited_in_words_and_a_saved_draft() -> None:
-    from agent.decisions import decision_from_words
+    from agent.language.decisions import decision_from_words
 
     async with open_demo(demo_as_of()) as rt:
         graph = build_graph(rt.model(), rt.toolbox, InMemorySaver())

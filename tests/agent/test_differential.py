@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from agent.runtime import demo_as_of, open_demo
+from demo.company import demo_as_of
+from demo.runtime import open_demo
 from domain.errors import AppError
 from domain.intent import QboIntent
 from tools.books import LocalBooks, QboBooks
 
-EVAL = Path(__file__).parent / "offline" / "intents_public.jsonl"
+EVAL = Path(__file__).parent / "language" / "intents_public.jsonl"
 
 
 def _first(value: Any) -> Any:

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from agent.runtime import demo_clock
 from api.app import create_app
-from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
+from demo.company import demo_clock
+from demo.serve import DemoStartup, demo_sandbox, demo_settings
 from domain.models import Role
 from tests.api.conftest import make_settings
 
@@ -29,10 +29,13 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
         settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
         settings = settings.model_copy(update={"base_url": "http://testserver"})
         app = create_app(
-            settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent
+            settings,
+            startup=(startup := DemoStartup(lines.append)),
+            create_schema=True,
+            agent_factory=_no_agent,
         )
         with TestClient(app) as client:
-            info = app.state.services.extras["demo"]
+            info = startup.info
             owner = {"Authorization": f"Bearer {info.keys[Role.OWNER]}"}
             status = client.get("/api/integrations/quickbooks/status", headers=owner).json()
             assert status["connected"] is True and status["realm_id"] == info.realm_id
@@ -45,10 +48,13 @@ def test_demo_boots_connected_and_imported(tmp_path: Path) -> None:
             assert client.post("/api/integrations/quickbooks/disconnect", headers=tech).status_code == 403
         # A restart finds the same tenant and connection and issues fresh keys.
         app2 = create_app(
-            settings, startup=demo_startup(lines.append), create_schema=True, agent_factory=_no_agent
+            settings,
+            startup=(startup := DemoStartup(lines.append)),
+            create_schema=True,
+            agent_factory=_no_agent,
         )
         with TestClient(app2) as client:
-            info2 = app2.state.services.extras["demo"]
+            info2 = startup.info
             assert info2.tenant_id == info.tenant_id and info2.realm_id == info.realm_id
             assert info2.keys[Role.OWNER] != info.keys[Role.OWNER]
             owner2 = {"Authorization": f"Bearer {info2.keys[Role.OWNER]}"}
@@ -70,10 +76,13 @@ def test_demo_worker_pushes_new_records_to_the_sandbox(tmp_path: Path) -> None:
         settings = demo_settings(base, host="testserver", port=80, sandbox_url=sandbox_url, today=AS_OF)
         settings = settings.model_copy(update={"base_url": "http://testserver"})
         app = create_app(
-            settings, startup=demo_startup(lambda _l: None), create_schema=True, agent_factory=_no_agent
+            settings,
+            startup=(startup := DemoStartup(lambda _l: None)),
+            create_schema=True,
+            agent_factory=_no_agent,
         )
         with TestClient(app) as client:
-            info = app.state.services.extras["demo"]
+            info = startup.info
             office = {"Authorization": f"Bearer {info.keys[Role.OFFICE]}"}
             created = client.post(
                 "/api/customers", json={"display_name": "Worker Test Plumbing"}, headers=office
@@ -102,7 +111,7 @@ def test_demo_receives_signed_webhooks_for_edits_made_in_quickbooks(tmp_path: Pa
 
     import httpx
 
-    from api.cli_serve import WEBHOOK_PATH
+    from demo.serve import WEBHOOK_PATH
     from integrations.quickbooks.sandbox.server import run_sandbox_server
 
     port = _free_port()
@@ -113,10 +122,13 @@ def test_demo_receives_signed_webhooks_for_edits_made_in_quickbooks(tmp_path: Pa
     ) as sandbox_url:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
         app = create_app(
-            settings, startup=demo_startup(lambda _l: None), create_schema=True, agent_factory=_no_agent
+            settings,
+            startup=(startup := DemoStartup(lambda _l: None)),
+            create_schema=True,
+            agent_factory=_no_agent,
         )
         with run_sandbox_server(app, "127.0.0.1", port) as app_url:
-            info = app.state.services.extras["demo"]
+            info = startup.info
             owner = {"Authorization": f"Bearer {info.keys[Role.OWNER]}"}
             edit = httpx.post(
                 f"{sandbox_url}/_sandbox/realms/{info.realm_id}/edits",

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from agent.runtime import demo_clock
 from api.app import create_app
-from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
+from demo.company import demo_clock
+from demo.serve import DemoStartup, demo_sandbox, demo_settings
 from tests.api.conftest import make_settings
 from tests.api.live import free_port, serve
 
@@ -99,10 +99,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
         app = create_app(
             settings,
-            startup=demo_startup(lambda _line: None, allowed_origins=[host_origin]),
+            startup=(startup := DemoStartup(lambda _line: None, allowed_origins=[host_origin])),
             create_schema=True,
         )
         with serve(app, port) as url:
-            yield Demo(
-                base=url, host_origin=host_origin, host_port=host_port, info=app.state.services.extras["demo"]
-            )
+            yield Demo(base=url, host_origin=host_origin, host_port=host_port, info=startup.info)

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.runtime import demo_clock
 from api.app import create_app
-from api.cli_serve import demo_sandbox, demo_settings, demo_startup
 from api.qbo_wiring import callback_url
+from demo.company import demo_clock
+from demo.serve import DemoStartup, demo_sandbox, demo_settings
 from domain.models import Role
 from tests.api.conftest import make_settings
 from tests.api.live import free_port, serve
@@ -27,9 +27,9 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     base = make_settings(var_dir=tmp_path / "var", base_url=f"http://127.0.0.1:{port}")
     with demo_sandbox(base, callback=callback_url(base), clock=demo_clock(AS_OF)) as sandbox_url:
         settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url, today=AS_OF)
-        app = create_app(settings, startup=demo_startup(lambda _line: None), create_schema=True)
+        app = create_app(settings, startup=(startup := DemoStartup(lambda _line: None)), create_schema=True)
         with serve(app, port) as url:
-            info = app.state.services.extras["demo"]
+            info = startup.info
             yield url, {"Authorization": f"Bearer {info.keys[Role.OWNER]}"}
 
 

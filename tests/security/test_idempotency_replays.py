@@ -21,8 +21,8 @@ from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 import api.idempotency
-from api import cli_db
 from api.app import create_app
+from cli import db as cli_db
 from domain.db import make_engine
 from domain.models.identity_extra import IdempotencyRecord
 from domain.services import idempotency as records

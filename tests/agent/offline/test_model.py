@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
-from agent.decisions import decision_from_words
 from agent.offline.model import OfflineChatModel
 from domain.drafting import CatalogEntry
 from domain.models import ItemType
@@ -187,38 +186,6 @@ def test_answers_for_actions_and_errors() -> None:
         "query_books",
         {"error": "'Bob' matches several customers: A, B. Which one did you mean?", "code": "ambiguous_name"},
     )
-
-
-@pytest.mark.parametrize(
-    ("words", "expected"),
-    [
-        ("yes", {"type": "approve"}),
-        ("Go ahead", {"type": "approve"}),
-        ("approve", {"type": "approve"}),
-        ("no, wrong customer", {"type": "reject", "message": "wrong customer"}),
-        ("cancel", {"type": "reject", "message": "Declined in chat."}),
-        (
-            "make it $400",
-            {
-                "type": "edit",
-                "edited_action": {
-                    "name": "record_payment",
-                    "args": {"customer": "Bob's Bakery", "amount": "400", "invoices": ["1042"]},
-                },
-            },
-        ),
-    ],
-)
-def test_approvals_in_plain_words(words: str, expected: dict) -> None:
-    request = {
-        "name": "record_payment",
-        "args": {"customer": "Bob's Bakery", "amount": "500", "invoices": ["1042"]},
-    }
-    assert decision_from_words(words, request) == expected
-
-
-def test_unclear_approval_words_are_not_a_decision() -> None:
-    assert decision_from_words("hmm what does that do", {"name": "void_invoice", "args": {}}) is None
 
 
 def test_today_falls_back_when_the_prompt_has_none() -> None:

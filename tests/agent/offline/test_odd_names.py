@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from agent.context import Context
 from agent.graph import build_graph
-from agent.offline.intents import parse_intent, resolve_names
+from agent.language.intents import parse_intent, resolve_names
 from agent.offline.model import OfflineChatModel
 from domain.errors import UnknownName
 from domain.models import Customer, Role

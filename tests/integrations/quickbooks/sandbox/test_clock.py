@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.runtime import DEMO_TIMEZONE, demo_day, open_demo
+from demo.company import DEMO_TIMEZONE, demo_day
+from demo.runtime import open_demo
 from domain.clock import ManualClock
 from integrations.quickbooks.sandbox.app import create_sandbox_app
 from integrations.quickbooks.sandbox.config import SandboxConfig
@@ -123,7 +124,7 @@ async def test_the_demo_mirrors_the_sandbox_and_its_first_poll_is_quiet(demo_clo
 )
 @pytest.mark.parametrize("pinned", [date(2026, 3, 18), date(2026, 1, 15), date(2026, 11, 1)])
 def test_a_pinned_demo_day_holds_across_daylight_saving_changes(instant: datetime, pinned: date) -> None:
-    from agent.runtime import demo_clock
+    from demo.company import demo_clock
 
     clock = demo_clock(pinned, ManualClock(instant))
     assert demo_day(pinned, ManualClock(instant)) == pinned

@@ -11,22 +11,24 @@ import os
 from datetime import date
 from typing import Annotated, Any
 
+import httpx
 import typer
+
+from api.agent_wiring import build_agent_runtime
+from api.identity import authenticate_api_key
+from api.settings import Settings
+from api.state import build_state
+from domain.db import make_engine, make_sessionmaker
+from tools.books import LocalBooks
 
 API_KEY_VAR = "QBO_AGENT_API_KEY"
 
 
 async def _serve_stdio(demo: bool, today: date | None) -> None:
-    import httpx
+    # The MCP SDK adds about a second to start-up; only this command needs it.
     from mcp.server.stdio import stdio_server
 
-    from api.agent_wiring import build_agent_runtime
-    from api.identity import authenticate_api_key
     from api.mcp.bridge import McpBridge, build_server
-    from api.settings import Settings
-    from api.state import AppState
-    from domain.db import make_engine, make_sessionmaker
-    from tools.books import LocalBooks
 
     settings = Settings()
     if demo:  # the database `serve --demo` keeps under ./var
@@ -43,7 +45,7 @@ async def _serve_stdio(demo: bool, today: date | None) -> None:
     with sessions() as session:
         actor = authenticate_api_key(session, settings.secret, key)
     async with httpx.AsyncClient(timeout=30) as http:
-        state = AppState(settings=settings, engine=engine, sessionmaker=sessions, http=http)
+        state = build_state(settings, engine, http)
         # The demo's QuickBooks lives inside the `serve --demo` process; its imported books answer here.
         local = (lambda session, who: LocalBooks(session, who.tenant_id)) if demo else None
         agent = await build_agent_runtime(state, books_for=local)

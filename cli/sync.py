@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,11 +16,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 import domain.models  # noqa: F401 - registers every table
-from api.qbo_wiring import QboServices, build_qbo
+from api.qbo_wiring import QboServices
 from api.settings import Settings
-from api.state import AppState
+from api.state import AppState, build_state
 from domain.context import Actor
-from domain.db import make_engine, make_sessionmaker
+from domain.db import make_engine
 from domain.models import ConnectionStatus, QboConnection, SyncJob, SyncJobStatus
 from domain.services.sync_admin import sync_health
 from integrations.quickbooks.entity_specs import IMPORT_ENTITIES
@@ -35,9 +36,9 @@ TenantOption = typer.Option(None, "--tenant", help="Tenant id (default: the only
 async def _services(settings: Settings) -> AsyncIterator[tuple[AppState, QboServices]]:
     engine = make_engine(settings.database_url)
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)) as http:
-        state = AppState(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), http=http)
+        state = build_state(settings, engine, http)
         try:
-            yield state, build_qbo(state)
+            yield state, state.qbo
         finally:
             engine.dispose()
 
@@ -167,7 +168,6 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Run a sync worker until interrupted; several may run at once (no job is taken twice)."""
-        from datetime import timedelta
 
         async def go() -> None:
             async with _services(Settings()) as (state, qbo):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.periods import Period, find_period, parse_period, today_in
+from agent.language.periods import Period, find_period, parse_period, today_in
 
 TODAY = date(2026, 3, 18)  # a Wednesday
 

@@ -1,4 +1,4 @@
-"""The offline estimator on the demo catalog: evaluation files, variants, quantities, hours and negatives."""
+"""The rule-based estimator on the demo catalog: evaluation files, variants, quantities, hours and negatives."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from agent.offline.estimating import EstimatePlan, draft_estimate, labor_items, plan_estimate
-from agent.offline.estimating_catalog import catalog_from_company, company_tax_rate, load_company
+from agent.estimating.catalog import catalog_from_company, company_tax_rate, load_company
+from agent.estimating.planner import EstimatePlan, draft_estimate, labor_items, plan_estimate
 from domain.drafting import CatalogEntry
 from domain.models.catalog import ItemType
 

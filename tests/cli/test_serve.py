@@ -6,7 +6,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api import cli_serve
+from api.settings import Settings
+from cli import serve as cli_serve
+from demo.serve import demo_settings
 
 
 @pytest.fixture()
@@ -35,9 +37,7 @@ def test_serve_without_demo_needs_a_real_secret(cli: typer.Typer, monkeypatch: p
 
 
 def test_demo_settings_keep_everything_under_var(tmp_path) -> None:
-    from api.settings import Settings
-
-    settings = cli_serve.demo_settings(
+    settings = demo_settings(
         Settings(var_dir=tmp_path / "var"), host="127.0.0.1", port=8123, sandbox_url="http://127.0.0.1:9"
     )
     assert settings.demo and settings.database_url == f"sqlite:///{tmp_path / 'var' / 'qbo_agent.sqlite'}"

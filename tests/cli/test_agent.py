@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from api import cli_agent
+from cli import agent as cli_agent
 from domain.context import Actor
 from domain.db import Base, make_engine
 from domain.intent import QboIntent
@@ -20,7 +20,8 @@ from domain.models import AuditLog, Role
 from domain.services.audit import record_audit
 from domain.services.tenants import create_tenant
 
-HERE = Path(__file__).parent / "offline"
+LANGUAGE = Path(__file__).parents[1] / "agent" / "language"
+ESTIMATING = Path(__file__).parents[1] / "agent" / "estimating"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def run(cli: typer.Typer, *args: str) -> tuple[list[dict], str]:
 
 
 def test_intent_prints_one_intent_per_utterance(cli, tmp_path: Path) -> None:
-    source = HERE / "intents_public.jsonl"
+    source = LANGUAGE / "intents_public.jsonl"
     if not source.exists():
         pytest.skip("intents_public.jsonl is not in the repository")
     path = tmp_path / "intents.jsonl"
@@ -98,7 +99,7 @@ def test_ask_answers_with_intent_query_results_aggregate_and_text(cli, tmp_path:
 
 def test_draft_prints_one_estimate_draft_per_job(cli, tmp_path: Path) -> None:
     path = tmp_path / "jobs.jsonl"
-    shutil.copy(HERE / "estimates_public.jsonl", path)
+    shutil.copy(ESTIMATING / "estimates_public.jsonl", path)
     jobs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     out, _ = run(cli, "draft", "--demo", "--json", "--from-file", str(path))
     assert len(out) == len(jobs)
@@ -150,7 +151,7 @@ def test_every_demo_command_shifts_the_company_to_the_same_day(cli) -> None:
     """`ask`, `chat` and `serve --demo` share one rule: --today if given, else today; asOf moves to it."""
     from datetime import date
 
-    from agent.runtime import demo_as_of, demo_day
+    from demo.company import demo_as_of, demo_day
     from integrations.quickbooks.sandbox.fixture import load_demo_company
 
     stored = next(i for i in load_demo_company()["Invoice"] if i["DocNumber"] == "1093")["TxnDate"]

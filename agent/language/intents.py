@@ -1,4 +1,4 @@
-"""The offline model's reader: an English question about the books → a QboIntent, or an honest "not understood".
+"""The rule-based question reader: an English question about the books → a QboIntent, or an honest "not understood".
 
 Order matters and is the design: document numbers, then date phrases, then money bounds are cut out of the
 sentence first, so what remains holds only the name, the record kind, the status and the aggregate.
@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.offline import lang_vocab
-from agent.offline.lang_amounts import find_amounts
-from agent.offline.lang_names import find_name
+from agent.language import vocabulary
+from agent.language.amounts import find_amounts
+from agent.language.names import find_name
+from agent.language.periods import find_period
 from domain.intent import (
     GET_OPERATIONS,
     TRANSACTION_OPERATIONS,
@@ -26,7 +27,6 @@ from domain.intent import (
     explain_validation_error,
 )
 from domain.names import NameCandidate, resolve_name
-from domain.periods import find_period
 
 _CUT = " ; "
 MAX_QUESTION_CHARS = 500  # questions are a sentence or two; the patterns are not meant for documents
@@ -53,7 +53,7 @@ class IntentParse:
 
 
 def not_understood(reason: str) -> IntentParse:
-    examples = "; ".join(f'"{e}"' for e in lang_vocab.OPERATION_EXAMPLES)
+    examples = "; ".join(f'"{e}"' for e in vocabulary.OPERATION_EXAMPLES)
     return IntentParse(
         None,
         f"{reason} I can answer questions about invoices, estimates, payments, bills, customers and the price "
@@ -108,15 +108,15 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         rest = f"{doc_noun} {rest}"  # the noun went with the number; it still says what kind of record
 
     vendor_hint = name is not None and name.role == "vendor"
-    operation = lang_vocab.detect_operation(
+    operation = vocabulary.detect_operation(
         rest, has_doc_number=doc_number is not None, vendor_hint=vendor_hint
     )
     if operation is None and name is not None:
         # A name and no record kind: "look up Maple Street Dental" is the customer; "how much for ACME?" their
         # invoices. Anything else is a guess we do not make.
-        if lang_vocab.CUSTOMER_LOOKUP.search(rest):
+        if vocabulary.CUSTOMER_LOOKUP.search(rest):
             operation = Operation.GET_CUSTOMER
-        elif lang_vocab.SUM_WORDS.search(rest):
+        elif vocabulary.SUM_WORDS.search(rest):
             operation = Operation.LIST_INVOICES
     if operation is None:
         return not_understood(f"I could not tell what kind of records '{utterance.strip()}' is about.")
@@ -129,7 +129,7 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
     if name is not None:
         key = "vendorName" if operation is Operation.LIST_BILLS else "customerName"
         filters[key] = name.name
-    status = lang_vocab.detect_status(rest, operation)
+    status = vocabulary.detect_status(rest, operation)
     if status is not None:
         filters["status"] = status.value
     if operation in TRANSACTION_OPERATIONS and operation not in GET_OPERATIONS:
@@ -145,7 +145,7 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         Operation.LIST_BILLS,
     }:
         filters["docNumber"] = doc_number
-    aggregate = lang_vocab.detect_aggregate(rest)
+    aggregate = vocabulary.detect_aggregate(rest)
     if operation in GET_OPERATIONS or (aggregate == "sum" and operation not in TRANSACTION_OPERATIONS):
         aggregate = None
     try:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from agent.offline.estimating_text import normalize, tokenize
-from agent.offline.estimating_words import GENERIC, LOCATIONS, SIZE_UNITS, VARIANT_WORDS
+from agent.estimating.text import normalize, tokenize
+from agent.estimating.words import GENERIC, LOCATIONS, SIZE_UNITS, VARIANT_WORDS
 from domain.drafting import CatalogEntry
 
 MODIFIER = 1  # strength of a phrase that counts only with a quantity beside it

@@ -1,4 +1,4 @@
-"""Wiring for the demo (and any single-company run): sandbox QBO in-process, local store, tools, model, graph.
+"""The demo in one process (ask, draft, chat, MCP, benchmarks): sandbox QBO in-process, local store, tools, graph.
 
 The QBO sandbox runs inside this process behind ``httpx.ASGITransport``; the local store is seeded from the same
 demo company with ``import_company_snapshot``, dates shifted so the company's ``asOf`` is *today*. The service
@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 import domain.models  # noqa: F401 - registers every table before create_all
-from agent.checkpoint import make_checkpointer
 from agent.context import DEFAULT_MARKUP_PERCENT, Context
-from agent.graph import build_graph
 from agent.models import ModelSettings, make_chat_model
-from domain.clock import Clock, local_today, shifted, system_clock, zone
+from agent.prompts import catalog_summary
+from demo.company import DEMO_TIMEZONE, DEMO_USERS, demo_clock, demo_sandbox_config
+from domain.clock import Clock, local_today, system_clock
 from domain.context import Actor
 from domain.db import Base, make_engine, transaction
 from domain.drafting import CatalogEntry
@@ -35,8 +35,6 @@ from domain.models.tenancy import Role, Tenant
 from domain.services.tenants import add_user, create_tenant
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.sandbox.app import create_sandbox_app
-from integrations.quickbooks.sandbox.config import SandboxConfig
-from integrations.quickbooks.sandbox.fixture import fixture_as_of
 from integrations.quickbooks.sync.importer import import_company_snapshot
 from tools.base import BooksSource, Toolbox, ToolDeps
 from tools.books import LocalBooks, QboBooks
@@ -44,13 +42,6 @@ from tools.lookup import catalog as load_catalog
 from tools.registry import make_toolbox
 
 SANDBOX_URL = "http://qbo-sandbox.internal"
-DEMO_TIMEZONE = "America/Los_Angeles"
-DEMO_USERS = {
-    Role.OWNER: "Dana Reyes",
-    Role.ADMIN: "Alex Kim",
-    Role.OFFICE: "Olivia Park",
-    Role.TECHNICIAN: "Tom Ruiz",
-}
 
 
 @dataclass
@@ -72,7 +63,7 @@ class DemoRuntime:
             tenant_id=self.tenant_id,
             user_id=self.user_ids.get(role),
             role=role,
-            user_name=DEMO_USERS[role],
+            user_name=DEMO_USERS[role].name,
             today=self.today,
             timezone=DEMO_TIMEZONE,
             company_name=self.company_name,
@@ -91,15 +82,6 @@ class DemoRuntime:
 
     def model(self, settings: ModelSettings | None = None, provider: str | None = None) -> BaseChatModel:
         return make_chat_model(settings, catalog=self.catalog, provider=provider)
-
-
-def catalog_summary(entries: list[CatalogEntry], limit: int = 80) -> str:
-    lines = [
-        f"- {e.name} — {e.type.value} — ${e.rate:,.2f}{'/' + e.unit if e.unit else ''}"
-        for e in entries[:limit]
-        if e.active
-    ]
-    return "\n".join(lines)
 
 
 @asynccontextmanager
@@ -133,8 +115,8 @@ async def open_demo(
     with transaction(sm) as session:
         tenant = create_tenant(session, name, timezone=DEMO_TIMEZONE)
         users = {
-            role: add_user(session, tenant, email=f"{role.value}@demo.example", name=who, role=role).id
-            for role, who in DEMO_USERS.items()
+            role: add_user(session, tenant, email=user.email, name=user.name, role=role).id
+            for role, user in DEMO_USERS.items()
         }
         import_company_snapshot(session, tenant.id, company)
         tenant_id = tenant.id
@@ -167,37 +149,6 @@ async def open_demo(
         engine.dispose()
 
 
-def demo_clock(pinned: date | None = None, source: Clock = system_clock) -> Clock:
-    """The one clock every demo entry point runs on: ``source``, moved by whole days to a pinned ``--today``.
-
-    The sandbox, the sync worker and the assistant all read it, so "today", "now" and the demo company's
-    shifted dates agree everywhere (the company's ``asOf`` becomes this clock's date; no shift when equal).
-    """
-    if pinned is None:
-        return source
-    # Same wall-clock time on the pinned day in the demo's zone; across a DST change that is not whole days.
-    here = source().astimezone(zone(DEMO_TIMEZONE))
-    there = datetime.combine(pinned, here.time(), here.tzinfo)
-    # Subtract in UTC: two datetimes sharing one zone object subtract as naive wall times.
-    return shifted(source, there.astimezone(UTC) - here.astimezone(UTC))
-
-
-def demo_day(pinned: date | None = None, clock: Clock = system_clock) -> date:
-    """The demo's today: the pinned ``--today``, else today in the demo company's zone."""
-    return local_today(demo_clock(pinned, clock), DEMO_TIMEZONE)
-
-
-def demo_sandbox_config(clock: Clock, **settings: Any) -> SandboxConfig:
-    """The sandbox company keeps the demo zone's current offset, so its calendar day is the demo's day."""
-    offset = clock().astimezone(zone(DEMO_TIMEZONE)).utcoffset() or timedelta(0)
-    return SandboxConfig(utc_offset_minutes=int(offset.total_seconds() // 60), **settings)
-
-
-def demo_as_of() -> date:
-    """The date the demo data is as of, unshifted: what tests pin to compare with the fixture's own dates."""
-    return fixture_as_of()
-
-
 async def ask_once(
     runtime: DemoRuntime, graph: Any, question: str, *, role: Role = Role.OWNER
 ) -> dict[str, Any]:
@@ -227,17 +178,3 @@ async def ask_once(
     last = out["messages"][-1]
     result["answer"] = str(last.content) if last.type == "ai" else ""
     return result
-
-
-__all__ = [
-    "DemoRuntime",
-    "ask_once",
-    "build_graph",
-    "catalog_summary",
-    "demo_as_of",
-    "demo_clock",
-    "demo_day",
-    "demo_sandbox_config",
-    "make_checkpointer",
-    "open_demo",
-]

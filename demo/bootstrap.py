@@ -1,4 +1,4 @@
-"""The embedded demo: a tenant with owner / office / technician users, connected to the QBO sandbox through
+"""The served demo: a tenant with one user per role, connected to the QBO sandbox through
 the real OAuth dance, with the sandbox company imported through the QBO API.
 
 Runs at startup of ``qbo-agent serve --demo`` (and the browser tests). Re-running is safe: the tenant and its
@@ -19,20 +19,15 @@ from sqlalchemy.orm import Session
 from api.identity import issue_api_key
 from api.qbo_wiring import QboServices
 from api.state import AppState
+from demo.company import DEMO_TENANT, DEMO_USERS
 from domain.errors import AppError
 from domain.models import Role, Tenant, User
 from domain.services.tenants import add_user, create_tenant
 from integrations.quickbooks.entity_specs import IMPORT_ENTITIES
+from integrations.quickbooks.sandbox.fixture import load_demo_company
 from integrations.quickbooks.sync.importer import import_company_snapshot
 
 log = logging.getLogger(__name__)
-
-DEMO_TENANT = "Northwind Plumbing & Heating"
-DEMO_USERS = (
-    (Role.OWNER, "owner@northwind.example", "Olivia Owner"),
-    (Role.OFFICE, "office@northwind.example", "Oscar Office"),
-    (Role.TECHNICIAN, "tech@northwind.example", "Tara Technician"),
-)
 
 
 @dataclass
@@ -53,10 +48,10 @@ def ensure_demo_tenant(
     if allowed_origins:
         tenant.allowed_origins = sorted(set(tenant.allowed_origins or []) | set(allowed_origins))
     info = DemoInfo(tenant_id=tenant.id)
-    for role, email, name in DEMO_USERS:
-        user = session.scalar(select(User).where(User.tenant_id == tenant.id, User.email == email))
+    for role, demo_user in DEMO_USERS.items():
+        user = session.scalar(select(User).where(User.tenant_id == tenant.id, User.email == demo_user.email))
         if user is None:
-            user = add_user(session, tenant, email=email, name=name, role=role)
+            user = add_user(session, tenant, email=demo_user.email, name=demo_user.name, role=role)
         info.keys[role] = issue_api_key(session, secret, user=user, label="demo").key
         info.user_ids[role] = user.id
     session.flush()
@@ -91,8 +86,6 @@ async def read_company(state: AppState, qbo: QboServices, tenant_id: str, realm_
 
 def item_hints() -> dict[str, Any]:
     """Words and units staff use for catalog items live beside the demo company, not in QBO."""
-    from integrations.quickbooks.sandbox.fixture import load_demo_company
-
     data = load_demo_company()
     return {"itemKeywords": data.get("itemKeywords") or {}, "itemUnits": data.get("itemUnits") or {}}
 

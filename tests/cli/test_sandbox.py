@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api import cli_sandbox
+from cli import sandbox as cli_sandbox
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-import api.cli_sync as cli_sync
+import cli.sync as cli_sync
 from api.settings import Settings
-from api.state import AppState
-from domain.db import Base, make_engine, make_sessionmaker, utcnow
+from api.state import AppState, build_state
+from domain.db import Base, make_engine, utcnow
 from domain.models import Customer, QboConnection, Tenant
 from domain.schemas import CustomerCreate
 from domain.services import catalog
@@ -78,9 +78,7 @@ def test_sync_pull_imports_with_progress_and_status_reports(
         @asynccontextmanager
         async def services(settings: Settings) -> AsyncIterator[tuple[AppState, Any]]:
             async with httpx.AsyncClient() as http:
-                state = AppState(
-                    settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine), http=http
-                )
+                state = build_state(settings, engine, http)
                 yield state, FakeQbo(base, realm, token, http)
 
         monkeypatch.setattr(cli_sync, "_services", services)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.offline.lang_amounts import amount_value
+from agent.language.amounts import amount_value
 
 _YES = re.compile(
     r"^\s*(?:y|yes|yep|yeah|ok|okay|sure|approve[ds]?|approved|go(?: ahead)?|do it|confirm(?:ed)?|"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
@@ -17,6 +18,24 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.estimating.catalog import catalog_from_company, company_tax_rate
+from agent.estimating.planner import draft_estimate
+from agent.language.decisions import decision_from_words
+from demo.company import demo_day
+from domain.db import make_engine
+from domain.errors import AppError
+from domain.models import Tenant
+from domain.models.tenancy import Role
+from domain.names import resolve_name
+from domain.services.audit import list_audit, verify_chain
+from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
+from integrations.quickbooks.sandbox.fixture import load_demo_company
+
+# LangChain and LangGraph take about two seconds to import; only intent, ask and chat need them, so those
+# imports stay inside the functions that use them and `draft`, `audit` and `--help` start at once.
 
 DEFAULT_DB = "sqlite:///var/qbo_agent.sqlite"
 
@@ -78,8 +97,6 @@ def _inputs(text: str | None, from_file: Path | None, key: str) -> list[dict[str
 
 def _today(option: str | None) -> date:
     """``--today`` if given, else today in the company's zone: the same rule as ``serve --demo``."""
-    from agent.runtime import demo_day
-
     return demo_day(_day(option))
 
 
@@ -89,8 +106,6 @@ def _today(option: str | None) -> date:
 def _intent_lines(rows: list[dict[str, Any]], today: date, provider: str, demo: bool) -> None:
     from agent.intent_reader import read_offline, read_with_model, resolve_against_company
     from agent.models import make_chat_model
-    from domain.errors import AppError
-    from integrations.quickbooks.sandbox.fixture import load_demo_company
 
     # Names come back as the company spells them. The command has no database, so the company is the demo
     # company (with or without --demo); a name it does not know stays as written, with a note on stderr.
@@ -124,7 +139,7 @@ async def _ask_all(rows: list[dict[str, Any]], today: date, provider: str | None
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agent.graph import build_graph
-    from agent.runtime import ask_once, open_demo
+    from demo.runtime import ask_once, open_demo
 
     out = []
     async with AsyncExitStack() as stack:
@@ -146,13 +161,6 @@ async def _ask_all(rows: list[dict[str, Any]], today: date, provider: str | None
 
 
 def _draft_one(job: str, customer: str | None, today: date) -> dict[str, Any]:
-    from agent.offline.estimating import draft_estimate
-    from agent.offline.estimating_catalog import catalog_from_company, company_tax_rate
-    from domain.errors import AppError
-    from domain.names import resolve_name
-    from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
-    from integrations.quickbooks.sandbox.fixture import load_demo_company
-
     company = load_demo_company(today)
     tax_exempt, notes = False, []
     if customer:
@@ -194,11 +202,8 @@ async def _chat(today: date, role_name: str, provider: str | None) -> None:
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.types import Command
 
-    from agent.decisions import decision_from_words
     from agent.graph import build_graph
-    from agent.runtime import open_demo
-    from domain.errors import AppError
-    from domain.models.tenancy import Role
+    from demo.runtime import open_demo
 
     role = Role(role_name)
     async with open_demo(today) as runtime:
@@ -244,13 +249,6 @@ async def _chat(today: date, role_name: str, provider: str | None) -> None:
 
 
 def _audit(url: str, tenant: str | None, verify: bool, as_json: bool, limit: int) -> int:
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from domain.db import make_engine
-    from domain.models import Tenant
-    from domain.services.audit import list_audit, verify_chain
-
     engine = make_engine(url)
     broken = 0
     with Session(engine) as session:
@@ -372,8 +370,6 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(1000, "--limit"),
     ) -> None:
         """List the audit log and (with --verify) check its hash chain; exits 1 when a chain is broken."""
-        import os
-
         raise typer.Exit(
             _audit(
                 url or os.environ.get("QBO_AGENT_DATABASE_URL") or DEFAULT_DB, tenant, verify, as_json, limit

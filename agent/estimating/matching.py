@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from agent.offline.estimating_profiles import FRACTION, MODIFIER, NUMBER, Profile, sizes_in
-from agent.offline.estimating_text import SUPPLIED, singular
-from agent.offline.estimating_words import (
+from agent.estimating.profiles import FRACTION, MODIFIER, NUMBER, Profile, sizes_in
+from agent.estimating.text import SUPPLIED, singular
+from agent.estimating.words import (
     ARTICLES,
     BOUNDARIES,
     CONNECTORS,

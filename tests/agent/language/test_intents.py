@@ -1,4 +1,4 @@
-"""The offline reader: English questions → QboIntent, then names canonicalised against the company's lists.
+"""The rule-based question reader: English questions → QboIntent, then names canonicalised against the company's lists.
 
 Every line of the public evaluation file and of our own phrasings must pass; other tests use invented names
 to show nothing depends on the demo company's customers.
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.offline.intents import parse_intent, resolve_names
-from agent.offline.lang_amounts import find_amounts, words_to_number
-from agent.offline.lang_names import find_name
+from agent.language.amounts import find_amounts, words_to_number
+from agent.language.intents import parse_intent, resolve_names
+from agent.language.names import find_name
 from domain.errors import AmbiguousName, UnknownName
 from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
 

@@ -6,6 +6,11 @@ from datetime import date
 from typing import Annotated
 
 import typer
+import uvicorn
+
+from demo.company import demo_clock, demo_sandbox_config
+from integrations.quickbooks.sandbox.app import create_sandbox_app
+from integrations.quickbooks.sandbox.config import WebhookConfig
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -34,18 +39,11 @@ def register(app: typer.Typer) -> None:
         webhook_format: Annotated[str, typer.Option(help="legacy or cloudevents.")] = "legacy",
     ) -> None:
         """Run the QuickBooks Online emulator (v3 API, OAuth, webhooks) seeded with the demo company."""
-        import uvicorn
-
-        from integrations.quickbooks.sandbox.app import create_sandbox_app
-        from integrations.quickbooks.sandbox.config import WebhookConfig
-
         if webhook_format not in ("legacy", "cloudevents"):
             raise typer.BadParameter("--webhook-format must be legacy or cloudevents")
         webhook = WebhookConfig(url=webhook_url, format=webhook_format)
         if verifier_token:
             webhook.verifier_token = verifier_token
-        from agent.runtime import demo_clock, demo_sandbox_config
-
         clock = demo_clock(_parse_day(today))
         config = demo_sandbox_config(clock, webhook=webhook)
         application = create_sandbox_app(config, clock=clock)

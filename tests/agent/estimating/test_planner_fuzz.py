@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.offline.estimating import draft_estimate
-from agent.offline.estimating_catalog import catalog_from_company, load_company
+from agent.estimating.catalog import catalog_from_company, load_company
+from agent.estimating.planner import draft_estimate
 
 FIXTURE = (
     Path(__file__).parents[3]

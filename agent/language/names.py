@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from agent.offline.lang_vocab import is_vocabulary
+from agent.language.vocabulary import is_vocabulary
 
 # A word: Unicode letters and digits, with apostrophes, backslashes, quotes, dots, hyphens and slashes inside
 # ("O'Brien", "Back\\'slash", "Ölaf", "A/C"); it may open with a quote ('"Quote" Co').

@@ -1,4 +1,4 @@
-"""The offline model's estimator: a job description in, catalog lines with quantities and hours out.
+"""The rule-based estimator: a job description in, catalog lines with quantities and hours out.
 
 Rule-based and deterministic, so the demo, the tests and air-gapped installs draft the same estimate every
 time. It only *proposes* lines (item names, quantities, hours); prices and totals come from
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from agent.offline.estimating_match import Mention, read_items
-from agent.offline.estimating_profiles import Profile, build_profiles
-from agent.offline.estimating_text import EMERGENCY, LaborAsk, extract_labor, normalize, strip_emergency
+from agent.estimating.matching import Mention, read_items
+from agent.estimating.profiles import Profile, build_profiles
+from agent.estimating.text import EMERGENCY, LaborAsk, extract_labor, normalize, strip_emergency
 from domain.drafting import (
     DEFAULT_MARKUP_PERCENT,
     CatalogEntry,

@@ -1,0 +1,1 @@
+"""The demo company in one home: its users and clock, the one-process runtime, and the served demo."""

@@ -1,0 +1,39 @@
+"""Approvals in plain words: what a reviewer types in chat → a decision of the approval protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.language.decisions import decision_from_words
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("yes", {"type": "approve"}),
+        ("Go ahead", {"type": "approve"}),
+        ("approve", {"type": "approve"}),
+        ("no, wrong customer", {"type": "reject", "message": "wrong customer"}),
+        ("cancel", {"type": "reject", "message": "Declined in chat."}),
+        (
+            "make it $400",
+            {
+                "type": "edit",
+                "edited_action": {
+                    "name": "record_payment",
+                    "args": {"customer": "Bob's Bakery", "amount": "400", "invoices": ["1042"]},
+                },
+            },
+        ),
+    ],
+)
+def test_approvals_in_plain_words(words: str, expected: dict) -> None:
+    request = {
+        "name": "record_payment",
+        "args": {"customer": "Bob's Bakery", "amount": "500", "invoices": ["1042"]},
+    }
+    assert decision_from_words(words, request) == expected
+
+
+def test_unclear_approval_words_are_not_a_decision() -> None:
+    assert decision_from_words("hmm what does that do", {"name": "void_invoice", "args": {}}) is None
