@@ -1,23 +1,21 @@
-"""Cursor pagination: newest first, keyset on (created_at, id) so pages never skip or repeat rows."""
+"""The HTTP side of cursor-paged lists: the `cursor`/`limit` query parameters and the `Page` body."""
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import Session
 
-from domain.errors import ValidationFailed
+from domain.services.paging import Window
 
 T = TypeVar("T")
+S = TypeVar("S", bound=BaseModel)
 
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size")]
 CursorQuery = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")]
+CustomerQuery = Annotated[str | None, Query(max_length=36)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -25,34 +23,24 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
-def encode_cursor(*parts: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+@dataclass(frozen=True)
+class PageParams:
+    cursor: str | None
+    limit: int
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    try:
-        parts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:
-        raise ValidationFailed("The cursor is not valid", cursor=cursor[:50]) from exc
-    if not isinstance(parts, list) or len(parts) != arity:
-        raise ValidationFailed("The cursor is not valid", cursor=cursor[:50])
-    return parts
+def page_params(default_limit: int) -> Any:
+    """A dependency reading `cursor` and `limit` (``default_limit`` when left out)."""
+
+    def read(cursor: CursorQuery = None, limit: LimitQuery = default_limit) -> PageParams:
+        return PageParams(cursor, limit)
+
+    return Depends(read)
 
 
-def paginate(
-    session: Session, query: Select[Any], model: Any, *, cursor: str | None, limit: int
-) -> tuple[list[Any], str | None]:
-    """Rows of ``query`` (already tenant-scoped) newest first, and the cursor of the next page."""
-    if cursor:
-        at_raw, last_id = decode_cursor(cursor, 2)
-        try:
-            at = datetime.fromisoformat(str(at_raw))
-        except ValueError as exc:
-            raise ValidationFailed("The cursor is not valid") from exc
-        query = query.where(or_(model.created_at < at, and_(model.created_at == at, model.id < str(last_id))))
-    rows = list(session.scalars(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    return rows, encode_cursor(last.created_at.isoformat(), last.id)
+PageDep = Annotated[PageParams, page_params(50)]
+
+
+def page_of(schema: type[S], window: Window[Any]) -> Page[S]:
+    """The body of a list answer: each row of ``window`` shown as ``schema``."""
+    return Page(items=[schema.model_validate(row) for row in window.rows], next_cursor=window.next_cursor)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
@@ -187,3 +188,8 @@ async def async_transaction(
         raise
     finally:
         session.close()
+
+
+def ping(session: Session) -> None:
+    """One round trip: the database answers."""
+    session.execute(text("select 1"))

@@ -12,6 +12,9 @@ PACKAGES = ("agent", "tools", "domain", "integrations", "api", "prompts", "cli",
 TOP = {"cli": set(), "demo": {"cli"}}
 # The chat-model factory is where the offline model is chosen instead of an LLM; nothing else may need it.
 OFFLINE_USERS = {"agent.models"}
+# Endpoints call services; queries live below them. A route may name the Session type, not build SQL with it.
+ROUTE_SQLALCHEMY = {"sqlalchemy.orm", "sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker"}
+QUERY_METHODS = {"execute", "scalars", "scalar"}
 
 
 def _module_name(path: Path) -> str:
@@ -27,6 +30,15 @@ def _imports(path: Path) -> Iterator[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node.module
             yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def _sql_uses(path: Path) -> set[str]:
+    """What in a file builds or runs SQL: sqlalchemy imports beyond the Session types, and query calls."""
+    found = {m for m in _imports(path) if _within(m, "sqlalchemy") and m not in ROUTE_SQLALCHEMY}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_METHODS:
+            found.add(f".{node.func.attr}()")
+    return found
 
 
 def _production() -> Iterator[tuple[str, set[str]]]:
@@ -75,3 +87,23 @@ def test_app_state_has_only_typed_fields() -> None:
     assert "extras" not in fields
     assert not {name for name, kind in fields.items() if kind.replace(" ", "").startswith("dict[str,Any]")}
     assert {"qbo", "turns", "origins"} <= fields.keys()
+
+
+def test_routes_hold_no_sql() -> None:
+    routes = sorted((ROOT / "api" / "routes").rglob("*.py"))
+    assert len(routes) > 10
+    offenders = {_module_name(p): sorted(uses) for p in routes if (uses := _sql_uses(p))}
+    assert offenders == {}
+
+
+def test_the_sql_scan_sees_select_and_query_calls(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "from sqlalchemy.orm import Session\n"
+        "def f(session: Session):\n"
+        "    from sqlalchemy import select\n"
+        "    return session.scalars(select(1))\n"
+    )
+    assert _sql_uses(source) == {"sqlalchemy", "sqlalchemy.select", ".scalars()"}
+    source.write_text("from sqlalchemy.orm import Session\ndef f(session: Session):\n    return session.get(1)\n")
+    assert _sql_uses(source) == set()

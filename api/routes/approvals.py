@@ -13,19 +13,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from api.chat.decide import build_resume, check_pending
 from api.chat.events import ChatEvent
 from api.chat.runner import collect, stream_turn
 from api.deps import ActorDep, ReaderDep, SessionDep, StateDep
 from api.errors import problem_response
-from api.pagination import CursorQuery, LimitQuery, Page, paginate
+from api.pagination import Page, PageDep, page_of
 from api.routes.chat import TurnPublic, agent_of, sse_response, turn_public
 from api.state import AppState
 from domain.errors import Conflict, ValidationFailed
 from domain.models import Approval, ApprovalStatus
 from domain.services import approvals as approvals_svc
+from domain.services.paging import newest_first
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
@@ -114,15 +114,13 @@ class DecisionOutcome(BaseModel):
 def inbox(
     actor: ReaderDep,
     session: SessionDep,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    page: PageDep,
     status: Annotated[ApprovalStatus | None, Query()] = None,
 ) -> Page[ApprovalPublic]:
-    query = select(Approval).where(Approval.tenant_id == actor.tenant_id)
-    if status is not None:
-        query = query.where(Approval.status == status.value)
-    rows, next_cursor = paginate(session, query, Approval, cursor=cursor, limit=limit)
-    return Page(items=[ApprovalPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    found = newest_first(
+        session, Approval, actor.tenant_id, cursor=page.cursor, limit=page.limit, status=status
+    )
+    return page_of(ApprovalPublic, found)
 
 
 @router.get("/{approval_id}")

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from api.deps import CustomersDep, ReaderDep, SessionDep
-from api.pagination import CursorQuery, LimitQuery, Page, paginate
+from api.pagination import Page, PageDep, page_of
 from api.schemas.catalog import CustomerPublic, ItemPublic
-from domain.fields import name_key
 from domain.models import Customer, Item
 from domain.permissions import Permission, require
 from domain.schemas import CustomerCreate, CustomerUpdate, ItemCreate
@@ -26,18 +24,20 @@ SearchQuery = Annotated[str | None, Query(max_length=200, description="Case-inse
 def list_customers(
     actor: ReaderDep,
     session: SessionDep,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    page: PageDep,
     q: SearchQuery = None,
     include_inactive: bool = False,
 ) -> Page[CustomerPublic]:
-    query = select(Customer).where(Customer.tenant_id == actor.tenant_id)
-    if not include_inactive:
-        query = query.where(Customer.active.is_(True))
-    if q:
-        query = query.where(Customer.name_key.contains(name_key(q), autoescape=True))
-    rows, next_cursor = paginate(session, query, Customer, cursor=cursor, limit=limit)
-    return Page(items=[CustomerPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    found = catalog.named_page(
+        session,
+        Customer,
+        actor.tenant_id,
+        search=q,
+        include_inactive=include_inactive,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return page_of(CustomerPublic, found)
 
 
 @router.post("/customers", status_code=201)
@@ -64,18 +64,20 @@ items_router = APIRouter(prefix="/api", tags=["items"])
 def list_items(
     actor: ReaderDep,
     session: SessionDep,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    page: PageDep,
     q: SearchQuery = None,
     include_inactive: bool = False,
 ) -> Page[ItemPublic]:
-    query = select(Item).where(Item.tenant_id == actor.tenant_id)
-    if not include_inactive:
-        query = query.where(Item.active.is_(True))
-    if q:
-        query = query.where(Item.name_key.contains(name_key(q), autoescape=True))
-    rows, next_cursor = paginate(session, query, Item, cursor=cursor, limit=limit)
-    return Page(items=[ItemPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    found = catalog.named_page(
+        session,
+        Item,
+        actor.tenant_id,
+        search=q,
+        include_inactive=include_inactive,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return page_of(ItemPublic, found)
 
 
 @items_router.post("/items", status_code=201)

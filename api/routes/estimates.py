@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from api.deps import ConverterDep, DrafterDep, ReaderDep, SenderDep, SessionDep, SettingsDep
 from api.links import public_url
-from api.pagination import CursorQuery, LimitQuery, Page, paginate
+from api.pagination import CustomerQuery, Page, PageDep, page_of
 from api.schemas.sales import (
     EstimateApproveIn,
     EstimateConvertIn,
@@ -23,6 +22,7 @@ from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
 from domain.services import estimates as svc
 from domain.services.invoices import convert_estimate_to_invoice
+from domain.services.paging import newest_first
 
 router = APIRouter(prefix="/api/estimates", tags=["estimates"])
 
@@ -36,18 +36,20 @@ def _prices_overridden(data: EstimateCreate | EstimateUpdate) -> bool:
 def list_estimates(
     actor: ReaderDep,
     session: SessionDep,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    page: PageDep,
     status: Annotated[EstimateStatus | None, Query()] = None,
-    customer_id: Annotated[str | None, Query(max_length=36)] = None,
+    customer_id: CustomerQuery = None,
 ) -> Page[EstimateSummary]:
-    query = select(Estimate).where(Estimate.tenant_id == actor.tenant_id)
-    if status is not None:
-        query = query.where(Estimate.status == status.value)
-    if customer_id:
-        query = query.where(Estimate.customer_id == customer_id)
-    rows, next_cursor = paginate(session, query, Estimate, cursor=cursor, limit=limit)
-    return Page(items=[EstimateSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
+    found = newest_first(
+        session,
+        Estimate,
+        actor.tenant_id,
+        cursor=page.cursor,
+        limit=page.limit,
+        status=status,
+        customer_id=customer_id,
+    )
+    return page_of(EstimateSummary, found)
 
 
 @router.post("", status_code=201)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from api.deps import SessionDep
+from domain.db import ping
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
 def healthz(session: SessionDep) -> dict[str, str]:
-    session.execute(text("select 1"))
+    ping(session)
     return {"status": "ok"}

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from api.deps import DestructiveDep, ReaderDep, SenderDep, SessionDep, SettingsDep
 from api.links import public_url
-from api.pagination import CursorQuery, LimitQuery, Page, paginate
+from api.pagination import CustomerQuery, Page, PageDep, page_of
 from api.schemas.sales import InvoicePublic, InvoiceSummary, InvoiceVoidIn, PaymentPublic, WriteOffPublic
-from domain.models import Invoice, InvoiceStatus, Payment, PaymentApplication
+from domain.models import Invoice, InvoiceStatus
 from domain.schemas import InvoiceCreate, WriteOffCreate
 from domain.services import invoices as svc
+from domain.services.paging import newest_first
+from domain.services.payments import payments_of_invoice
 
 router = APIRouter(prefix="/api/invoices", tags=["invoices"])
 
@@ -22,18 +23,20 @@ router = APIRouter(prefix="/api/invoices", tags=["invoices"])
 def list_invoices(
     actor: ReaderDep,
     session: SessionDep,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
+    page: PageDep,
     status: Annotated[InvoiceStatus | None, Query()] = None,
-    customer_id: Annotated[str | None, Query(max_length=36)] = None,
+    customer_id: CustomerQuery = None,
 ) -> Page[InvoiceSummary]:
-    query = select(Invoice).where(Invoice.tenant_id == actor.tenant_id)
-    if status is not None:
-        query = query.where(Invoice.status == status.value)
-    if customer_id:
-        query = query.where(Invoice.customer_id == customer_id)
-    rows, next_cursor = paginate(session, query, Invoice, cursor=cursor, limit=limit)
-    return Page(items=[InvoiceSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
+    found = newest_first(
+        session,
+        Invoice,
+        actor.tenant_id,
+        cursor=page.cursor,
+        limit=page.limit,
+        status=status,
+        customer_id=customer_id,
+    )
+    return page_of(InvoiceSummary, found)
 
 
 @router.post("", status_code=201)
@@ -73,11 +76,6 @@ def write_off(
 
 @router.get("/{invoice_id}/payments")
 def invoice_payments(invoice_id: str, actor: ReaderDep, session: SessionDep) -> list[PaymentPublic]:
-    invoice = svc.get_invoice(session, actor.tenant_id, invoice_id)
-    payments = session.scalars(
-        select(Payment)
-        .join(PaymentApplication, PaymentApplication.payment_id == Payment.id)
-        .where(Payment.tenant_id == actor.tenant_id, PaymentApplication.invoice_id == invoice.id)
-        .order_by(Payment.payment_date)
-    ).unique()
-    return [PaymentPublic.model_validate(p) for p in payments]
+    return [
+        PaymentPublic.model_validate(p) for p in payments_of_invoice(session, actor.tenant_id, invoice_id)
+    ]

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from api.deps import DestructiveDep, PaymentsDep, ReaderDep, SessionDep
-from api.pagination import CursorQuery, LimitQuery, Page, paginate
+from api.pagination import CustomerQuery, Page, PageDep, page_of
 from api.schemas.sales import InvoiceVoidIn, PaymentPublic
 from domain.models import Payment
 from domain.schemas import PaymentApplicationIn, PaymentCreate
 from domain.services import payments as svc
+from domain.services.paging import newest_first
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
 
@@ -30,17 +28,12 @@ class PaymentUnapplyIn(BaseModel):
 
 @router.get("", response_model=Page[PaymentPublic])
 def list_payments(
-    actor: ReaderDep,
-    session: SessionDep,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 50,
-    customer_id: Annotated[str | None, Query(max_length=36)] = None,
+    actor: ReaderDep, session: SessionDep, page: PageDep, customer_id: CustomerQuery = None
 ) -> Page[PaymentPublic]:
-    query = select(Payment).where(Payment.tenant_id == actor.tenant_id)
-    if customer_id:
-        query = query.where(Payment.customer_id == customer_id)
-    rows, next_cursor = paginate(session, query, Payment, cursor=cursor, limit=limit)
-    return Page(items=[PaymentPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    found = newest_first(
+        session, Payment, actor.tenant_id, cursor=page.cursor, limit=page.limit, customer_id=customer_id
+    )
+    return page_of(PaymentPublic, found)
 
 
 @router.post("", status_code=201)

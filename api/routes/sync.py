@@ -13,15 +13,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select, update
 
 from api.deps import IntegrationDep, ReaderDep, SessionDep
 from api.templating import get_templates
-from domain.db import SyncStatus, utcnow
-from domain.models import Account, SyncJob, SyncJobStatus
+from domain.services import catalog
 from domain.services import sync_admin as admin
 from domain.services import sync_mappings as mappings
-from domain.services.outbox import enqueue_sync
 from domain.services.sync_log import record_history
 from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.sync.cdc import enqueue_poll
@@ -174,27 +171,7 @@ def sync_now(data: SyncNowIn, actor: IntegrationDep, session: SessionDep) -> Syn
     entities = [e for e in (data.entities or list(SPECS)) if e in SPECS and SPECS[e].pushable]
     queued = 0
     if data.direction in ("push", "both"):
-        queued += session.execute(
-            update(SyncJob)
-            .where(
-                SyncJob.tenant_id == actor.tenant_id,
-                SyncJob.direction == "push",
-                SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.FAILED)),
-                SyncJob.error_kind.is_distinct_from("unmapped"),
-            )
-            .values(next_attempt_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-        for entity in entities:
-            model: Any = SPECS[entity].model
-            never = select(model.id).where(
-                model.tenant_id == actor.tenant_id,
-                model.qbo_id.is_(None),
-                model.sync_status == SyncStatus.NEVER,
-            )
-            for local_id in session.scalars(never.limit(5000)):
-                enqueue_sync(session, actor.tenant_id, entity, local_id)
-                queued += 1
+        queued = admin.push_now(session, actor, {entity: SPECS[entity].model for entity in entities})
     if data.direction in ("pull", "both"):
         enqueue_poll(session, actor.tenant_id, trigger="manual")
     record_history(
@@ -288,8 +265,7 @@ def resolve(conflict_id: str, data: ResolveIn, actor: IntegrationDep, session: S
 
 @router.get("/accounts", response_model=list[AccountOut])
 def accounts(actor: ReaderDep, session: SessionDep) -> list[AccountOut]:
-    rows = session.scalars(select(Account).where(Account.tenant_id == actor.tenant_id).order_by(Account.name))
-    return [AccountOut.model_validate(a) for a in rows]
+    return [AccountOut.model_validate(a) for a in catalog.list_accounts(session, actor.tenant_id)]
 
 
 @router.get("/mappings", response_model=list[MappingOut])

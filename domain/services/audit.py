@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from domain.context import Actor
 from domain.db import utcnow
+from domain.errors import ValidationFailed
 from domain.models.audit import AuditLog
 from domain.services.common import lock_tenant
+from domain.services.paging import Window, decode_cursor, encode_cursor
 from domain.services.snapshots import jsonable
 
 GENESIS = "0" * 64
@@ -138,6 +140,28 @@ def list_audit(
     if entity_id:
         query = query.where(AuditLog.entity_id == entity_id)
     return list(session.scalars(query.order_by(AuditLog.seq).limit(min(max(limit, 1), 1000))))
+
+
+def audit_page(
+    session: Session,
+    tenant_id: str,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Window[AuditLog]:
+    """Oldest first (the order of the chain); the cursor is the last sequence number seen."""
+    after = 0
+    if cursor:
+        (after,) = decode_cursor(cursor, 1)
+        if not isinstance(after, int) or after < 0:
+            raise ValidationFailed("The cursor is not valid")
+    rows = list_audit(
+        session, tenant_id, entity=entity, entity_id=entity_id, after_seq=after, limit=limit + 1
+    )
+    next_cursor = encode_cursor(rows[limit - 1].seq) if len(rows) > limit else None
+    return Window(rows[:limit], next_cursor)
 
 
 def audit_count(session: Session, tenant_id: str) -> int:

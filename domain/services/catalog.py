@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.context import Actor
 from domain.errors import Conflict
 from domain.fields import name_key
-from domain.models.catalog import Customer, Item, Vendor
+from domain.models.catalog import Account, Customer, Item, Vendor
 from domain.permissions import Permission, require
 from domain.schemas import CustomerCreate, CustomerUpdate, ItemCreate
 from domain.services.audit import record_audit
 from domain.services.common import get_scoped
 from domain.services.outbox import enqueue_sync
+from domain.services.paging import Window, newest_first
 from domain.services.snapshots import snapshot
 
 
@@ -110,3 +113,30 @@ def list_items(session: Session, tenant_id: str, *, active_only: bool = True) ->
     if active_only:
         query = query.where(Item.active.is_(True))
     return list(session.scalars(query.order_by(Item.name)))
+
+
+Listed = TypeVar("Listed", Customer, Item)
+
+
+def named_page(
+    session: Session,
+    model: type[Listed],
+    tenant_id: str,
+    *,
+    search: str | None = None,
+    include_inactive: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Window[Listed]:
+    """Customers or items, newest first; ``search`` is a case-insensitive part of the name."""
+    conditions: list[ColumnElement[bool]] = []
+    if not include_inactive:
+        conditions.append(model.active.is_(True))
+    if search:
+        conditions.append(model.name_key.contains(name_key(search), autoescape=True))
+    return newest_first(session, model, tenant_id, *conditions, cursor=cursor, limit=limit)
+
+
+def list_accounts(session: Session, tenant_id: str) -> list[Account]:
+    """The chart of accounts, by name."""
+    return list(session.scalars(select(Account).where(Account.tenant_id == tenant_id).order_by(Account.name)))

@@ -252,3 +252,15 @@ def payments_for_invoice(session: Session, tenant_id: str, invoice_id: str) -> l
             )
         )
     )
+
+
+def payments_of_invoice(session: Session, tenant_id: str, invoice_id: str) -> list[Payment]:
+    """The payments applied to one of the tenant's invoices, by payment date (NotFound for another's invoice)."""
+    invoice = get_scoped(session, Invoice, tenant_id, invoice_id)
+    payments = session.scalars(
+        select(Payment)
+        .join(PaymentApplication, PaymentApplication.payment_id == Payment.id)
+        .where(Payment.tenant_id == tenant_id, PaymentApplication.invoice_id == invoice.id)
+        .order_by(Payment.payment_date)
+    ).unique()
+    return list(payments)

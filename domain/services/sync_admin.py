@@ -5,15 +5,16 @@ Changes need MANAGE_INTEGRATION; reading needs READ_BOOKS (checked here as well 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.context import Actor
-from domain.db import utcnow
+from domain.db import SyncStatus, utcnow
 from domain.errors import InvalidTransition, NotFound, ValidationFailed
 from domain.models.connection import ConnectionStatus, QboConnection
 from domain.models.sync import (
@@ -147,6 +148,30 @@ def sync_health(session: Session, actor: Actor, *, now: datetime | None = None) 
         connection_status=conn_status,
         refresh_token_days_left=days_left,
     )
+
+
+def push_now(session: Session, actor: Actor, models: Mapping[str, Any]) -> int:
+    """Send the waiting pushes now and queue each never-synced record of ``models`` (entity -> model); how many."""
+    require(actor, Permission.MANAGE_INTEGRATION)
+    queued: int = session.execute(
+        update(SyncJob)
+        .where(
+            SyncJob.tenant_id == actor.tenant_id,
+            SyncJob.direction == "push",
+            SyncJob.status.in_((SyncJobStatus.PENDING, SyncJobStatus.FAILED)),
+            SyncJob.error_kind.is_distinct_from("unmapped"),
+        )
+        .values(next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    for entity, model in models.items():
+        never = select(model.id).where(
+            model.tenant_id == actor.tenant_id, model.qbo_id.is_(None), model.sync_status == SyncStatus.NEVER
+        )
+        for local_id in session.scalars(never.limit(5000)):
+            enqueue_sync(session, actor.tenant_id, entity, local_id)
+            queued += 1
+    return queued
 
 
 def list_errors(
