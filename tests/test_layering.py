@@ -36,7 +36,11 @@ def _sql_uses(path: Path) -> set[str]:
     """What in a file builds or runs SQL: sqlalchemy imports beyond the Session types, and query calls."""
     found = {m for m in _imports(path) if _within(m, "sqlalchemy") and m not in ROUTE_SQLALCHEMY}
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_METHODS:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in QUERY_METHODS
+        ):
             found.add(f".{node.func.attr}()")
     return found
 
@@ -105,5 +109,7 @@ def test_the_sql_scan_sees_select_and_query_calls(tmp_path: Path) -> None:
         "    return session.scalars(select(1))\n"
     )
     assert _sql_uses(source) == {"sqlalchemy", "sqlalchemy.select", ".scalars()"}
-    source.write_text("from sqlalchemy.orm import Session\ndef f(session: Session):\n    return session.get(1)\n")
+    source.write_text(
+        "from sqlalchemy.orm import Session\ndef f(session: Session):\n    return session.get(1)\n"
+    )
     assert _sql_uses(source) == set()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.chat.decide import build_resume, check_pending
@@ -19,13 +19,12 @@ from api.chat.events import ChatEvent
 from api.chat.runner import collect, stream_turn
 from api.deps import ActorDep, ReaderDep, SessionDep, StateDep
 from api.errors import problem_response
-from api.pagination import Page, PageDep, page_of
+from api.pagination import ListingDep, Page
 from api.routes.chat import TurnPublic, agent_of, sse_response, turn_public
 from api.state import AppState
 from domain.errors import Conflict, ValidationFailed
 from domain.models import Approval, ApprovalStatus
 from domain.services import approvals as approvals_svc
-from domain.services.paging import newest_first
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
@@ -111,16 +110,8 @@ class DecisionOutcome(BaseModel):
 
 
 @router.get("", response_model=Page[ApprovalPublic])
-def inbox(
-    actor: ReaderDep,
-    session: SessionDep,
-    page: PageDep,
-    status: Annotated[ApprovalStatus | None, Query()] = None,
-) -> Page[ApprovalPublic]:
-    found = newest_first(
-        session, Approval, actor.tenant_id, cursor=page.cursor, limit=page.limit, status=status
-    )
-    return page_of(ApprovalPublic, found)
+def inbox(listing: ListingDep, status: ApprovalStatus | None = None) -> Page[ApprovalPublic]:
+    return listing.newest(ApprovalPublic, Approval, status=status)
 
 
 @router.get("/{approval_id}")

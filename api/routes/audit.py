@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AuditDep, SessionDep
-from api.pagination import Page, PageParams, page_of, page_params
+from api.pagination import Page, page_of, page_params
 from api.schemas.audit import AuditChainPublic, AuditEntryPublic
 from domain.services.audit import audit_page, verify_chain
+from domain.services.paging import PageRequest
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 
@@ -18,15 +19,14 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 def audit_log(
     actor: AuditDep,
     session: SessionDep,
-    page: Annotated[PageParams, page_params(100)],
+    page: Annotated[PageRequest, page_params(100)],
     entity: Annotated[str | None, Query(max_length=50)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[AuditEntryPublic]:
     """Oldest first (the order of the chain); the cursor is the last sequence number seen."""
-    found = audit_page(
-        session, actor.tenant_id, entity=entity, entity_id=entity_id, cursor=page.cursor, limit=page.limit
+    return page_of(
+        AuditEntryPublic, audit_page(session, actor.tenant_id, page, entity=entity, entity_id=entity_id)
     )
-    return page_of(AuditEntryPublic, found)
 
 
 @router.get("/verify")

@@ -2,42 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from api.deps import CustomersDep, ReaderDep, SessionDep
-from api.pagination import Page, PageDep, page_of
+from api.pagination import Listing, ListingDep, Page, page_of
 from api.schemas.catalog import CustomerPublic, ItemPublic
 from domain.models import Customer, Item
 from domain.permissions import Permission, require
 from domain.schemas import CustomerCreate, CustomerUpdate, ItemCreate
 from domain.services import catalog
 from domain.services.common import get_scoped
+from domain.services.paging import Window
 
 router = APIRouter(prefix="/api", tags=["customers"])
 
 SearchQuery = Annotated[str | None, Query(max_length=200, description="Case-insensitive name contains")]
 
 
+def _named(
+    listing: Listing, model: type[Customer] | type[Item], q: str | None, include_inactive: bool
+) -> Window[Any]:
+    return catalog.named_page(
+        listing.session, model, listing.tenant_id, listing.page, search=q, include_inactive=include_inactive
+    )
+
+
 @router.get("/customers", response_model=Page[CustomerPublic])
 def list_customers(
-    actor: ReaderDep,
-    session: SessionDep,
-    page: PageDep,
-    q: SearchQuery = None,
-    include_inactive: bool = False,
+    listing: ListingDep, q: SearchQuery = None, include_inactive: bool = False
 ) -> Page[CustomerPublic]:
-    found = catalog.named_page(
-        session,
-        Customer,
-        actor.tenant_id,
-        search=q,
-        include_inactive=include_inactive,
-        cursor=page.cursor,
-        limit=page.limit,
-    )
-    return page_of(CustomerPublic, found)
+    return page_of(CustomerPublic, _named(listing, Customer, q, include_inactive))
 
 
 @router.post("/customers", status_code=201)
@@ -62,22 +58,9 @@ items_router = APIRouter(prefix="/api", tags=["items"])
 
 @items_router.get("/items", response_model=Page[ItemPublic])
 def list_items(
-    actor: ReaderDep,
-    session: SessionDep,
-    page: PageDep,
-    q: SearchQuery = None,
-    include_inactive: bool = False,
+    listing: ListingDep, q: SearchQuery = None, include_inactive: bool = False
 ) -> Page[ItemPublic]:
-    found = catalog.named_page(
-        session,
-        Item,
-        actor.tenant_id,
-        search=q,
-        include_inactive=include_inactive,
-        cursor=page.cursor,
-        limit=page.limit,
-    )
-    return page_of(ItemPublic, found)
+    return page_of(ItemPublic, _named(listing, Item, q, include_inactive))
 
 
 @items_router.post("/items", status_code=201)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.deps import ConverterDep, DrafterDep, ReaderDep, SenderDep, SessionDep, SettingsDep
 from api.links import public_url
-from api.pagination import CustomerQuery, Page, PageDep, page_of
+from api.pagination import CustomerQuery, ListingDep, Page
 from api.schemas.sales import (
     EstimateApproveIn,
     EstimateConvertIn,
@@ -22,7 +20,6 @@ from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
 from domain.services import estimates as svc
 from domain.services.invoices import convert_estimate_to_invoice
-from domain.services.paging import newest_first
 
 router = APIRouter(prefix="/api/estimates", tags=["estimates"])
 
@@ -34,22 +31,9 @@ def _prices_overridden(data: EstimateCreate | EstimateUpdate) -> bool:
 
 @router.get("", response_model=Page[EstimateSummary])
 def list_estimates(
-    actor: ReaderDep,
-    session: SessionDep,
-    page: PageDep,
-    status: Annotated[EstimateStatus | None, Query()] = None,
-    customer_id: CustomerQuery = None,
+    listing: ListingDep, status: EstimateStatus | None = None, customer_id: CustomerQuery = None
 ) -> Page[EstimateSummary]:
-    found = newest_first(
-        session,
-        Estimate,
-        actor.tenant_id,
-        cursor=page.cursor,
-        limit=page.limit,
-        status=status,
-        customer_id=customer_id,
-    )
-    return page_of(EstimateSummary, found)
+    return listing.newest(EstimateSummary, Estimate, status=status, customer_id=customer_id)
 
 
 @router.post("", status_code=201)

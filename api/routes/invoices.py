@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from api.deps import DestructiveDep, ReaderDep, SenderDep, SessionDep, SettingsDep
 from api.links import public_url
-from api.pagination import CustomerQuery, Page, PageDep, page_of
+from api.pagination import CustomerQuery, ListingDep, Page
 from api.schemas.sales import InvoicePublic, InvoiceSummary, InvoiceVoidIn, PaymentPublic, WriteOffPublic
 from domain.models import Invoice, InvoiceStatus
 from domain.schemas import InvoiceCreate, WriteOffCreate
 from domain.services import invoices as svc
-from domain.services.paging import newest_first
 from domain.services.payments import payments_of_invoice
 
 router = APIRouter(prefix="/api/invoices", tags=["invoices"])
@@ -21,22 +18,9 @@ router = APIRouter(prefix="/api/invoices", tags=["invoices"])
 
 @router.get("", response_model=Page[InvoiceSummary])
 def list_invoices(
-    actor: ReaderDep,
-    session: SessionDep,
-    page: PageDep,
-    status: Annotated[InvoiceStatus | None, Query()] = None,
-    customer_id: CustomerQuery = None,
+    listing: ListingDep, status: InvoiceStatus | None = None, customer_id: CustomerQuery = None
 ) -> Page[InvoiceSummary]:
-    found = newest_first(
-        session,
-        Invoice,
-        actor.tenant_id,
-        cursor=page.cursor,
-        limit=page.limit,
-        status=status,
-        customer_id=customer_id,
-    )
-    return page_of(InvoiceSummary, found)
+    return listing.newest(InvoiceSummary, Invoice, status=status, customer_id=customer_id)
 
 
 @router.post("", status_code=201)

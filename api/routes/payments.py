@@ -6,12 +6,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import DestructiveDep, PaymentsDep, ReaderDep, SessionDep
-from api.pagination import CustomerQuery, Page, PageDep, page_of
+from api.pagination import CustomerQuery, ListingDep, Page
 from api.schemas.sales import InvoiceVoidIn, PaymentPublic
 from domain.models import Payment
 from domain.schemas import PaymentApplicationIn, PaymentCreate
 from domain.services import payments as svc
-from domain.services.paging import newest_first
 
 router = APIRouter(prefix="/api/payments", tags=["payments"])
 
@@ -27,13 +26,8 @@ class PaymentUnapplyIn(BaseModel):
 
 
 @router.get("", response_model=Page[PaymentPublic])
-def list_payments(
-    actor: ReaderDep, session: SessionDep, page: PageDep, customer_id: CustomerQuery = None
-) -> Page[PaymentPublic]:
-    found = newest_first(
-        session, Payment, actor.tenant_id, cursor=page.cursor, limit=page.limit, customer_id=customer_id
-    )
-    return page_of(PaymentPublic, found)
+def list_payments(listing: ListingDep, customer_id: CustomerQuery = None) -> Page[PaymentPublic]:
+    return listing.newest(PaymentPublic, Payment, customer_id=customer_id)
 
 
 @router.post("", status_code=201)

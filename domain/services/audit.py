@@ -20,7 +20,7 @@ from domain.db import utcnow
 from domain.errors import ValidationFailed
 from domain.models.audit import AuditLog
 from domain.services.common import lock_tenant
-from domain.services.paging import Window, decode_cursor, encode_cursor
+from domain.services.paging import PageRequest, Window, decode_cursor, encode_cursor
 from domain.services.snapshots import jsonable
 
 GENESIS = "0" * 64
@@ -145,13 +145,13 @@ def list_audit(
 def audit_page(
     session: Session,
     tenant_id: str,
+    page: PageRequest,
     *,
     entity: str | None = None,
     entity_id: str | None = None,
-    cursor: str | None = None,
-    limit: int = 100,
 ) -> Window[AuditLog]:
     """Oldest first (the order of the chain); the cursor is the last sequence number seen."""
+    cursor, limit = page.cursor, page.limit
     after = 0
     if cursor:
         (after,) = decode_cursor(cursor, 1)

@@ -17,7 +17,7 @@ from domain.schemas import CustomerCreate, CustomerUpdate, ItemCreate
 from domain.services.audit import record_audit
 from domain.services.common import get_scoped
 from domain.services.outbox import enqueue_sync
-from domain.services.paging import Window, newest_first
+from domain.services.paging import PageRequest, Window, newest_first
 from domain.services.snapshots import snapshot
 
 
@@ -122,11 +122,10 @@ def named_page(
     session: Session,
     model: type[Listed],
     tenant_id: str,
+    page: PageRequest,
     *,
     search: str | None = None,
     include_inactive: bool = False,
-    cursor: str | None = None,
-    limit: int = 50,
 ) -> Window[Listed]:
     """Customers or items, newest first; ``search`` is a case-insensitive part of the name."""
     conditions: list[ColumnElement[bool]] = []
@@ -134,7 +133,7 @@ def named_page(
         conditions.append(model.active.is_(True))
     if search:
         conditions.append(model.name_key.contains(name_key(search), autoescape=True))
-    return newest_first(session, model, tenant_id, *conditions, cursor=cursor, limit=limit)
+    return newest_first(session, model, tenant_id, page, *conditions)
 
 
 def list_accounts(session: Session, tenant_id: str) -> list[Account]:

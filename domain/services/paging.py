@@ -17,6 +17,14 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class PageRequest:
+    """Which page: the ``next_cursor`` of the page before (None for the first) and how many rows."""
+
+    cursor: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
 class Window(Generic[T]):
     """One page of rows, and the cursor of the next page (None on the last)."""
 
@@ -42,9 +50,8 @@ def newest_first(
     session: Session,
     model: type[T],
     tenant_id: str,
+    page: PageRequest,
     *conditions: ColumnElement[bool],
-    cursor: str | None,
-    limit: int,
     **equal: object,
 ) -> Window[T]:
     """The tenant's rows of ``model`` matching ``conditions`` and each given ``equal`` column, newest first.
@@ -56,6 +63,7 @@ def newest_first(
     query = query.where(
         *(getattr(table, name) == value for name, value in equal.items() if value not in (None, ""))
     )
+    cursor, limit = page.cursor, page.limit
     if cursor:
         at_raw, last_id = decode_cursor(cursor, 2)
         try:
