@@ -94,7 +94,8 @@ def test_app_state_has_only_typed_fields() -> None:
 
 
 def test_routes_hold_no_sql() -> None:
-    routes = sorted((ROOT / "api" / "routes").rglob("*.py"))
+    """The routes and the list dependency they share reach the database only through services."""
+    routes = [*sorted((ROOT / "api" / "routes").rglob("*.py")), ROOT / "api" / "pagination.py"]
     assert len(routes) > 10
     offenders = {_module_name(p): sorted(uses) for p in routes if (uses := _sql_uses(p))}
     assert offenders == {}
