@@ -32,6 +32,7 @@ from domain.models import (
 )
 from domain.money import cents
 from domain.names import NameCandidate, resolve_name
+from domain.rankings import rank_rows
 
 ZERO = Decimal("0")
 
@@ -354,6 +355,13 @@ def run_intent_locally(session: Session, tenant_id: str, intent: QboIntent, *, t
     if plan.amount is not None:
         amounts = list(session.scalars(plan.statement.with_only_columns(plan.amount).order_by(None)).all())
     count = len(amounts)
+    aggregate = _aggregate(intent, amounts, count)
+    if intent.ranked:
+        # Grouping and ranking need every match; the page is cut from the ranked list.
+        ranked = rank_rows(
+            [_row(record, party) for record, party in session.execute(plan.statement)], intent, today
+        )
+        return LocalResult(ranked[page.offset : page.offset + page.page_size], aggregate, len(ranked))
     paged = session.execute(plan.statement.offset(page.offset).limit(page.page_size)).all()
     rows = [_row(record, party) for record, party in paged]
-    return LocalResult(rows, _aggregate(intent, amounts, count), count)
+    return LocalResult(rows, aggregate, count)

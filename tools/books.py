@@ -74,9 +74,13 @@ class QboBooks:
             vendor_id=vendor[0] if vendor else None,
             today=today,
         )
-        # One query: either the requested page, or (sums, counts, post filters) the bounded scan window.
-        response = await self.client.query(compiled.text)
-        rows = list(response.get(compiled.entity) or [])
+        # One query: either the requested page, or (sums, counts, post filters) the bounded scan window;
+        # a ranking pages through every match, since QBO cannot group or rank.
+        if compiled.pull_all:
+            rows = await self.client.query_all(compiled.select)
+        else:
+            response = await self.client.query(compiled.text)
+            rows = list(response.get(compiled.entity) or [])
         page, aggregate = finish_rows(rows, compiled, intent, today)
         return {
             "intent": _with_names(intent, customer, vendor).to_json(),

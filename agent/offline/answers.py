@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from agent.offline.format import money
+from agent.offline.format import plural as _plural
+from agent.offline.ranked import answer_ranked
 
 LIST_LIMIT = 10
 
@@ -18,21 +22,6 @@ _NOUNS = {
     "GET_CUSTOMER": "customer",
     "LIST_ITEMS": "item",
 }
-
-
-def money(value: Any) -> str:
-    if value is None:
-        return "$0.00"
-    try:
-        amount = Decimal(str(value).replace("$", "").replace(",", ""))
-    except InvalidOperation:
-        return str(value)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _party(row: dict[str, Any]) -> str:
@@ -71,6 +60,8 @@ def answer_query(result: dict[str, Any]) -> str:
     noun = _NOUNS.get(operation, "record")
     rows: list[dict[str, Any]] = result.get("results") or []
     aggregate = result.get("aggregate")
+    if any(key in intent for key in ("groupBy", "sort", "limit")):
+        return answer_ranked(result, describe_row)
     if aggregate and aggregate.get("kind") == "sum":
         field = (
             "balance"
