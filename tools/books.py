@@ -33,6 +33,11 @@ class LocalBooks:
         row = get_scoped(self.session, model, self.tenant_id, chosen.id)
         return row.qbo_id or row.id, chosen.name
 
+    def resolve_customer(self, name: str) -> tuple[str, str]:
+        """(local id, the company's spelling) of a customer named in a question."""
+        chosen = resolve_name(name, name_candidates(self.session, self.tenant_id, Customer), kind="customer")
+        return chosen.id, chosen.name
+
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         result = run_intent_locally(self.session, self.tenant_id, intent, today=today)
         # The QBO query that asks the same question, so "show me the query" means the same everywhere.
@@ -63,6 +68,10 @@ class QboBooks:
         records = await self.client.query_all(f"SELECT * FROM {entity}")
         chosen = resolve_name(name, name_candidates_from_qbo(records), kind=kind)
         return chosen.id, chosen.name
+
+    async def resolve_customer(self, name: str) -> tuple[str, str]:
+        """(QBO id, QBO's spelling) of a customer named in a question."""
+        return await self._resolve("Customer", name, "customer")
 
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         f = intent.filters

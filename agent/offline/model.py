@@ -23,8 +23,10 @@ from pydantic import Field, PrivateAttr
 
 from agent.estimating.planner import plan_estimate
 from agent.language.intents import parse_intent
+from agent.language.reports import read_report_request
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
+from agent.offline.report_answers import answer_report
 from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
 
@@ -124,6 +126,9 @@ class OfflineChatModel(BaseChatModel):
         write = read_write_request(text)
         if write is not None:
             return self._call(write.name, write.args)
+        report = read_report_request(text, self._today(messages))
+        if report is not None:
+            return self._call("read_report", report)
         parsed = parse_intent(text, self._today(messages))
         if parsed.intent is not None:
             return self._call("query_books", {"intent": parsed.intent.to_json()})
@@ -169,6 +174,8 @@ class OfflineChatModel(BaseChatModel):
                 parts.append(answer_error(data))
             elif "status" in data and "approval_id" in data:
                 parts.append(answer_action(m.name or "", data))
+            elif "report" in data:
+                parts.append(answer_report(data))
             elif "results" in data:
                 parts.append(answer_query(data))
             else:
