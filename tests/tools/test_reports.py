@@ -58,7 +58,9 @@ async def test_client_reads_every_report_from_the_sandbox_over_http() -> None:
 
         # Later as-of dates age the same balances further; nothing open is lost.
         later = parse_aging(
-            await rt.client.report("AgedReceivables", {"report_date": (today + timedelta(days=90)).isoformat()})
+            await rt.client.report(
+                "AgedReceivables", {"report_date": (today + timedelta(days=90)).isoformat()}
+            )
         )
         assert later.totals.total == aging.totals.total and later.totals.buckets[4] >= aging.totals.buckets[4]
 
