@@ -136,3 +136,12 @@ def ranking_keys(
     if words.limit is not None:
         keys["limit"] = words.limit
     return operation, status, keys
+
+
+# "show all" after a short answer: the same question again, every row this time.
+SHOW_ALL = re.compile(
+    r"^\s*(?:ok(?:ay)?[,\s]+|please\s+)?(?:show|list|see|give|display)\s+(?:me\s+)?(?:them\s+|those\s+)?"
+    r"(?:all(?:\s+of\s+(?:them|those|it))?|the\s+(?:rest|whole\s+list|full\s+list)|everything|every\s+row)"
+    r"(?:\s+please)?[\s.!]*$",
+    re.I,
+)

@@ -193,3 +193,21 @@ async def test_who_owes_the_most_names_the_customer_through_the_graph(books: str
     # A short answer: the headline, at most five rows, and how to see the rest.
     assert len([line for line in answer.splitlines() if line.startswith("- ")]) == min(5, len(balances))
     assert ("show all" in answer) == (len(balances) > 5)
+
+
+async def test_short_answer_first_then_show_all_gives_every_row() -> None:
+    async with open_demo(demo_as_of()) as rt:
+        graph = build_graph(rt.model(), rt.toolbox, InMemorySaver())
+        config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+        first = await graph.ainvoke(
+            {"messages": [HumanMessage("unpaid invoices")]}, config, context=rt.context()
+        )
+        short = first["messages"][-1].content
+        again = await graph.ainvoke({"messages": [HumanMessage("show all")]}, config, context=rt.context())
+        full = again["messages"][-1].content
+        open_count = sum(c for _, c in _open_balances(rt).values())
+    rows = lambda text: [line for line in text.splitlines() if line.startswith("- ")]  # noqa: E731
+    assert short.splitlines()[0].startswith(f"I found {open_count} invoices")
+    assert len(rows(short)) == 5 and f"…and {open_count - 5} more" in short
+    assert len(rows(full)) == open_count and "more (say" not in full
+    assert short.splitlines()[-1] == full.splitlines()[-1] == "(open invoices, all dates)"
