@@ -59,8 +59,15 @@ RANKING_KEYS = ("groupBy", "sort", "limit")
 BALANCE_STATUSES = frozenset(
     {IntentStatus.OPEN, IntentStatus.OVERDUE, IntentStatus.PAID, IntentStatus.PARTIAL}
 )
+# Estimates: "open" = pending or accepted (still live work); the words are defined in domain.estimate_stages.
 ESTIMATE_STATUSES = frozenset(
-    {IntentStatus.PENDING, IntentStatus.ACCEPTED, IntentStatus.CLOSED, IntentStatus.REJECTED}
+    {
+        IntentStatus.OPEN,
+        IntentStatus.PENDING,
+        IntentStatus.ACCEPTED,
+        IntentStatus.CLOSED,
+        IntentStatus.REJECTED,
+    }
 )
 # Statuses whose amounts are about what is still owed, so bounds and sums use Balance instead of TotalAmt.
 OWED_STATUSES = frozenset({IntentStatus.OPEN, IntentStatus.OVERDUE, IntentStatus.PARTIAL})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
@@ -18,6 +18,8 @@ from api.schemas.sales import (
     EstimateSummary,
     InvoicePublic,
 )
+from domain.estimate_stages import STAGES
+from domain.intent import IntentStatus
 from domain.models import Estimate, EstimateStatus
 from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
@@ -39,11 +41,17 @@ def list_estimates(
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
     status: Annotated[EstimateStatus | None, Query()] = None,
+    stage: Annotated[
+        Literal["open", "pending", "accepted", "closed", "rejected"] | None,
+        Query(description="open = pending or accepted (not yet invoiced); the same words as chat"),
+    ] = None,
     customer_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> Page[EstimateSummary]:
     query = select(Estimate).where(Estimate.tenant_id == actor.tenant_id)
     if status is not None:
         query = query.where(Estimate.status == status.value)
+    if stage is not None:
+        query = query.where(Estimate.status.in_(STAGES[IntentStatus(stage)]))
     if customer_id:
         query = query.where(Estimate.customer_id == customer_id)
     rows, next_cursor = paginate(session, query, Estimate, cursor=cursor, limit=limit)

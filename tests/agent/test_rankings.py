@@ -22,8 +22,9 @@ from agent.language.intents import parse_intent
 from agent.offline.format import money
 from demo.company import demo_as_of
 from demo.runtime import open_demo
-from domain.intent import QboIntent
-from domain.models import Customer, Invoice, InvoiceStatus
+from domain.estimate_stages import STAGES
+from domain.intent import IntentStatus, QboIntent
+from domain.models import Customer, Estimate, EstimateStatus, Invoice, InvoiceStatus
 from integrations.quickbooks.api.query import compile_intent
 from tools.books import LocalBooks, QboBooks
 
@@ -211,3 +212,37 @@ async def test_short_answer_first_then_show_all_gives_every_row() -> None:
     assert len(rows(short)) == 5 and f"…and {open_count - 5} more" in short
     assert len(rows(full)) == open_count and "more (say" not in full
     assert short.splitlines()[-1] == full.splitlines()[-1] == "(open invoices, all dates)"
+
+
+@pytest.mark.parametrize("books", ["qbo", "local"])
+async def test_open_estimates_include_accepted_ones_not_yet_invoiced(books: str) -> None:
+    async with open_demo(demo_as_of(), books=books) as rt:  # type: ignore[arg-type]
+        graph = build_graph(rt.model(), rt.toolbox, InMemorySaver())
+        out = await graph.ainvoke(
+            {"messages": [HumanMessage("open estimates for Bob's Bakery")]},
+            {"configurable": {"thread_id": uuid.uuid4().hex}},
+            context=rt.context(),
+        )
+        with rt.sessionmaker() as s:
+            bob = s.scalars(
+                select(Customer).where(
+                    Customer.tenant_id == rt.tenant_id, Customer.display_name == "Bob's Bakery"
+                )
+            ).one()
+            live = s.scalars(
+                select(Estimate).where(
+                    Estimate.customer_id == bob.id, Estimate.status.in_(STAGES[IntentStatus.OPEN])
+                )
+            ).all()
+    answer = out["messages"][-1].content
+    accepted = [e for e in live if e.status == EstimateStatus.APPROVED]
+    assert len(accepted) >= 3
+    assert answer.startswith(f"I found {len(live)} estimate")
+    for est in accepted:
+        assert f"#{est.doc_number}, Bob's Bakery" in answer or len(live) > 5
+    assert "accepted" in answer and "(open estimates, all dates, customer Bob's Bakery)" in answer
+
+
+def test_open_estimates_compile_to_pending_or_accepted() -> None:
+    intent = QboIntent.model_validate({"operation": "LIST_ESTIMATES", "filters": {"status": "open"}})
+    assert "WHERE TxnStatus IN ('Pending', 'Accepted')" in compile_intent(intent, today=demo_as_of()).select

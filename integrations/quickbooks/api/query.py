@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain.estimate_stages import TXN_STATUSES
 from domain.intent import MAX_PAGE_SIZE, AggregateValue, IntentStatus, Operation, QboIntent
 from domain.money import cents, to_decimal
 from domain.rankings import rank_rows
@@ -37,13 +38,6 @@ ORDER_BY: dict[str, str] = {
     "Bill": "TxnDate DESC",
     "Customer": "DisplayName",
     "Item": "Name",
-}
-# QBO's TxnStatus spelling for our estimate statuses.
-TXN_STATUS: dict[IntentStatus, str] = {
-    IntentStatus.PENDING: "Pending",
-    IntentStatus.ACCEPTED: "Accepted",
-    IntentStatus.CLOSED: "Closed",
-    IntentStatus.REJECTED: "Rejected",
 }
 _BALANCE_ENTITIES = frozenset({"Invoice", "Bill"})
 POST_FILTERS = frozenset({IntentStatus.OVERDUE, IntentStatus.PARTIAL})
@@ -116,7 +110,11 @@ def _where(intent: QboIntent, entity: str, customer_id: str | None, vendor_id: s
         if entity in _BALANCE_ENTITIES:
             clauses.append("Balance = '0'" if f.status is IntentStatus.PAID else "Balance > '0'")
         elif entity == "Estimate":
-            clauses.append(f"TxnStatus = {quote(TXN_STATUS[f.status])}")
+            labels = TXN_STATUSES[f.status]
+            if len(labels) == 1:
+                clauses.append(f"TxnStatus = {quote(labels[0])}")
+            else:
+                clauses.append(f"TxnStatus IN ({', '.join(quote(label) for label in labels)})")
     field = intent.amount_field
     if f.min_amount is not None:
         clauses.append(f"{field} >= {_amount(f.min_amount)}")
