@@ -23,11 +23,12 @@ from pydantic import Field, PrivateAttr
 
 from agent.estimating.planner import plan_estimate
 from agent.language.intents import parse_intent
+from agent.language.prices import read_price_question
 from agent.language.rankings import SHOW_ALL
 from agent.language.reports import read_report_request
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
-from agent.offline.report_answers import answer_report
+from agent.offline.report_answers import answer_price, answer_report
 from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
 
@@ -131,6 +132,9 @@ class OfflineChatModel(BaseChatModel):
         write = read_write_request(text)
         if write is not None:
             return self._call(write.name, write.args)
+        item = read_price_question(text)
+        if item is not None:
+            return self._call("list_items", {"search": item, "limit": 5})
         report = read_report_request(text, self._today(messages))
         if report is not None:
             return self._call("read_report", report)
@@ -191,6 +195,8 @@ class OfflineChatModel(BaseChatModel):
                 parts.append(answer_error(data))
             elif "status" in data and "approval_id" in data:
                 parts.append(answer_action(m.name or "", data))
+            elif "best" in data:
+                parts.append(answer_price(data))
             elif "report" in data:
                 parts.append(answer_report(data, show_all=show_all))
             elif "results" in data:

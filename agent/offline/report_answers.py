@@ -78,3 +78,25 @@ def answer_report(data: dict[str, Any], *, show_all: bool = False) -> str:
     if report == "CustomerBalance":
         return _balances(data, show_all)
     return _flat(data, show_all)
+
+
+def answer_price(data: dict[str, Any]) -> str:
+    """A price question: the item it means and its rate, then a close alternative or two."""
+    rows = data.get("results") or []
+    best = data.get("best")
+    search = data.get("search")
+    if not rows:
+        return f"Nothing in the price list matches '{search}'."
+
+    def line(row: dict[str, Any]) -> str:
+        unit = row.get("Unit") or ""
+        unit = " each" if unit.lower() == "each" else f" per {unit}" if unit else ""
+        return f"{row['Name']}: {row['Rate']}{unit}" + (" (taxable)" if row.get("Taxable") else "")
+
+    if best:
+        others = [r for r in rows[1:3]]
+        text = f"{line(best)}."
+        if others:
+            text += " Close matches: " + "; ".join(line(r) for r in others) + "."
+        return text
+    return f"'{search}' could be any of these:\n" + "\n".join(f"- {line(r)}" for r in rows[:SHORT_ROWS])
