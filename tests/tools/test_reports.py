@@ -74,11 +74,15 @@ async def test_client_reads_every_report_from_the_sandbox_over_http() -> None:
             assert err.value.http_status == 400
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("offset", [0, 45])
-async def test_local_aging_agrees_with_the_sandbox_report(offset: int) -> None:
+async def test_local_aging_agrees_with_the_sandbox_report(
+    offset: int, backend: str, request: pytest.FixtureRequest
+) -> None:
     today = demo_as_of()
     as_of = today + timedelta(days=offset)
-    async with open_demo(today) as rt:
+    db_url = "sqlite://" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    async with open_demo(today, db_url=db_url) as rt:
         remote = parse_aging(await rt.client.report("AgedReceivables", {"report_date": as_of.isoformat()}))
         with rt.sessionmaker() as s:
             local = aging_locally(s, rt.tenant_id, as_of)
