@@ -12,6 +12,7 @@ from domain.aging import AgingReport
 from domain.aging_local import aging_locally
 from domain.errors import ValidationFailed
 from domain.money import cents
+from domain.pnl_local import pnl_locally
 from integrations.quickbooks.api.reports import flatten, parse_aging, summary_value
 from tools.base import BooksTool, ToolEnv
 from tools.books import LocalBooks, QboBooks
@@ -83,9 +84,37 @@ async def _from_qbo(books: QboBooks, args: ReportArgs, today: date) -> dict[str,
     return out
 
 
+def _local_pnl(books: LocalBooks, args: ReportArgs, today: date) -> dict[str, Any]:
+    start, end = args.date_from or date(today.year, 1, 1), args.date_to or today
+    pnl = pnl_locally(books.session, books.tenant_id, start, end)
+
+    def row(kind: str, label: str, value: Any, depth: int = 0) -> dict[str, Any]:
+        return {"depth": depth, "kind": kind, "label": label, "values": [str(cents(value))]}
+
+    rows = [row("row", name, v, 1) for name, v in sorted(pnl.income.items())]
+    rows += [
+        row("total", "Total Income", pnl.total_income),
+        row("total", "Total Costs and Expenses (bills)", pnl.costs),
+        row("total", "Net Income", pnl.net_income),
+    ]
+    return {
+        "report": "ProfitAndLoss",
+        "dateFrom": start.isoformat(),
+        "dateTo": end.isoformat(),
+        "income": str(pnl.total_income),
+        "netIncome": str(pnl.net_income),
+        "rows": rows,
+        "customer": None,
+    }
+
+
 def _from_local(books: LocalBooks, args: ReportArgs, today: date) -> dict[str, Any]:
-    if args.report not in {"AgedReceivables", "CustomerBalance"}:
-        raise ValidationFailed(f"{args.report} needs the QuickBooks connection; it is not kept locally")
+    if args.report == "ProfitAndLoss":
+        return _local_pnl(books, args, today)
+    if args.report == "AgedReceivableDetail":
+        raise ValidationFailed(
+            "AgedReceivableDetail needs the QuickBooks connection; ask for the A/R aging instead"
+        )
     customer_id = None
     if args.customer:
         customer_id, name = books.resolve_customer(args.customer)

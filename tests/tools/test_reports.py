@@ -21,6 +21,7 @@ from demo.company import demo_as_of
 from demo.runtime import open_demo
 from domain.aging import BUCKETS, bucket_of
 from domain.aging_local import aging_locally
+from domain.pnl_local import pnl_locally
 from integrations.quickbooks.api.errors import QboError
 from integrations.quickbooks.api.reports import flatten, parse_aging, summary_value
 from tools.reports import ReportArgs
@@ -141,3 +142,39 @@ EVAL = Path(__file__).parents[1] / "agent" / "language" / "reports.jsonl"
 )
 def test_report_eval_lines(case: dict[str, Any]) -> None:
     assert read_report_request(case["utterance"], date.fromisoformat(case["today"])) == case["expect"]
+
+
+@pytest.mark.parametrize("year_back", [0, 1])
+async def test_local_profit_and_loss_agrees_with_the_sandbox(year_back: int) -> None:
+    today = demo_as_of()
+    start = date(today.year - year_back, 1, 1)
+    end = today if year_back == 0 else date(start.year, 12, 31)
+    async with open_demo(today) as rt:
+        remote = await rt.client.report(
+            "ProfitAndLoss", {"start_date": start.isoformat(), "end_date": end.isoformat()}
+        )
+        with rt.sessionmaker() as s:
+            local = pnl_locally(s, rt.tenant_id, start, end)
+    assert local.total_income == summary_value(remote, "Income") > 0
+    assert local.net_income == summary_value(remote, "NetIncome")
+    income_rows = [r for r in flatten(remote) if r["kind"] == "row" and r["depth"] == 1][: len(local.income)]
+    assert {r["label"]: Decimal(r["values"][-1]) for r in income_rows} == local.income
+
+
+@pytest.mark.parametrize("books", ["qbo", "local"])
+async def test_profit_and_loss_through_the_graph(books: str) -> None:
+    today = demo_as_of()
+    async with open_demo(today, books=books) as rt:  # type: ignore[arg-type]
+        graph = build_graph(rt.model(), rt.toolbox, InMemorySaver())
+        out = await graph.ainvoke(
+            {"messages": [HumanMessage("P&L this year")]},
+            {"configurable": {"thread_id": uuid.uuid4().hex}},
+            context=rt.context(),
+        )
+        with rt.sessionmaker() as s:
+            local = pnl_locally(s, rt.tenant_id, date(today.year, 1, 1), today)
+    first = out["messages"][-1].content.splitlines()[0]
+    assert first == (
+        f"Profit and loss {date(today.year, 1, 1).isoformat()} to {today.isoformat()}: "
+        f"income ${local.total_income:,.2f}, net income ${local.net_income:,.2f}."
+    )
