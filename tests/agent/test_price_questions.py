@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 from langchain_core.messages import HumanMessage
@@ -66,3 +68,17 @@ async def test_a_vague_item_lists_the_candidates_best_first() -> None:
     answer = out["messages"][-1].content
     assert answer.startswith("'water heater' could be any of these:")
     assert all("Water Heater" in line for line in answer.splitlines()[1:])
+
+
+EVAL = Path(__file__).parent / "language" / "prices.jsonl"
+
+
+async def test_price_eval_lines_pick_the_catalog_item() -> None:
+    cases = [json.loads(line) for line in EVAL.read_text().splitlines() if line.strip()]
+    async with open_demo(demo_as_of()) as rt:
+        with rt.sessionmaker() as s:
+            items = list(s.scalars(select(Item).where(Item.tenant_id == rt.tenant_id, Item.active.is_(True))))
+    for case in cases:
+        search = read_price_question(case["utterance"])
+        assert search is not None, case
+        assert best_items(search, items)[0].item.name == case["item"], case
