@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agent.offline.format import describe_filters, money, plural
@@ -28,6 +29,19 @@ def _figure(group: dict[str, Any], field: str) -> str:
     return money(group.get("Balance") if field == "balance" else group.get("Amount"))
 
 
+_OWED = {"open", "overdue", "partial"}
+# "<who> <phrase> the most: $X on N invoices", per record kind.
+_PHRASES = {
+    "LIST_ESTIMATES": "has the {most} in estimates",
+    "LIST_PAYMENTS": "paid the {most}",
+    "LIST_BILLS": "billed us the {most}",
+}
+
+
+def _on(count: int, noun: str) -> str:
+    return f"{'in' if noun == 'payment' else 'on'} {plural(count, noun)}"
+
+
 def _headline(top: dict[str, Any], intent: dict[str, Any]) -> str:
     op = intent.get("operation", "")
     sort = intent.get("sort") or {}
@@ -35,37 +49,28 @@ def _headline(top: dict[str, Any], intent: dict[str, Any]) -> str:
     most = "least" if sort.get("direction") == "asc" else "most"
     noun = _NOUNS.get(op, "record")
     count = int(top.get("Count") or 0)
-    on = f"on {plural(count, noun)}"
     who = _name(top)
     if field == "daysOverdue":
-        return f"{who} is the {most} overdue: {plural(int(top.get('DaysOverdue') or 0), 'day')}, {_figure(top, 'balance')} open {on}."
+        days = plural(int(top.get("DaysOverdue") or 0), "day")
+        return f"{who} is the {most} overdue: {days}, {_figure(top, 'balance')} open {_on(count, noun)}."
     if field == "count":
         return f"{who} has the {most} {noun}s: {count}, worth {_figure(top, 'amount')}."
-    verb = {
-        "LIST_INVOICES": "owes" if (intent.get("filters") or {}).get("status") else "was invoiced",
-        "LIST_ESTIMATES": "has estimates worth",
-        "LIST_PAYMENTS": "paid",
-        "LIST_BILLS": "billed us",
-    }.get(op, "has")
-    if verb == "has estimates worth":
-        return f"{who} has the {most} in estimates: {_figure(top, field)} {on}."
-    if op == "LIST_PAYMENTS":
-        on = f"in {plural(count, noun)}"
-    return f"{who} {verb} the {most}: {_figure(top, field)} {on}."
+    owed = (intent.get("filters") or {}).get("status") in _OWED or field == "balance"
+    phrase = _PHRASES.get(op, "owes the {most}" if owed else "was invoiced the {most}").format(most=most)
+    return f"{who} {phrase}: {_figure(top, field)} {_on(count, noun)}."
 
 
 def _group_line(group: dict[str, Any], intent: dict[str, Any]) -> str:
     field = (intent.get("sort") or {}).get("field", "amount")
     noun = _NOUNS.get(intent.get("operation", ""), "record")
-    on = "in" if noun == "payment" else "on"
-    text = f"{_name(group)}: {_figure(group, field)} {on} {plural(int(group.get('Count') or 0), noun)}"
+    text = f"{_name(group)}: {_figure(group, field)} {_on(int(group.get('Count') or 0), noun)}"
     if group.get("DaysOverdue"):
         text += f", oldest {plural(int(group['DaysOverdue']), 'day')} overdue"
     return text
 
 
 def answer_ranked(
-    result: dict[str, Any], describe_row: Any, *, show_all: bool = False, total: int | None = None
+    result: dict[str, Any], describe_row: Callable[[dict[str, Any], str], str], *, show_all: bool = False
 ) -> str:
     """The ranked answer; ``describe_row(row, operation)`` renders an ungrouped record."""
     intent = result.get("intent") or {}

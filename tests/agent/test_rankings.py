@@ -246,3 +246,29 @@ async def test_open_estimates_include_accepted_ones_not_yet_invoiced(books: str)
 def test_open_estimates_compile_to_pending_or_accepted() -> None:
     intent = QboIntent.model_validate({"operation": "LIST_ESTIMATES", "filters": {"status": "open"}})
     assert "WHERE TxnStatus IN ('Pending', 'Accepted')" in compile_intent(intent, today=demo_as_of()).select
+
+
+def test_ranked_headlines_say_what_was_ranked() -> None:
+    from agent.offline.answers import answer_query
+
+    def group(name: str, amount: str, count: int, **extra: Any) -> dict[str, Any]:
+        return {"CustomerRef": {"value": name, "name": name}, "Count": count, "Amount": amount, **extra}
+
+    def first(intent: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+        return answer_query({"intent": intent, "results": rows}).splitlines()[0]
+
+    base = {"filters": {"status": None}, "groupBy": "customer"}
+    assert first(
+        {**base, "operation": "LIST_PAYMENTS", "sort": {"field": "amount"}}, [group("Ann", "10", 1)]
+    ) == ("Ann paid the most: $10.00 in 1 payment.")
+    overdue = group("Bo", "5", 2, Balance="5", DaysOverdue=40)
+    assert first({**base, "operation": "LIST_INVOICES", "sort": {"field": "daysOverdue"}}, [overdue]) == (
+        "Bo is the most overdue: 40 days, $5.00 open on 2 invoices."
+    )
+    owed = {**base, "operation": "LIST_INVOICES", "filters": {"status": "open"}}
+    asc = {**owed, "sort": {"field": "balance", "direction": "asc"}}
+    assert first(asc, [group("Cy", "7", 1, Balance="7")]) == "Cy owes the least: $7.00 on 1 invoice."
+    assert (
+        first({**owed, "sort": {"field": "balance"}}, [])
+        == "Nothing matches (open invoices, all dates, grouped by customer)."
+    )
