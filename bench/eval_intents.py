@@ -29,7 +29,9 @@ DEFAULT_FIXTURE = ROOT / "integrations" / "quickbooks" / "sandbox" / "fixtures" 
 DEFAULT_FILES = [
     ROOT / "tests" / "agent" / "language" / "intents_public.jsonl",
     ROOT / "tests" / "agent" / "language" / "phrasings.jsonl",
+    ROOT / "tests" / "agent" / "language" / "rankings.jsonl",
 ]
+RANKING_KEYS = ("groupBy", "sort", "limit")
 FILTER_KEYS = (
     "customerName",
     "vendorName",
@@ -61,6 +63,9 @@ def problems(got: dict[str, Any], expect: dict[str, Any]) -> list[str]:
             out.append(f"{key} {got['filters'].get(key)!r} != {filters.get(key)!r}")
     if not _same(expect.get("aggregate"), got.get("aggregate")):
         out.append(f"aggregate {got.get('aggregate')!r} != {expect.get('aggregate')!r}")
+    for key in RANKING_KEYS:  # absent from expect = must be absent (or null) in the intent
+        if not _same(expect.get(key), got.get(key)):
+            out.append(f"{key} {got.get(key)!r} != {expect.get(key)!r}")
     return out
 
 

@@ -16,9 +16,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_serializer,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -47,12 +49,25 @@ class IntentStatus(enum.StrEnum):
 
 
 Aggregate = Literal["sum", "count"]
+GroupBy = Literal["customer", "vendor"]
+SortField = Literal["amount", "balance", "count", "daysOverdue", "date"]
+SortDirection = Literal["asc", "desc"]
+# The ranking keys are an additive extension of DESIGN §3.1: absent from the JSON when null, so every
+# intent that does not rank reads and writes exactly as before.
+RANKING_KEYS = ("groupBy", "sort", "limit")
 
 BALANCE_STATUSES = frozenset(
     {IntentStatus.OPEN, IntentStatus.OVERDUE, IntentStatus.PAID, IntentStatus.PARTIAL}
 )
+# Estimates: "open" = pending or accepted (still live work); the words are defined in domain.estimate_stages.
 ESTIMATE_STATUSES = frozenset(
-    {IntentStatus.PENDING, IntentStatus.ACCEPTED, IntentStatus.CLOSED, IntentStatus.REJECTED}
+    {
+        IntentStatus.OPEN,
+        IntentStatus.PENDING,
+        IntentStatus.ACCEPTED,
+        IntentStatus.CLOSED,
+        IntentStatus.REJECTED,
+    }
 )
 # Statuses whose amounts are about what is still owed, so bounds and sums use Balance instead of TotalAmt.
 OWED_STATUSES = frozenset({IntentStatus.OPEN, IntentStatus.OVERDUE, IntentStatus.PARTIAL})
@@ -174,8 +189,26 @@ class Pagination(BaseModel):
         return (self.page - 1) * self.page_size
 
 
+class Sort(BaseModel):
+    """How to order the rows (or the groups): ``amount`` is the same field bounds and sums use."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: SortField
+    direction: SortDirection = "desc"
+
+    @field_validator("field", "direction", mode="before")
+    @classmethod
+    def _case(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        return "daysOverdue" if text.lower().replace("_", "") == "daysoverdue" else text.lower()
+
+
 class QboIntent(BaseModel):
-    """One read question, structured. ``model_dump()`` has exactly the keys of DESIGN §3.1."""
+    """One read question, structured. ``model_dump()`` has the keys of DESIGN §3.1, plus the ranking keys
+    (``groupBy``, ``sort``, ``limit``) only when they are set."""
 
     model_config = ConfigDict(
         extra="forbid", validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
@@ -185,6 +218,13 @@ class QboIntent(BaseModel):
     filters: IntentFilters = Field(default_factory=IntentFilters)
     aggregate: Aggregate | None = None
     pagination: Pagination = Field(default_factory=Pagination)
+    group_by: GroupBy | None = Field(
+        default=None, alias="groupBy", description="Group the matches by party, one row per customer/vendor"
+    )
+    sort: Sort | None = Field(default=None, description="Order rows (or groups); default newest first")
+    limit: int | None = Field(
+        default=None, ge=1, le=MAX_PAGE_SIZE, description="Keep only the first N after sorting (top-N)"
+    )
 
     @field_validator("operation", mode="before")
     @classmethod
@@ -195,6 +235,24 @@ class QboIntent(BaseModel):
     @classmethod
     def _aggregate_case(cls, value: Any) -> Any:
         return value.strip().lower() or None if isinstance(value, str) else value
+
+    @field_validator("group_by", mode="before")
+    @classmethod
+    def _group_case(cls, value: Any) -> Any:
+        return value.strip().lower() or None if isinstance(value, str) else value
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_ranking(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in (*RANKING_KEYS, "group_by"):
+            if key in data and data[key] is None:
+                del data[key]
+        return data
+
+    @property
+    def ranked(self) -> bool:
+        """Grouped, sorted or cut to top-N: the answer needs every match before it can be paged."""
+        return self.group_by is not None or self.sort is not None or self.limit is not None
 
     @model_validator(mode="after")
     def _fits_operation(self) -> QboIntent:
@@ -250,6 +308,35 @@ def operation_problems(intent: QboIntent) -> list[str]:
         problems.append(f"sum only applies to invoice, estimate, payment or bill lists, not {op.value}")
     if intent.aggregate is not None and op in GET_OPERATIONS:
         problems.append(f"{op.value} fetches one record; aggregate must be null")
+    problems += _ranking_problems(intent)
+    return problems
+
+
+_GROUP_BY_OPERATION = {
+    Operation.LIST_INVOICES: "customer",
+    Operation.LIST_ESTIMATES: "customer",
+    Operation.LIST_PAYMENTS: "customer",
+    Operation.LIST_BILLS: "vendor",
+}
+_BALANCE_SORTS = frozenset({"balance", "daysOverdue"})
+
+
+def _ranking_problems(intent: QboIntent) -> list[str]:
+    op = intent.operation
+    problems: list[str] = []
+    if intent.ranked and op not in _GROUP_BY_OPERATION:
+        problems.append(
+            f"groupBy, sort and limit apply to invoice, estimate, payment or bill lists, not {op.value}"
+        )
+        return problems
+    if intent.group_by is not None and intent.group_by != _GROUP_BY_OPERATION[op]:
+        problems.append(f"{op.value} groups by {_GROUP_BY_OPERATION[op]}, not {intent.group_by}")
+    sort = intent.sort
+    if sort is not None:
+        if sort.field in _BALANCE_SORTS and op not in {Operation.LIST_INVOICES, Operation.LIST_BILLS}:
+            problems.append(f"sort by {sort.field} applies to invoices and bills only, not {op.value}")
+        if sort.field == "count" and intent.group_by is None:
+            problems.append("sort by count needs groupBy (it counts the records of each group)")
     return problems
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from domain.estimate_stages import STAGES, TXN_STATUS_LABEL
 from domain.intent import AggregateValue, IntentStatus, Operation, QboIntent
 from domain.models import (
     Bill,
@@ -32,26 +33,9 @@ from domain.models import (
 )
 from domain.money import cents
 from domain.names import NameCandidate, resolve_name
+from domain.rankings import rank_rows
 
 ZERO = Decimal("0")
-
-# Our richer estimate lifecycle, folded onto QBO's TxnStatus values.
-ESTIMATE_STATUS_MAP: dict[IntentStatus, tuple[EstimateStatus, ...]] = {
-    IntentStatus.PENDING: (EstimateStatus.DRAFT, EstimateStatus.SENT, EstimateStatus.VIEWED),
-    IntentStatus.ACCEPTED: (EstimateStatus.APPROVED,),
-    IntentStatus.CLOSED: (EstimateStatus.CONVERTED, EstimateStatus.EXPIRED),
-    IntentStatus.REJECTED: (EstimateStatus.REJECTED,),
-}
-TXN_STATUS_LABEL = {
-    status: label
-    for label, statuses in (
-        ("Pending", ESTIMATE_STATUS_MAP[IntentStatus.PENDING]),
-        ("Accepted", ESTIMATE_STATUS_MAP[IntentStatus.ACCEPTED]),
-        ("Closed", ESTIMATE_STATUS_MAP[IntentStatus.CLOSED]),
-        ("Rejected", ESTIMATE_STATUS_MAP[IntentStatus.REJECTED]),
-    )
-    for status in statuses
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +150,7 @@ def _estimate_plan(tenant_id: str, intent: QboIntent, customer_id: str | None, t
     if f.doc_number:
         conds.append(Estimate.doc_number == f.doc_number)
     if f.status is not None:
-        conds.append(Estimate.status.in_(ESTIMATE_STATUS_MAP[f.status]))
+        conds.append(Estimate.status.in_(STAGES[f.status]))
     conds += _amount_bounds(intent, Estimate.total)
     stmt = (
         select(Estimate, Customer)
@@ -354,6 +338,13 @@ def run_intent_locally(session: Session, tenant_id: str, intent: QboIntent, *, t
     if plan.amount is not None:
         amounts = list(session.scalars(plan.statement.with_only_columns(plan.amount).order_by(None)).all())
     count = len(amounts)
+    aggregate = _aggregate(intent, amounts, count)
+    if intent.ranked:
+        # Grouping and ranking need every match; the page is cut from the ranked list.
+        ranked = rank_rows(
+            [_row(record, party) for record, party in session.execute(plan.statement)], intent, today
+        )
+        return LocalResult(ranked[page.offset : page.offset + page.page_size], aggregate, len(ranked))
     paged = session.execute(plan.statement.offset(page.offset).limit(page.page_size)).all()
     rows = [_row(record, party) for record, party in paged]
-    return LocalResult(rows, _aggregate(intent, amounts, count), count)
+    return LocalResult(rows, aggregate, count)

@@ -33,6 +33,11 @@ class LocalBooks:
         row = get_scoped(self.session, model, self.tenant_id, chosen.id)
         return row.qbo_id or row.id, chosen.name
 
+    def resolve_customer(self, name: str) -> tuple[str, str]:
+        """(local id, the company's spelling) of a customer named in a question."""
+        chosen = resolve_name(name, name_candidates(self.session, self.tenant_id, Customer), kind="customer")
+        return chosen.id, chosen.name
+
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         result = run_intent_locally(self.session, self.tenant_id, intent, today=today)
         # The QBO query that asks the same question, so "show me the query" means the same everywhere.
@@ -64,6 +69,10 @@ class QboBooks:
         chosen = resolve_name(name, name_candidates_from_qbo(records), kind=kind)
         return chosen.id, chosen.name
 
+    async def resolve_customer(self, name: str) -> tuple[str, str]:
+        """(QBO id, QBO's spelling) of a customer named in a question."""
+        return await self._resolve("Customer", name, "customer")
+
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
         f = intent.filters
         customer = await self._resolve("Customer", f.customer_name, "customer") if f.customer_name else None
@@ -74,9 +83,13 @@ class QboBooks:
             vendor_id=vendor[0] if vendor else None,
             today=today,
         )
-        # One query: either the requested page, or (sums, counts, post filters) the bounded scan window.
-        response = await self.client.query(compiled.text)
-        rows = list(response.get(compiled.entity) or [])
+        # One query: either the requested page, or (sums, counts, post filters) the bounded scan window;
+        # a ranking pages through every match, since QBO cannot group or rank.
+        if compiled.pull_all:
+            rows = await self.client.query_all(compiled.select)
+        else:
+            response = await self.client.query(compiled.text)
+            rows = list(response.get(compiled.entity) or [])
         page, aggregate = finish_rows(rows, compiled, intent, today)
         return {
             "intent": _with_names(intent, customer, vendor).to_json(),

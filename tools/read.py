@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from domain.errors import ValidationFailed
 from domain.intent import QboIntent
+from domain.item_match import best_items
 from domain.models import Item
 from tools.base import BooksSource, BooksTool, ToolEnv
 from tools.documents import DocNumber
@@ -121,15 +122,13 @@ class ListItems(BooksTool):
                 .order_by(Item.name)
             )
         )
+        best = None
         if args.search:
-            words = args.search.lower().split()
-            items = [
-                i
-                for i in items
-                if all(
-                    w in f"{i.name} {' '.join(i.keywords or [])} {i.description or ''}".lower() for w in words
-                )
-            ]
+            # Best catalog match first; a price question is about one item, not a list of them.
+            matches = best_items(args.search, items)
+            items = [m.item for m in matches]
+            if matches and (len(matches) == 1 or matches[0].score > matches[1].score):
+                best = matches[0].item
         rows = [
             {
                 "Name": i.name,
@@ -140,4 +139,7 @@ class ListItems(BooksTool):
             }
             for i in items[: args.limit]
         ]
-        return {"results": rows, "count": len(rows), "query": None, "aggregate": None}
+        out: dict[str, Any] = {"results": rows, "count": len(rows), "query": None, "aggregate": None}
+        if args.search is not None:
+            out.update(search=args.search, best=rows[0] if best is not None else None)
+        return out

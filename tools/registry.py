@@ -8,6 +8,7 @@ from tools.documents import ConvertEstimate, SendEstimate, SendInvoice, VoidInvo
 from tools.estimating import DraftEstimate, UpdateEstimate
 from tools.payments import RecordPayment
 from tools.read import GetCustomer, GetEstimate, GetInvoice, ListItems, QueryBooks
+from tools.reports import ReadReport
 
 
 def all_tools() -> list[BooksTool]:
@@ -17,6 +18,7 @@ def all_tools() -> list[BooksTool]:
         GetEstimate(),
         GetCustomer(),
         ListItems(),
+        ReadReport(),
         DraftEstimate(),
         UpdateEstimate(),
         SendEstimate(),

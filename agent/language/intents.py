@@ -19,6 +19,7 @@ from agent.language import vocabulary
 from agent.language.amounts import find_amounts
 from agent.language.names import find_name
 from agent.language.periods import find_period
+from agent.language.rankings import find_ranking, ranking_keys
 from domain.intent import (
     GET_OPERATIONS,
     TRANSACTION_OPERATIONS,
@@ -99,6 +100,9 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
     period = find_period(text, today)
     if period:
         text = _cut(text, period.spans)
+    ranking = find_ranking(text)
+    if ranking:
+        text = _cut(text, ranking.spans)
     amounts = find_amounts(text)
     if amounts:
         text = _cut(text, amounts.spans)
@@ -130,6 +134,9 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         key = "vendorName" if operation is Operation.LIST_BILLS else "customerName"
         filters[key] = name.name
     status = vocabulary.detect_status(rest, operation)
+    ranked: dict[str, Any] = {}
+    if ranking and operation not in GET_OPERATIONS:
+        operation, status, ranked = ranking_keys(ranking, operation, status, rest)
     if status is not None:
         filters["status"] = status.value
     if operation in TRANSACTION_OPERATIONS and operation not in GET_OPERATIONS:
@@ -150,7 +157,7 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         aggregate = None
     try:
         intent = QboIntent.model_validate(
-            {"operation": operation, "filters": filters, "aggregate": aggregate}
+            {"operation": operation, "filters": filters, "aggregate": aggregate, **ranked}
         )
     except ValidationError as exc:
         return not_understood(f"That question does not make a valid query ({explain_validation_error(exc)}).")

@@ -92,6 +92,13 @@ BALANCE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
     ),
 ]
 ESTIMATE_STATUS_PATTERNS: list[tuple[IntentStatus, re.Pattern[str]]] = [
+    # "open" estimates are pending or accepted-but-not-invoiced (domain.estimate_stages), so they come first.
+    (
+        IntentStatus.OPEN,
+        re.compile(
+            r"\b(?:open|outstanding|active|live|in\s+play)\b(?!\s+(?:for|to)\s+(?:an?\s+)?answer)", re.I
+        ),
+    ),
     (
         IntentStatus.PENDING,
         re.compile(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-LIST_LIMIT = 10
+from agent.offline.format import describe_filters, money
+from agent.offline.format import plural as _plural
+from agent.offline.ranked import SHORT_ROWS, answer_ranked
 
 _NOUNS = {
     "LIST_INVOICES": "invoice",
@@ -18,21 +20,6 @@ _NOUNS = {
     "GET_CUSTOMER": "customer",
     "LIST_ITEMS": "item",
 }
-
-
-def money(value: Any) -> str:
-    if value is None:
-        return "$0.00"
-    try:
-        amount = Decimal(str(value).replace("$", "").replace(",", ""))
-    except InvalidOperation:
-        return str(value)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _party(row: dict[str, Any]) -> str:
@@ -65,12 +52,20 @@ def describe_row(row: dict[str, Any], operation: str) -> str:
     return ", ".join(parts)
 
 
-def answer_query(result: dict[str, Any]) -> str:
+def answer_query(result: dict[str, Any], *, show_all: bool = False) -> str:
+    """One line that answers, at most a few rows (all of them on "show all"), then the period and filters used."""
     intent = result.get("intent") or {}
     operation = intent.get("operation", "")
     noun = _NOUNS.get(operation, "record")
     rows: list[dict[str, Any]] = result.get("results") or []
     aggregate = result.get("aggregate")
+    if any(key in intent for key in ("groupBy", "sort", "limit")):
+        return answer_ranked(result, describe_row, show_all=show_all)
+    scope = f"\n({describe_filters(intent)})"
+    if operation.startswith("GET_"):
+        return (
+            f"{noun.title()} " + describe_row(rows[0], operation) + "." if rows else f"No {noun}s match that."
+        )
     if aggregate and aggregate.get("kind") == "sum":
         field = (
             "balance"
@@ -78,26 +73,27 @@ def answer_query(result: dict[str, Any]) -> str:
             else "total"
         )
         text = f"The {field} comes to {money(aggregate['value'])}"
-        matched = f" across the matching {noun}s." if rows else f" — no {noun}s matched."
+        matched = f" across {_plural(len(rows), noun)}." if rows else f" — no {noun}s matched."
         text += matched
     elif aggregate and aggregate.get("kind") == "count":
-        return f"There {'is' if int(aggregate['value']) == 1 else 'are'} {_plural(int(aggregate['value']), noun)}."
+        return (
+            f"There {'is' if int(aggregate['value']) == 1 else 'are'} {_plural(int(aggregate['value']), noun)}."
+            + scope
+        )
     elif not rows:
-        return f"No {noun}s match that."
-    elif operation.startswith("GET_"):
-        return f"{noun.title()} " + describe_row(rows[0], operation) + "."
+        return f"No {noun}s match that." + scope
     else:
         text = f"I found {_plural(len(rows), noun)}"
         if operation in ("LIST_INVOICES", "LIST_BILLS") and any(r.get("Balance") is not None for r in rows):
             owed = sum((Decimal(str(r.get("Balance") or 0)) for r in rows), Decimal(0))
             text += f" ({money(owed)} open)"
         text += ":"
-    shown = rows[:LIST_LIMIT]
-    if shown and not operation.startswith("GET_"):
+    shown = rows if show_all else rows[:SHORT_ROWS]
+    if shown:
         text += "\n" + "\n".join(f"- {describe_row(r, operation)}" for r in shown)
-        if len(rows) > LIST_LIMIT:
-            text += f"\n…and {len(rows) - LIST_LIMIT} more."
-    return text
+        if len(rows) > len(shown):
+            text += f'\n…and {len(rows) - len(shown)} more (say "show all").'
+    return text + scope
 
 
 def answer_action(tool: str, result: dict[str, Any]) -> str:

@@ -23,8 +23,12 @@ from pydantic import Field, PrivateAttr
 
 from agent.estimating.planner import plan_estimate
 from agent.language.intents import parse_intent
+from agent.language.prices import read_price_question
+from agent.language.rankings import SHOW_ALL
+from agent.language.reports import read_report_request
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
+from agent.offline.report_answers import answer_price, answer_report
 from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
 
@@ -118,12 +122,22 @@ class OfflineChatModel(BaseChatModel):
                 "Hello! Ask me about invoices, estimates, payments or customers, or ask me to "
                 "draft an estimate."
             )
+        if SHOW_ALL.match(text):
+            again = self._last_read_call(messages)
+            if again is not None:
+                return self._call(again["name"], again["args"])
         draft = read_draft_request(text)
         if draft is not None:
             return self._draft(draft.customer, draft.job)
         write = read_write_request(text)
         if write is not None:
             return self._call(write.name, write.args)
+        item = read_price_question(text)
+        if item is not None:
+            return self._call("list_items", {"search": item, "limit": 5})
+        report = read_report_request(text, self._today(messages))
+        if report is not None:
+            return self._call("read_report", report)
         parsed = parse_intent(text, self._today(messages))
         if parsed.intent is not None:
             return self._call("query_books", {"intent": parsed.intent.to_json()})
@@ -148,6 +162,16 @@ class OfflineChatModel(BaseChatModel):
             args["unpriced"] = plan.warnings
         return self._call("draft_estimate", args)
 
+    @staticmethod
+    def _last_read_call(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
+        """The last question asked of the books (query or report), to ask again in full."""
+        for m in reversed(messages):
+            if isinstance(m, AIMessage):
+                for call in reversed(m.tool_calls):
+                    if call["name"] in {"query_books", "read_report"}:
+                        return {"name": call["name"], "args": call["args"]}
+        return None
+
     def _last_query(self, messages: Sequence[BaseMessage]) -> str:
         for m in reversed(messages):
             if isinstance(m, ToolMessage):
@@ -162,6 +186,8 @@ class OfflineChatModel(BaseChatModel):
             if not isinstance(m, ToolMessage):
                 break
             results.append(m)
+        human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+        show_all = human is not None and SHOW_ALL.match(str(human.content)) is not None
         parts = []
         for m in reversed(results):
             data = _payload(m)
@@ -169,8 +195,12 @@ class OfflineChatModel(BaseChatModel):
                 parts.append(answer_error(data))
             elif "status" in data and "approval_id" in data:
                 parts.append(answer_action(m.name or "", data))
+            elif "best" in data:
+                parts.append(answer_price(data))
+            elif "report" in data:
+                parts.append(answer_report(data, show_all=show_all))
             elif "results" in data:
-                parts.append(answer_query(data))
+                parts.append(answer_query(data, show_all=show_all))
             else:
                 parts.append(json.dumps(data, default=str))
         return "\n\n".join(parts)

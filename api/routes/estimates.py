@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 
 from api.deps import ConverterDep, DrafterDep, ReaderDep, SenderDep, SessionDep, SettingsDep
 from api.links import public_url
@@ -15,6 +17,7 @@ from api.schemas.sales import (
     EstimateSummary,
     InvoicePublic,
 )
+from domain.estimate_stages import statuses_for
 from domain.models import Estimate, EstimateStatus
 from domain.permissions import Permission, require
 from domain.schemas import EstimateCreate, EstimateUpdate
@@ -31,9 +34,17 @@ def _prices_overridden(data: EstimateCreate | EstimateUpdate) -> bool:
 
 @router.get("", response_model=Page[EstimateSummary])
 def list_estimates(
-    listing: ListingDep, status: EstimateStatus | None = None, customer_id: CustomerQuery = None
+    listing: ListingDep,
+    status: EstimateStatus | None = None,
+    stage: Annotated[
+        Literal["open", "pending", "accepted", "closed", "rejected"] | None,
+        Query(description="open = pending or accepted (not yet invoiced); the same words as chat"),
+    ] = None,
+    customer_id: CustomerQuery = None,
 ) -> Page[EstimateSummary]:
-    return listing.newest(EstimateSummary, Estimate, status=status, customer_id=customer_id)
+    return listing.newest(
+        EstimateSummary, Estimate, status=statuses_for(stage, status), customer_id=customer_id
+    )
 
 
 @router.post("", status_code=201)

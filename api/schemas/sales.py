@@ -6,8 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
+from domain.estimate_stages import stage_of
 from domain.fields import Money
 
 
@@ -38,7 +39,17 @@ class _Totals(_Public):
     currency: str
 
 
-class EstimatePublic(_Totals):
+class _Staged(_Totals):
+    status: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stage(self) -> str:
+        """Where it stands in the words chat uses: pending, accepted, closed or rejected (open = first two)."""
+        return stage_of(self.status)
+
+
+class EstimatePublic(_Staged):
     id: str
     doc_number: str | None
     customer_id: str
@@ -65,7 +76,7 @@ class EstimatePublic(_Totals):
     public_url: str | None = None
 
 
-class EstimateSummary(_Totals):
+class EstimateSummary(_Staged):
     id: str
     doc_number: str | None
     customer_id: str

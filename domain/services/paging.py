@@ -56,12 +56,16 @@ def newest_first(
 ) -> Window[T]:
     """The tenant's rows of ``model`` matching ``conditions`` and each given ``equal`` column, newest first.
 
-    An ``equal`` value of None or "" is no filter: a query parameter left out.
+    An ``equal`` value of None or "" is no filter (a query parameter left out); a tuple means any of its values.
     """
     table: Any = model
     query = select(model).where(table.tenant_id == tenant_id, *conditions)
     query = query.where(
-        *(getattr(table, name) == value for name, value in equal.items() if value not in (None, ""))
+        *(
+            getattr(table, name).in_(value) if isinstance(value, tuple) else getattr(table, name) == value
+            for name, value in equal.items()
+            if value not in (None, "")
+        )
     )
     cursor, limit = page.cursor, page.limit
     if cursor:

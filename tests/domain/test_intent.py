@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.intent import (
+    RANKING_KEYS,
     AggregateValue,
     QboIntent,
     explain_validation_error,
@@ -144,7 +145,9 @@ def test_pagination_positions() -> None:
 
 def test_schema_names_the_contract_keys_and_enums() -> None:
     schema = intent_json_schema()
-    assert set(schema["properties"]) == {"operation", "filters", "aggregate", "pagination"}
+    # The DESIGN §3.1 keys, plus the optional ranking keys (groupBy, sort, limit) added after it.
+    assert set(schema["properties"]) == {"operation", "filters", "aggregate", "pagination", *RANKING_KEYS}
+    assert set(schema["required"]) == {"operation"}
     defs = schema["$defs"]
     assert set(defs["IntentFilters"]["properties"]) == FILTER_KEYS
     assert "GET_CUSTOMER" in defs["Operation"]["enum"] and "rejected" in defs["IntentStatus"]["enum"]

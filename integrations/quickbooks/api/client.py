@@ -194,6 +194,17 @@ class QboClient:
         response = await self._request("GET", f"/{entity.lower()}/{entity_id}/pdf", accept="application/pdf")
         return response.content
 
+    # ---- reports -------------------------------------------------------------------------------------------
+
+    async def report(self, name: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """One Reports API report (``AgedReceivables``, ``ProfitAndLoss``…) as QBO's Header/Columns/Rows JSON."""
+        if not name.isalnum():
+            raise ValueError(f"not a report name: {name!r}")
+        data = await self._json("GET", f"/reports/{name}", params=params)
+        if not isinstance(data.get("Header"), dict):
+            raise QboProtocolError(f"QuickBooks report {name} has no Header")
+        return data
+
     # ---- queries -------------------------------------------------------------------------------------------
 
     async def query(self, text: str) -> dict[str, Any]:

@@ -15,8 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain.estimate_stages import TXN_STATUSES
 from domain.intent import MAX_PAGE_SIZE, AggregateValue, IntentStatus, Operation, QboIntent
 from domain.money import cents, to_decimal
+from domain.rankings import rank_rows
 
 ENTITY_BY_OPERATION: dict[Operation, str] = {
     Operation.LIST_INVOICES: "Invoice",
@@ -37,13 +39,6 @@ ORDER_BY: dict[str, str] = {
     "Customer": "DisplayName",
     "Item": "Name",
 }
-# QBO's TxnStatus spelling for our estimate statuses.
-TXN_STATUS: dict[IntentStatus, str] = {
-    IntentStatus.PENDING: "Pending",
-    IntentStatus.ACCEPTED: "Accepted",
-    IntentStatus.CLOSED: "Closed",
-    IntentStatus.REJECTED: "Rejected",
-}
 _BALANCE_ENTITIES = frozenset({"Invoice", "Bill"})
 POST_FILTERS = frozenset({IntentStatus.OVERDUE, IntentStatus.PARTIAL})
 
@@ -54,7 +49,8 @@ class CompiledQuery:
 
     ``select`` has no paging (for a client that pages itself); ``text`` is the one query to run and show.
     When ``page_after_filter`` is true the rows QBO returns are a bounded scan window (post filters or a
-    sum/count must see every match), and :func:`finish_rows` filters, aggregates and pages them.
+    sum/count must see every match), and :func:`finish_rows` filters, aggregates and pages them. When
+    ``pull_all`` is true (grouping, sorting, top-N) the caller pages ``select`` to the end first.
     """
 
     entity: str
@@ -65,6 +61,16 @@ class CompiledQuery:
     start_position: int
     max_results: int
     page_after_filter: bool
+    pull_all: bool = False
+
+
+def _order_by(intent: QboIntent, entity: str) -> str:
+    """QBO's ORDERBY for a sorted list; groups and days overdue are ordered locally, after the pull."""
+    sort = intent.sort
+    if sort is None or intent.group_by is not None or sort.field in {"count", "daysOverdue"}:
+        return ORDER_BY[entity]
+    column = {"date": "TxnDate", "balance": "Balance", "amount": intent.amount_field}[sort.field]
+    return f"{column} {sort.direction.upper()}"
 
 
 def quote(value: str) -> str:
@@ -104,7 +110,11 @@ def _where(intent: QboIntent, entity: str, customer_id: str | None, vendor_id: s
         if entity in _BALANCE_ENTITIES:
             clauses.append("Balance = '0'" if f.status is IntentStatus.PAID else "Balance > '0'")
         elif entity == "Estimate":
-            clauses.append(f"TxnStatus = {quote(TXN_STATUS[f.status])}")
+            labels = TXN_STATUSES[f.status]
+            if len(labels) == 1:
+                clauses.append(f"TxnStatus = {quote(labels[0])}")
+            else:
+                clauses.append(f"TxnStatus IN ({', '.join(quote(label) for label in labels)})")
     field = intent.amount_field
     if f.min_amount is not None:
         clauses.append(f"{field} >= {_amount(f.min_amount)}")
@@ -127,9 +137,9 @@ def compile_intent(
     select = f"SELECT * FROM {entity}"
     if clauses:
         select += " WHERE " + " AND ".join(clauses)
-    select += f" ORDERBY {ORDER_BY[entity]}"
+    select += f" ORDERBY {_order_by(intent, entity)}"
     post = tuple(s for s in (intent.filters.status,) if s in POST_FILTERS and entity in _BALANCE_ENTITIES)
-    page_after = bool(post) or intent.aggregate is not None
+    page_after = bool(post) or intent.aggregate is not None or intent.ranked
     if page_after:
         start, size = 1, MAX_PAGE_SIZE  # the whole (bounded) window: filter and aggregate before paging
     else:
@@ -143,6 +153,7 @@ def compile_intent(
         start_position=start,
         max_results=size,
         page_after_filter=page_after,
+        pull_all=intent.ranked,
     )
 
 
@@ -198,6 +209,8 @@ def finish_rows(
     """Rows as QBO returned them → (the requested page, the aggregate over every match)."""
     matched = apply_post_filters(rows, compiled, today)
     aggregate = aggregate_rows(matched, intent)
+    if intent.ranked:
+        matched = rank_rows(matched, intent, today)
     if compiled.page_after_filter:
         return page_rows(matched, intent), aggregate
     return matched, aggregate

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from integrations.quickbooks.sandbox import batch_cdc, faults, lifecycle
+from integrations.quickbooks.sandbox import batch_cdc, faults, lifecycle, reports
 from integrations.quickbooks.sandbox.pdf import render_pdf
 from integrations.quickbooks.sandbox.state import Sandbox, present
 from integrations.quickbooks.sandbox.store import Entity, canonical_entity
@@ -91,6 +91,15 @@ def v3_router(sandbox: Sandbox) -> APIRouter:
             company = store.get("CompanyInfo", "1") or {}
             content = render_pdf(entity, obj, str(company.get("CompanyName", "")))
         return Response(content, media_type="application/pdf")
+
+    @router.get("/reports/{report_name}")
+    async def report(realm_id: str, report_name: str, request: Request) -> Response:
+        # A report is the object itself, not wrapped in an entity key.
+        params = dict(request.query_params)
+        with sandbox.lock:
+            store = sandbox.realm(realm_id)
+            now = format_response_time(sandbox.clock.now())
+            return QboJSONResponse(reports.run_report(store, report_name, params, sandbox.clock.today(), now))
 
     @router.get("/{entity_name}/{entity_id}")
     async def read(realm_id: str, entity_name: str, entity_id: str) -> Response:
