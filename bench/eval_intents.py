@@ -29,6 +29,7 @@ DEFAULT_FIXTURE = ROOT / "integrations" / "quickbooks" / "sandbox" / "fixtures" 
 DEFAULT_FILES = [
     ROOT / "tests" / "agent" / "language" / "intents_public.jsonl",
     ROOT / "tests" / "agent" / "language" / "phrasings.jsonl",
+    ROOT / "bench" / "eval" / "intents_office.jsonl",
 ]
 FILTER_KEYS = (
     "customerName",

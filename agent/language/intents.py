@@ -19,6 +19,7 @@ from agent.language import vocabulary
 from agent.language.amounts import find_amounts
 from agent.language.names import find_name
 from agent.language.periods import find_period
+from agent.language.shorthand import expand
 from domain.intent import (
     GET_OPERATIONS,
     TRANSACTION_OPERATIONS,
@@ -39,6 +40,20 @@ _HASH_NUMBER = re.compile(
     r"(?<![\w$])(?:#|(?:number|no\.)\s)\s?(?P<num>[A-Za-z]{0,3}\d[\w-]*)", re.IGNORECASE
 )
 
+# Time words left over once every date phrase we know was cut out: a period we failed to read.
+_UNREAD_DATES = re.compile(
+    r"\b(?:(?:this|last|next|past|previous|current|prior)\s+(?:fiscal\s+)?(?:quarter|month|week|year|fy)s?|"
+    r"(?:quarter|month|year)\s+to\s+date|since\s+(?!when\b)\w+|\d+\s+(?:days?|weeks?|months?|years?)\s+ago)\b",
+    re.IGNORECASE,
+)
+_NOUNS = {
+    Operation.GET_INVOICE: "a single invoice",
+    Operation.GET_ESTIMATE: "a single estimate",
+    Operation.GET_CUSTOMER: "a customer's details",
+    Operation.LIST_CUSTOMERS: "the customer list",
+    Operation.LIST_ITEMS: "the price list",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class IntentParse:
@@ -46,6 +61,8 @@ class IntentParse:
 
     intent: QboIntent | None
     message: str | None = None
+    # Things the question said that the intent could not carry; the answer must say them, never drop them.
+    notes: tuple[str, ...] = ()
 
     @property
     def understood(self) -> bool:
@@ -85,7 +102,7 @@ def _find_doc_number(text: str) -> tuple[str | None, str | None, tuple[int, int]
 
 def parse_intent(utterance: str, today: date) -> IntentParse:
     """Read one question; *today* anchors relative dates ("last month")."""
-    text = " ".join(utterance.replace("’", "'").replace("‘", "'").split())
+    text = expand(utterance)
     if not text:
         return not_understood("The question was empty.")
     if len(text) > MAX_QUESTION_CHARS:
@@ -99,6 +116,13 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
     period = find_period(text, today)
     if period:
         text = _cut(text, period.spans)
+    unread = _UNREAD_DATES.search(text)
+    if unread:
+        # A date phrase we could not read must never turn into an all-time answer.
+        return not_understood(
+            f"I could not read the dates in '{utterance.strip()}' (near '{unread.group(0)}'). Say e.g. "
+            '"this quarter", "last 30 days", "since March 1" or "in October".'
+        )
     amounts = find_amounts(text)
     if amounts:
         text = _cut(text, amounts.spans)
@@ -124,6 +148,7 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         operation = Operation.GET_CUSTOMER
 
     filters: dict[str, Any] = {}
+    notes: list[str] = []
     if operation is Operation.LIST_ITEMS:
         name = None  # "price of Kitchen Faucet" names an item, and the price list has no name filter
     if name is not None:
@@ -139,6 +164,12 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         if amounts:
             filters["minAmount"] = amounts.min_amount
             filters["maxAmount"] = amounts.max_amount
+    else:
+        noun = _NOUNS[operation]
+        if period:
+            notes.append(f"I cannot filter {noun} by date, so the dates you gave were not applied.")
+        if amounts:
+            notes.append(f"I cannot filter {noun} by amount, so the amount you gave was not applied.")
     if doc_number and operation in {
         Operation.GET_INVOICE,
         Operation.GET_ESTIMATE,
@@ -154,7 +185,7 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         )
     except ValidationError as exc:
         return not_understood(f"That question does not make a valid query ({explain_validation_error(exc)}).")
-    return IntentParse(intent)
+    return IntentParse(intent, notes=tuple(notes))
 
 
 def resolve_names(

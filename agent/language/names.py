@@ -63,6 +63,7 @@ _ANCHOR_BEFORE = frozenset(
         "quoted",
         "of",
         "is",
+        "owe",
     }
 )
 _ANCHOR_AFTER = frozenset(

@@ -409,6 +409,17 @@ def _weekday(groups: dict[str, str | None], today: date) -> Period | None:
     return Period(day, day)
 
 
+@_rule(
+    r"(?:since|starting|from|beginning)\s+(?:(?:on|last|this\s+past|this|past)\s+)?(?P<wd>"
+    + _WEEKDAY
+    + r")\b"
+)
+def _since_weekday(groups: dict[str, str | None], today: date) -> Period | None:
+    """ "since Monday" is Monday through today, not Monday alone."""
+    day = _weekday(groups, today)
+    return Period(day.date_from, today) if day else None
+
+
 @_rule(r"(?:the\s+)?week\s+(?:of|starting|beginning)\s+" + _suffix(POINT, "1"))
 def _week_of(groups: dict[str, str | None], today: date) -> Period | None:
     point = _point(groups, today, "1")

@@ -41,7 +41,7 @@ PAYMENT_VERBS = re.compile(
 OWED_TO_US = re.compile(
     r"\b(?:owes?\s+us|owed\s+(?:to\s+)?us|owing\s+(?:to\s+)?us|owe\s+(?:us|me)|(?:customers?|clients?)\s+owe|"
     r"unpaid|outstanding|overdue|past\s+due|late|delinquent|partially\s+paid|part\s+paid|partly\s+paid|partial\s+payments?|"
-    r"owe|owes|owed|owing|due|in\s+arrears|a\s+balance)\b",
+    r"owe|owes|owed|owing|due|in\s+arrears|a\s+balance|(?:open|outstanding|current|unpaid)\s+balances?)\b",
     re.I,
 )
 ITEM_WORDS = re.compile(

@@ -23,6 +23,7 @@ from pydantic import Field, PrivateAttr
 
 from agent.estimating.planner import plan_estimate
 from agent.language.intents import parse_intent
+from agent.language.scope import off_topic, refusal
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
 from domain.clock import local_today, system_clock
@@ -118,6 +119,9 @@ class OfflineChatModel(BaseChatModel):
                 "Hello! Ask me about invoices, estimates, payments or customers, or ask me to "
                 "draft an estimate."
             )
+        refused = refusal(text)
+        if refused is not None:
+            return AIMessage(refused)
         draft = read_draft_request(text)
         if draft is not None:
             return self._draft(draft.customer, draft.job)
@@ -126,7 +130,10 @@ class OfflineChatModel(BaseChatModel):
             return self._call(write.name, write.args)
         parsed = parse_intent(text, self._today(messages))
         if parsed.intent is not None:
-            return self._call("query_books", {"intent": parsed.intent.to_json()})
+            return self._call("query_books", {"intent": parsed.intent.to_json()}, " ".join(parsed.notes))
+        elsewhere = off_topic(text)
+        if elsewhere is not None:
+            return AIMessage(elsewhere)
         writes = "; ".join(f'"{e}"' for e in WRITE_EXAMPLES)
         return AIMessage(f"{parsed.message} I can also propose changes for your approval, e.g. {writes}.")
 
@@ -158,11 +165,14 @@ class OfflineChatModel(BaseChatModel):
 
     def _answer_tools(self, messages: Sequence[BaseMessage]) -> str:
         results: list[ToolMessage] = []
+        asked: BaseMessage | None = None
         for m in reversed(messages):
             if not isinstance(m, ToolMessage):
+                asked = m
                 break
             results.append(m)
-        parts = []
+        # What the call said alongside it (a date that could not be applied) is part of the answer.
+        parts = [str(asked.content)] if isinstance(asked, AIMessage) and asked.content else []
         for m in reversed(results):
             data = _payload(m)
             if "error" in data and "status" not in data:
