@@ -26,6 +26,8 @@ from agent.language.intents import parse_intent
 from agent.language.scope import off_topic, refusal
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
+from agent.offline.followups import read_follow_up
+from agent.working_set import read_block
 from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
 
@@ -104,6 +106,10 @@ class OfflineChatModel(BaseChatModel):
                     return date.fromisoformat(found.group(1))
         return self.today or local_today(system_clock, "UTC")
 
+    def _working_set(self, messages: Sequence[BaseMessage]) -> dict[str, Any]:
+        system = next((m for m in messages if isinstance(m, SystemMessage)), None)
+        return read_block(str(system.content)) if system is not None else {}
+
     def _call(self, name: str, args: dict[str, Any], text: str = "") -> AIMessage:
         if self._tools is not None and name not in self._tools:
             return AIMessage(f"I cannot {name.replace('_', ' ')} here.")
@@ -128,6 +134,11 @@ class OfflineChatModel(BaseChatModel):
         write = read_write_request(text)
         if write is not None:
             return self._call(write.name, write.args)
+        follow_up = read_follow_up(text, self._working_set(messages), self._today(messages))
+        if follow_up is not None:
+            if follow_up.tool is None:
+                return AIMessage(follow_up.text)
+            return self._call(follow_up.tool, follow_up.args or {})
         parsed = parse_intent(text, self._today(messages))
         if parsed.intent is not None:
             return self._call("query_books", {"intent": parsed.intent.to_json()}, " ".join(parsed.notes))

@@ -1,0 +1,123 @@
+"""The offline model's follow-ups: act on the thread working set ("send it", "turn it into an invoice",
+"make it 4 hours instead") or refine its last query ("which of those are over 60 days?").
+
+Each reader returns the tool call to make (name, args), a question back (text), or None when the message is not
+a follow-up it knows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from agent.language.followups import lines_with_hours, looks_like_follow_up, refine_intent
+from agent.language.shorthand import expand
+from domain.intent import QboIntent
+
+_IT = r"(?:it|that|this|that\s+one|this\s+one|the\s+(?:invoice|estimate|quote|draft|one))"
+_SEND = re.compile(
+    rf"^\s*(?:ok\s+|okay\s+|great\s+|now\s+|then\s+|pls\s+|please\s+)?(?:send|email|e-mail)\s+{_IT}\b", re.I
+)
+_CONVERT = re.compile(
+    rf"\b(?:turn|convert|make|change)\s+{_IT}\s+(?:into|to)\s+(?:an?\s+)?invoice(?P<send>.*\bsend\b)?", re.I
+)
+_VOID = re.compile(rf"^\s*(?:ok\s+|now\s+|then\s+|please\s+)?void\s+{_IT}\b", re.I)
+_HOURS = re.compile(
+    r"\b(?:make\s+(?:it|that|the\s+labor|labor)|change\s+(?:it|the\s+labor|labor)\s+to|(?:use|put|set)\s+"
+    r"(?:it\s+(?:at|to)\s+)?|actually)?\s*(?P<h>\d+(?:\.\d+)?)\s*(?:hours?|h)\b(?:\s+(?:of\s+)?labor)?"
+    r"(?:\s+instead)?",
+    re.I,
+)
+_HOURS_CHANGE = re.compile(r"\b(?:make|change|instead|actually|set|put|use)\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A tool call to make, or a question back."""
+
+    tool: str | None = None
+    args: dict[str, Any] | None = None
+    text: str = ""
+
+
+def _document(ws: dict[str, Any], kind: str | None = None) -> dict[str, Any] | None:
+    doc = ws.get("document")
+    if isinstance(doc, dict) and (kind is None or doc.get("kind") == kind):
+        return doc
+    return None
+
+
+def _which_one(ws: dict[str, Any], kind: str) -> FollowUp:
+    numbers = (ws.get("last_query") or {}).get("doc_numbers") or []
+    if len(numbers) > 1:
+        shown = ", ".join(numbers[:8])
+        return FollowUp(text=f"Which {kind} do you mean? The last list had {len(numbers)}: {shown}.")
+    return FollowUp(text=f'Which {kind} do you mean? Give me its number, e.g. "send {kind} 1042".')
+
+
+def _send(ws: dict[str, Any]) -> FollowUp:
+    doc = _document(ws)
+    if doc is None or doc.get("kind") not in ("invoice", "estimate"):
+        return _which_one(ws, "document")
+    return FollowUp(f"send_{doc['kind']}", {"doc_number": doc["doc_number"]})
+
+
+def _convert(ws: dict[str, Any], send: bool) -> FollowUp:
+    doc = _document(ws, "estimate")
+    if doc is None:
+        return _which_one(ws, "estimate")
+    return FollowUp("convert_estimate_to_invoice", {"doc_number": doc["doc_number"], "send": send})
+
+
+def _void(ws: dict[str, Any]) -> FollowUp:
+    doc = _document(ws, "invoice")
+    if doc is None:
+        return _which_one(ws, "invoice")
+    return FollowUp("void_invoice", {"doc_number": doc["doc_number"]})
+
+
+def _rehour(ws: dict[str, Any], hours: Decimal) -> FollowUp:
+    draft = ws.get("draft")
+    if not isinstance(draft, dict):
+        return FollowUp(text="Which estimate should change? I have no draft in this conversation yet.")
+    lines = lines_with_hours(list(draft.get("lines") or []), hours)
+    if lines is None:
+        if draft.get("status") == "saved":
+            return FollowUp(
+                text=f"Estimate {draft.get('estimate')} has no labor line whose hours I can change."
+            )
+        args = {k: draft[k] for k in ("customer", "job_description", "lines", "unpriced") if draft.get(k)}
+        return FollowUp("draft_estimate", {**args, "hours": str(hours)})
+    if draft.get("status") == "saved" and draft.get("estimate"):
+        return FollowUp("update_estimate", {"doc_number": draft["estimate"], "lines": lines})
+    args = {k: draft[k] for k in ("customer", "job_description", "unpriced") if draft.get(k)}
+    return FollowUp("draft_estimate", {**args, "lines": lines})
+
+
+def read_follow_up(text: str, ws: dict[str, Any], today: date) -> FollowUp | None:
+    """What a follow-up message asks of the working set, or None when it is not one."""
+    if not ws:
+        return None
+    words = expand(text)
+    if _SEND.search(words):
+        return _send(ws)
+    convert = _CONVERT.search(words)
+    if convert:
+        return _convert(ws, bool(convert["send"]))
+    if _VOID.search(words):
+        return _void(ws)
+    hours = _HOURS.search(words)
+    if hours and ws.get("draft") and _HOURS_CHANGE.search(words) and len(words.split()) <= 10:
+        try:
+            return _rehour(ws, Decimal(hours["h"]))
+        except InvalidOperation:
+            return None
+    last = (ws.get("last_query") or {}).get("intent")
+    if last and looks_like_follow_up(words):
+        refined = refine_intent(QboIntent.model_validate(last), words, today)
+        if refined is not None:
+            return FollowUp("query_books", {"intent": refined.to_json()})
+    return None
