@@ -65,10 +65,21 @@ def describe_row(row: dict[str, Any], operation: str) -> str:
     return ", ".join(parts)
 
 
+def dated(filters: dict[str, Any]) -> str:
+    """ " dated 2026-01-01 to 2026-03-31": the period an answer covers, so a date is never silently dropped."""
+    start, end = filters.get("dateFrom"), filters.get("dateTo")
+    if start and end:
+        return f" dated {start} to {end}" if start != end else f" dated {start}"
+    if start:
+        return f" dated {start} or later"
+    return f" dated {end} or earlier" if end else ""
+
+
 def answer_query(result: dict[str, Any]) -> str:
     intent = result.get("intent") or {}
     operation = intent.get("operation", "")
     noun = _NOUNS.get(operation, "record")
+    period = dated(intent.get("filters") or {})
     rows: list[dict[str, Any]] = result.get("results") or []
     aggregate = result.get("aggregate")
     if aggregate and aggregate.get("kind") == "sum":
@@ -78,16 +89,17 @@ def answer_query(result: dict[str, Any]) -> str:
             else "total"
         )
         text = f"The {field} comes to {money(aggregate['value'])}"
-        matched = f" across the matching {noun}s." if rows else f" — no {noun}s matched."
+        matched = f" across the matching {noun}s{period}." if rows else f" — no {noun}s{period} matched."
         text += matched
     elif aggregate and aggregate.get("kind") == "count":
-        return f"There {'is' if int(aggregate['value']) == 1 else 'are'} {_plural(int(aggregate['value']), noun)}."
+        count = int(aggregate["value"])
+        return f"There {'is' if count == 1 else 'are'} {_plural(count, noun)}{period}."
     elif not rows:
-        return f"No {noun}s match that."
+        return f"No {noun}s{period} match that."
     elif operation.startswith("GET_"):
         return f"{noun.title()} " + describe_row(rows[0], operation) + "."
     else:
-        text = f"I found {_plural(len(rows), noun)}"
+        text = f"I found {_plural(len(rows), noun)}{period}"
         if operation in ("LIST_INVOICES", "LIST_BILLS") and any(r.get("Balance") is not None for r in rows):
             owed = sum((Decimal(str(r.get("Balance") or 0)) for r in rows), Decimal(0))
             text += f" ({money(owed)} open)"

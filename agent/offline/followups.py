@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from agent.language.followups import lines_with_hours, looks_like_follow_up, refine_intent
+from agent.language import vocabulary
 from agent.language.shorthand import expand
 from domain.intent import QboIntent
 
@@ -116,8 +117,23 @@ def read_follow_up(text: str, ws: dict[str, Any], today: date) -> FollowUp | Non
         except InvalidOperation:
             return None
     last = (ws.get("last_query") or {}).get("intent")
-    if last and looks_like_follow_up(words):
+    # "whats the total" names no record kind of its own: it can only be about the last query.
+    kind_named = vocabulary.detect_operation(words, has_doc_number=False, vendor_hint=False) is not None
+    if last and (looks_like_follow_up(words) or not kind_named):
         refined = refine_intent(QboIntent.model_validate(last), words, today)
         if refined is not None:
             return FollowUp("query_books", {"intent": refined.to_json()})
     return None
+
+
+_THAT_INVOICE = re.compile(
+    rf"\b(?:for|on|against|to)\s+{_IT}\s*[.!]?$|\b(?:for|on|against|to)\s+{_IT}\b", re.I
+)
+
+
+def with_references(name: str, args: dict[str, Any], text: str, ws: dict[str, Any]) -> dict[str, Any]:
+    """Write arguments with "it"/"that invoice" filled from the working set ("record $500 from X for it")."""
+    doc = _document(ws, "invoice")
+    if name == "record_payment" and not args.get("invoices") and doc and _THAT_INVOICE.search(expand(text)):
+        return {**args, "invoices": [doc["doc_number"]]}
+    return args

@@ -26,7 +26,7 @@ from agent.language.intents import parse_intent
 from agent.language.scope import off_topic, refusal
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
-from agent.offline.followups import read_follow_up
+from agent.offline.followups import read_follow_up, with_references
 from agent.working_set import read_block
 from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
@@ -131,10 +131,11 @@ class OfflineChatModel(BaseChatModel):
         draft = read_draft_request(text)
         if draft is not None:
             return self._draft(draft.customer, draft.job)
+        working_set = self._working_set(messages)
         write = read_write_request(text)
         if write is not None:
-            return self._call(write.name, write.args)
-        follow_up = read_follow_up(text, self._working_set(messages), self._today(messages))
+            return self._call(write.name, with_references(write.name, write.args, text, working_set))
+        follow_up = read_follow_up(text, working_set, self._today(messages))
         if follow_up is not None:
             if follow_up.tool is None:
                 return AIMessage(follow_up.text)

@@ -62,7 +62,20 @@ async def test_of_those_narrows_and_what_about_swaps_the_period() -> None:
         intent = (await t.working_set())["last_query"]["intent"]
         assert (intent["filters"]["dateFrom"], intent["filters"]["dateTo"]) == ("2025-01-01", "2025-12-31")
         assert intent["filters"]["status"] == "open"  # the rest of the question stays
-        assert await t.say("how many of those") == "There are 4 invoices."
+        assert await t.say("how many of those") == "There are 4 invoices dated 2025-01-01 to 2025-12-31."
+
+
+async def test_a_bare_total_or_a_payment_for_it_uses_the_last_query_and_document() -> None:
+    async with open_demo(demo_as_of()) as rt:
+        t = Thread(rt, build_graph(rt.model(), rt.toolbox, InMemorySaver()))
+        await t.say("whats overdue rn")
+        narrowed = await t.say("just the ones over $500")
+        total = await t.say("whats the total")
+        assert total.startswith("The balance comes to") and narrowed.split("(")[1].split()[0] in total
+        await t.say("show me inv 1086")
+        await t.say("record $1,732.55 ach from bobs bakery for it")
+        assert t.proposal["name"] == "record_payment"
+        assert t.proposal["args"]["invoices"] == ["1086"] and t.proposal["args"]["method"] == "ach"
 
 
 async def test_send_it_acts_on_the_one_document_or_asks_which() -> None:
