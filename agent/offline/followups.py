@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from agent.language.followups import lines_with_hours, looks_like_follow_up, refine_intent
 from agent.language import vocabulary
+from agent.language.followups import lines_with_hours, looks_like_follow_up, refine_intent
 from agent.language.shorthand import expand
 from domain.intent import QboIntent
 
