@@ -321,11 +321,17 @@ def _open_ended(groups: dict[str, str | None], today: date) -> Period | None:
     return Period(None, point.date_to)
 
 
-@_rule(r"(?:older\s+than|more\s+than|over|at\s+least)\s+" + _NUM + r"\s+" + _UNIT + r"(?:\s+old|\s+ago)?")
+@_rule(
+    r"(?:(?:older\s+than|more\s+than|over|at\s+least|>=?)\s*"
+    + _NUM
+    + r"\s+"
+    + _UNIT
+    + r"|(?P<plus>\d{1,3})\+\s*(?P<unit2>day|week|month|year)s?)(?:\s+old|\s+ago)?"
+)
 def _older_than(groups: dict[str, str | None], today: date) -> Period | None:
-    text = groups.get("unit") or ""
-    # "over 30 days" is only an age when followed by "old"/"ago" or introduced by "older than".
-    return Period(None, _shift(today, text.lower(), -_number(groups["n"] or "0")))
+    text = groups.get("unit") or groups.get("unit2") or ""
+    # "over 60 days", "> 90 days", "90+ days": dated more than that long ago.
+    return Period(None, _shift(today, text.lower(), -_number(groups["n"] or groups["plus"] or "0")))
 
 
 @_rule(

@@ -16,7 +16,8 @@ from agent.language.payments import read_payment
 from agent.language.shorthand import expand
 
 _NUM = r"#?\s*(?P<num>[A-Za-z]{0,3}\d[\w-]*)"
-_TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?)\s*(?P<reason>.+))?"
+# The reason may follow a dash or "because", or just the number: "void inv 1093 dup".
+_TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?|(?=\s+[A-Za-z]))\s*(?P<reason>.+))?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +109,16 @@ _DRAFT_TRIGGER = re.compile(
     r"(?:draft|write|create|make|prepare|put together|quote)\b.*\b(?:estimate|quote|bid)\b"
     # "draft for Jane Cooper - swap the heater": drafting for someone is an estimate without the word.
     r"|(?:draft|write up|prepare|put together|price out)\s+(?:up\s+)?(?:one\s+|something\s+)?for\s+\S"
-    r"|(?:new\s+)?(?:estimate|quote|bid)\s+for\s+\S)",
+    r"|(?:new\s+)?(?:estimate|quote|bid)\s+for\s+\S"
+    r"|(?:i\s+|we\s+)?(?:need|want|gimme|get\s+me|can\s+i\s+get|could\s+i\s+get|can\s+we\s+get)\s+(?:an?\s+)?"
+    r"(?:new\s+)?(?:estimate|quote|bid)\s+for\s+\S)",
     re.I | re.S,
+)
+# "new estimate for X", "need an est for X": the words before "for" that ask for a draft.
+_ASKED_FOR = re.compile(
+    r"^\s*(?:(?:i\s+|we\s+)?(?:need|want|gimme|get\s+me|can\s+i\s+get|could\s+i\s+get|can\s+we\s+get)\s+"
+    r"(?:an?\s+)?)?(?:new\s+)?(?:estimate|quote|bid)\s+(?=for\b)",
+    re.I,
 )
 _DRAFT = re.compile(
     r"^\s*(?:please\s+|can you\s+|could you\s+|pls\s+)?(?:draft|write|create|make|prepare|put together|quote"
@@ -143,8 +152,9 @@ def read_draft_request(text: str) -> DraftRequest | None:
     cleaned = expand(text)
     if not _DRAFT_TRIGGER.match(cleaned):
         return None
-    if re.match(r"^\s*(?:new\s+)?(?:estimate|quote|bid)\s+for\b", cleaned, re.I):
-        cleaned = "draft " + re.sub(r"^\s*new\s+", "", cleaned, flags=re.I)
+    asked = _ASKED_FOR.match(cleaned)
+    if asked:
+        cleaned = "draft an estimate " + cleaned[asked.end() :]
     m = _DRAFT.match(cleaned)
     if m is None:
         return None

@@ -236,6 +236,7 @@ def test_payment_phrasing_is_cut_into_its_parts(text: str, args: dict) -> None:
     [
         ("void 1081", "void_invoice", {"doc_number": "1081"}),
         ("void inv #1081 - duplicate", "void_invoice", {"doc_number": "1081", "reason": "duplicate"}),
+        ("void inv 1093 dup", "void_invoice", {"doc_number": "1093", "reason": "dup"}),
         ("send inv 1086", "send_invoice", {"doc_number": "1086"}),
         ("email est 5012", "send_estimate", {"doc_number": "5012"}),
     ],
@@ -250,6 +251,7 @@ def test_documents_are_named_by_number_and_shorthand(text: str, name: str, args:
         "draft for jane cooper - swap 40 gal gas heater, 3 hrs",
         "est for Jane Cooper: swap 40 gal gas heater, 3 hrs",
         "new quote for jane cooper, swap 40 gal gas heater, 3 hrs",
+        "need an est for jane cooper: swap 40 gal gas heater, 3 hrs",
     ],
 )
 def test_a_draft_without_the_word_estimate_is_still_a_draft(text: str) -> None:
