@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from agent.language.amounts import amount_value
-from agent.language.followups import lines_with_hours
+from agent.language.followups import lines_with_hours, new_hours
 
 _YES = re.compile(
     r"^\s*(?:y|yes|yep|yeah|ok|okay|sure|approve[ds]?|approved|go(?: ahead)?|do it|confirm(?:ed)?|"
@@ -22,12 +21,6 @@ _NO = re.compile(
 _EDIT_AMOUNT = re.compile(
     r"\b(?:make|change|set)\s+(?:it|the amount|amount)\s+(?:to\s+)?(?P<amount>\$?\s?[\d,]+"
     r"(?:\.\d+)?)",
-    re.I,
-)
-_EDIT_HOURS = re.compile(
-    r"^\s*(?:no,?\s+|actually,?\s+)?(?:make\s+(?:it|that|the\s+labor|labor)|change\s+(?:it|the\s+labor|labor)\s+to|"
-    r"(?:use|put|set)(?:\s+it)?(?:\s+(?:at|to))?)?\s*(?P<hours>\d+(?:\.\d+)?)\s*(?:hours?|hrs?|h)\b"
-    r"(?:\s+(?:of\s+)?labor)?(?:\s+instead)?[\s.!]*$",
     re.I,
 )
 _EDIT_REASON = re.compile(r"\b(?:change|set|make)\s+the\s+reason\s+(?:to\s+)?(?P<reason>.+)$", re.I)
@@ -47,9 +40,12 @@ def decision_from_words(text: str, request: dict[str, Any]) -> dict[str, Any] | 
     if edit and takes_amount:
         args = {**request["args"], "amount": str(amount_value(edit["amount"]))}
         return {"type": "edit", "edited_action": {"name": request["name"], "args": args}}
-    hours = _EDIT_HOURS.match(cleaned)
-    if hours and request.get("name") in ("draft_estimate", "update_estimate"):
-        lines = lines_with_hours(list(request.get("args", {}).get("lines") or []), Decimal(hours["hours"]))
+    current = list(request.get("args", {}).get("lines") or [])
+    hours = (
+        new_hours(cleaned, current) if request.get("name") in ("draft_estimate", "update_estimate") else None
+    )
+    if hours is not None:
+        lines = lines_with_hours(current, hours)
         if lines is not None:
             args = {**request["args"], "lines": lines}
             return {"type": "edit", "edited_action": {"name": request["name"], "args": args}}

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from agent.language import vocabulary
 from agent.language.amounts import find_amounts
-from agent.language.names import find_name
+from agent.language.names import NameMatch, find_name
 from agent.language.periods import Period, find_period
 from agent.language.shorthand import expand
 from domain.intent import Operation, QboIntent
@@ -43,6 +43,24 @@ def _cut(text: str, spans: Any) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+# "and acme?", "what about greenfield": in a follow-up, what is left after the opener is a name even in lower case.
+_BARE_NAME = re.compile(
+    r"^\s*(?:and|what\s+about|how\s+about|and\s+what\s+about|same\s+for|and\s+for|now|ok|then)\s+(?:for\s+)?"
+    r"(?P<name>[^;?!.,]+?)\s*[?!.]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def _bare_name(text: str) -> NameMatch | None:
+    found = _BARE_NAME.match(text)
+    if not found:
+        return None
+    words = found["name"].split()
+    if not words or all(vocabulary.is_vocabulary(w) for w in words):
+        return None
+    return NameMatch(name=found["name"].strip(), start=found.start("name"), end=found.end("name"), role=None)
 
 
 def refine_intent(last: QboIntent, text: str, today: date) -> QboIntent | None:
@@ -76,7 +94,7 @@ def refine_intent(last: QboIntent, text: str, today: date) -> QboIntent | None:
     if amounts:
         filters["minAmount"], filters["maxAmount"] = amounts.min_amount, amounts.max_amount
         changed = True
-    name = find_name(rest)
+    name = find_name(rest) or _bare_name(rest)
     if name is not None:
         key = "vendorName" if operation is Operation.LIST_BILLS else "customerName"
         filters[key] = name.name
@@ -110,3 +128,29 @@ def lines_with_hours(lines: list[dict[str, Any]], hours: Decimal) -> list[dict[s
         out[i]["hours"] = str(hours)
         out[i].pop("rationale", None)  # it explained the old hours
     return out
+
+
+_SET_HOURS = re.compile(
+    r"^\s*(?:no,?\s+|actually,?\s+|ok,?\s+|pls\s+|please\s+)*(?:make\s+(?:it|that|the\s+labor|labor)|"
+    r"change\s+(?:it|that|the\s+labor|labor|the\s+hours|hours)\s+to|(?:use|put|set)(?:\s+it|\s+labor|\s+the\s+labor)?"
+    r"(?:\s+(?:at|to))?)?\s*(?P<h>\d+(?:\.\d+)?)\s*(?:hours?|h)\b(?:\s+(?:of\s+)?labor)?(?:\s+instead)?[\s.!]*$",
+    re.IGNORECASE,
+)
+_ADD_HOURS = re.compile(
+    r"^\s*(?:and\s+|also\s+|pls\s+|please\s+)?(?:add|plus)\s+(?:(?P<h>\d+(?:\.\d+)?)|an?|another|one)?\s*"
+    r"(?:more|extra|additional)?\s*(?:hours?|h)\b(?:\s+(?:of\s+)?labor)?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def new_hours(text: str, lines: list[dict[str, Any]]) -> Decimal | None:
+    """The labor hours a change in words asks for ("make it 4 hours instead", "add an hour"), or None."""
+    words = expand(text)
+    found = _SET_HOURS.match(words)
+    if found:
+        return Decimal(found["h"])
+    added = _ADD_HOURS.match(words)
+    current = [Decimal(str(line["hours"])) for line in lines if line.get("hours") is not None]
+    if added and current:
+        return current[0] + (Decimal(added["h"]) if added["h"] else Decimal(1))
+    return None

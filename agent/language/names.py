@@ -64,6 +64,7 @@ _ANCHOR_BEFORE = frozenset(
         "of",
         "is",
         "owe",
+        "up",
     }
 )
 _ANCHOR_AFTER = frozenset(

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from agent.language import vocabulary
-from agent.language.followups import lines_with_hours, looks_like_follow_up, refine_intent
+from agent.language.followups import lines_with_hours, looks_like_follow_up, new_hours, refine_intent
 from agent.language.shorthand import expand
 from domain.intent import QboIntent
 
@@ -26,13 +26,6 @@ _CONVERT = re.compile(
     rf"\b(?:turn|convert|make|change)\s+{_IT}\s+(?:into|to)\s+(?:an?\s+)?invoice(?P<send>.*\bsend\b)?", re.I
 )
 _VOID = re.compile(rf"^\s*(?:ok\s+|now\s+|then\s+|please\s+)?void\s+{_IT}\b", re.I)
-_HOURS = re.compile(
-    r"\b(?:make\s+(?:it|that|the\s+labor|labor)|change\s+(?:it|the\s+labor|labor)\s+to|(?:use|put|set)\s+"
-    r"(?:it\s+(?:at|to)\s+)?|actually)?\s*(?P<h>\d+(?:\.\d+)?)\s*(?:hours?|h)\b(?:\s+(?:of\s+)?labor)?"
-    r"(?:\s+instead)?",
-    re.I,
-)
-_HOURS_CHANGE = re.compile(r"\b(?:make|change|instead|actually|set|put|use)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +103,10 @@ def read_follow_up(text: str, ws: dict[str, Any], today: date) -> FollowUp | Non
         return _convert(ws, bool(convert["send"]))
     if _VOID.search(words):
         return _void(ws)
-    hours = _HOURS.search(words)
-    if hours and ws.get("draft") and _HOURS_CHANGE.search(words) and len(words.split()) <= 10:
-        try:
-            return _rehour(ws, Decimal(hours["h"]))
-        except InvalidOperation:
-            return None
+    draft = ws.get("draft")
+    hours = new_hours(words, list(draft.get("lines") or [])) if isinstance(draft, dict) else None
+    if hours is not None:
+        return _rehour(ws, hours)
     last = (ws.get("last_query") or {}).get("intent")
     # "whats the total" names no record kind of its own: it can only be about the last query.
     kind_named = vocabulary.detect_operation(words, has_doc_number=False, vendor_hint=False) is not None

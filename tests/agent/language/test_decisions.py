@@ -51,3 +51,11 @@ def test_new_hours_in_words_edit_a_draft_s_labor_lines() -> None:
     assert edited == [lines[0], {"item_name": "Labor - Standard", "hours": "4"}]
     # A write without labor lines is not edited by hours.
     assert decision_from_words("make it 4 hours", {"name": "void_invoice", "args": {}}) is None
+
+
+def test_more_hours_in_words_add_to_the_labor_line() -> None:
+    lines = [{"item_name": "Labor - Standard", "hours": "1.5", "rationale": "stated"}]
+    request = {"name": "update_estimate", "args": {"doc_number": "5035", "lines": lines}}
+    decision = decision_from_words("add an hour", request)
+    assert decision is not None
+    assert decision["edited_action"]["args"]["lines"] == [{"item_name": "Labor - Standard", "hours": "2.5"}]
