@@ -39,6 +39,11 @@ _DOC_NUMBER = re.compile(
 _HASH_NUMBER = re.compile(
     r"(?<![\w$])(?:#|(?:number|no\.)\s)\s?(?P<num>[A-Za-z]{0,3}\d[\w-]*)", re.IGNORECASE
 )
+# "balance on 1086", "status of 1042": a bare number whose balance or status is asked is a document.
+_BALANCE_OF_NUMBER = re.compile(
+    r"\b(?:balance|status|amount\s+due|total)\s+(?:on|of|for)\s+(?P<num>\d{3,8})\b(?!\s*(?:dollars|bucks|k\b|%))",
+    re.IGNORECASE,
+)
 
 # Time words left over once every date phrase we know was cut out: a period we failed to read.
 _UNREAD_DATES = re.compile(
@@ -97,6 +102,9 @@ def _find_doc_number(text: str) -> tuple[str | None, str | None, tuple[int, int]
     m2 = _HASH_NUMBER.search(text)
     if m2:
         return m2.group("num"), None, (m2.start(), m2.end())
+    m3 = _BALANCE_OF_NUMBER.search(text)
+    if m3:
+        return m3.group("num"), None, (m3.start("num"), m3.end("num"))
     return None, None, None
 
 

@@ -356,14 +356,15 @@ def _past_unit(groups: dict[str, str | None], today: date) -> Period | None:
     return Period(_shift(today, (groups.get("unit") or "").lower(), -1), today)
 
 
-@_rule(r"(?:last|previous|prior)\s+(?P<unit>week|month|quarter|year)(?!\s+to\s+date)")
+@_rule(r"(?:last|previous|prior)\s+(?P<unit>week|month|quarter|year)(?:'s|s'|s(?=\s+[a-z]))?(?!\s+to\s+date)")
 def _previous_unit(groups: dict[str, str | None], today: date) -> Period | None:
     unit = (groups.get("unit") or "").lower()
     return _unit_range(unit, _shift(today, unit, -1))
 
 
 @_rule(
-    r"(?:this|the\s+current|current|this\s+calendar)\s+(?P<unit>week|month|quarter|year)(?!\s+(?:to\s+date|so\s+far))"
+    r"(?:this|the\s+current|current|this\s+calendar)\s+(?P<unit>week|month|quarter|year)(?:'s|s'|s(?=\s+[a-z]))?"
+    r"(?!\s+(?:to\s+date|so\s+far))"
 )
 def _this_unit(groups: dict[str, str | None], today: date) -> Period | None:
     return _unit_range((groups.get("unit") or "").lower(), today)

@@ -22,7 +22,8 @@ BILL_WORDS = re.compile(
     re.I,
 )
 PAYMENT_NOUNS = re.compile(
-    r"\b(?:(?<!partial\s)(?<!partially\s)payments?|receipts?|remittances?|deposits?|checks?\s+received)\b",
+    r"\b(?:(?<!partial\s)(?<!partially\s)(?<!late\son\s)(?<!behind\son\s)(?<!late\swith\s)(?<!their\s)payments?|"
+    r"receipts?|remittances?|deposits?|checks?\s+received)\b",
     re.I,
 )
 INVOICE_WORDS = re.compile(
@@ -41,7 +42,8 @@ PAYMENT_VERBS = re.compile(
 OWED_TO_US = re.compile(
     r"\b(?:owes?\s+us|owed\s+(?:to\s+)?us|owing\s+(?:to\s+)?us|owe\s+(?:us|me)|(?:customers?|clients?)\s+owe|"
     r"unpaid|outstanding|overdue|past\s+due|late|delinquent|partially\s+paid|part\s+paid|partly\s+paid|partial\s+payments?|"
-    r"owe|owes|owed|owing|due|in\s+arrears|a\s+balance|(?:open|outstanding|current|unpaid)\s+balances?)\b",
+    r"owe|owes|owed|owing|due|in\s+arrears|a\s+balance|(?:open|outstanding|current|unpaid)\s+balances?|"
+    r"(?:hasn't|haven't|has\s+not|have\s+not|didn't|did\s+not)\s+(?:\S+\s+)?paid|behind\s+on)\b",
     re.I,
 )
 ITEM_WORDS = re.compile(
