@@ -19,6 +19,12 @@ _TRIGGER = re.compile(
     r"|^\s*(?:we\s+)?(?:got|received|just got|just received)\s+(?:an?\s+)?(?:\$|\d)",
     re.IGNORECASE,
 )
+# "Bob's Bakery paid $412.89 by check 3321": a statement that someone paid an amount (never a question).
+_PAID_STATEMENT = re.compile(
+    r"^\s*(?!(?:did|does|has|have|had|how|what|when|which|who|whos|is|was|were|are|can|could|show|list)\b)"
+    r"(?P<c>[^,;?]+?)\s+(?:just\s+)?(?:paid|sent)\s+(?:us\s+|in\s+)?(?=\$|\d)",
+    re.IGNORECASE,
+)
 _DOC = r"[A-Za-z]{0,3}\d[\w-]*"
 _AMOUNT = re.compile(
     r"(?<![#\w])(?P<a>\$\s?\d[\d,]*(?:\.\d+)?\s?k?|\d[\d,]*\.\d{2}\b|\d[\d,]*\s?(?:dollars|bucks)\b"
@@ -100,6 +106,9 @@ def _cut(text: str, match: re.Match[str]) -> str:
 
 def read_payment(text: str) -> PaymentWords | None:
     """The payment a message asks to record, or None when it is not asking to record one."""
+    statement = _PAID_STATEMENT.match(text)
+    if statement and "?" not in text:
+        text = f"record {text[statement.end() :]} from {statement['c']}"
     if not _TRIGGER.search(text) or not re.search(r"\bfrom\b", text, re.I):
         return None
     rest = text

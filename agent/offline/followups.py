@@ -91,11 +91,23 @@ def _rehour(ws: dict[str, Any], hours: Decimal) -> FollowUp:
     return FollowUp("draft_estimate", {**args, "lines": lines})
 
 
+_SEND_BARE = re.compile(
+    r"^\s*(?:pls\s+|please\s+)?(?:send|email|e-mail|resend)\s+#?(?P<num>\d[\w-]*)\s*[.!]?$", re.I
+)
+
+
 def read_follow_up(text: str, ws: dict[str, Any], today: date) -> FollowUp | None:
     """What a follow-up message asks of the working set, or None when it is not one."""
+    words = expand(text)
+    bare = _SEND_BARE.match(words)
+    if bare:
+        doc = _document(ws)
+        if doc and doc.get("doc_number") == bare["num"] and doc.get("kind") in ("invoice", "estimate"):
+            return FollowUp(f"send_{doc['kind']}", {"doc_number": bare["num"]})
+        n = bare["num"]
+        return FollowUp(text=f'Invoice {n} or estimate {n}? Say "send invoice {n}" or "send estimate {n}".')
     if not ws:
         return None
-    words = expand(text)
     if _SEND.search(words):
         return _send(ws)
     convert = _CONVERT.search(words)

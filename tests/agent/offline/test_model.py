@@ -220,6 +220,16 @@ def test_today_falls_back_when_the_prompt_has_none() -> None:
             {"customer": "carlos mendez", "amount": "250", "method": "cash", "invoices": ["1050", "1051"]},
         ),
         (
+            "bobs bakery paid $412.89 by check 3321 for inv 1041",
+            {
+                "customer": "bobs bakery",
+                "amount": "412.89",
+                "method": "check",
+                "reference": "3321",
+                "invoices": ["1041"],
+            },
+        ),
+        (
             "post a pmt of 1200 from Lakeview HOA via zelle ref 99812",
             {"customer": "Lakeview HOA", "amount": "1200", "method": "zelle", "reference": "99812"},
         ),
@@ -306,3 +316,12 @@ def test_a_date_that_cannot_apply_is_said_in_the_answer() -> None:
         answer.content.startswith("I cannot filter the customer list by date")
         and "ACME Corp" in answer.content
     )
+
+
+def test_a_question_about_paying_is_not_a_payment_to_record() -> None:
+    assert first_call("did bobs bakery pay $412.89 for inv 1041?")["name"] != "record_payment"
+
+
+def test_send_with_a_bare_number_asks_which_kind() -> None:
+    reply = model().invoke([SYSTEM, HumanMessage("send 1086")])
+    assert not reply.tool_calls and '"send invoice 1086"' in reply.content
