@@ -120,8 +120,7 @@ async def test_turn_it_into_an_invoice_then_send_the_new_invoice() -> None:
         assert t.proposal["name"] == "send_invoice" and t.proposal["args"] == {"doc_number": invoice}
 
 
-async def test_the_working_set_survives_a_restart_in_the_checkpointer(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'checkpoints.db'}"
+async def _restart_keeps_the_working_set(url: str) -> None:
     thread_id = uuid.uuid4().hex
     async with open_demo(demo_as_of()) as rt:
         async with make_checkpointer(url) as saver:
@@ -135,6 +134,14 @@ async def test_the_working_set_survives_a_restart_in_the_checkpointer(tmp_path: 
             intent = (await t.working_set())["last_query"]["intent"]
             assert intent["filters"]["customerName"] == "ACME Corp"
             assert intent["filters"]["dateFrom"] == "2026-01-01" and intent["aggregate"] == "sum"
+
+
+async def test_the_working_set_survives_a_restart_in_the_sqlite_checkpointer(tmp_path: Path) -> None:
+    await _restart_keeps_the_working_set(f"sqlite:///{tmp_path / 'checkpoints.db'}")
+
+
+async def test_the_working_set_survives_a_restart_in_the_postgres_checkpointer(postgres_url: str) -> None:
+    await _restart_keeps_the_working_set(postgres_url)
 
 
 async def test_an_llm_sees_the_working_set_and_the_results_on_the_next_turn() -> None:
