@@ -8,6 +8,9 @@ when the thread ends waiting for an approval, the "reply" is the proposed action
 demo company. Prints the score and each miss; it measures, it does not fail the run.
 
     python bench/eval_conversations.py [--file F.jsonl ...] [--provider offline|openai] [--verbose]
+
+With ``--provider openai`` and ``QBO_AGENT_FAST_PATH=1`` it also prints how many model calls the fast path
+answered without the LLM.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +32,14 @@ from langchain_core.messages import HumanMessage  # noqa: E402
 from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from langgraph.types import Command  # noqa: E402
 
+from agent.fast_path import FastPathModel  # noqa: E402
 from agent.graph import build_graph  # noqa: E402
 from demo.company import demo_as_of  # noqa: E402
 from demo.runtime import open_demo  # noqa: E402
 from domain.models import Role  # noqa: E402
 
 DEFAULT_FILES = [ROOT / "bench" / "eval" / "conversations.jsonl"]
+CALLS: Counter[str] = Counter()  # model calls by who answered them, over the run (fast path only)
 
 
 def final_reply(out: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
@@ -68,7 +74,8 @@ async def play(case: dict[str, Any], provider: str) -> tuple[str, dict[str, Any]
     role = Role(case.get("role", "owner"))
     transcript: list[str] = []
     async with open_demo(demo_as_of()) as rt:
-        graph = build_graph(rt.model(provider=provider), rt.toolbox, InMemorySaver())
+        model = rt.model(provider=provider)
+        graph = build_graph(model, rt.toolbox, InMemorySaver())
         config = {"configurable": {"thread_id": uuid.uuid4().hex}}
         out: dict[str, Any] = {}
         for turn in case["turns"]:
@@ -83,6 +90,8 @@ async def play(case: dict[str, Any], provider: str) -> tuple[str, dict[str, Any]
                 transcript.append(f"> {turn}")
             out = await graph.ainvoke(payload, config, context=rt.context(role))
             transcript.append("  " + final_reply(out)[0].replace("\n", "\n  "))
+        if isinstance(model, FastPathModel):
+            CALLS.update(model.calls)
     reply, action = final_reply(out)
     return reply, action, transcript
 
@@ -104,6 +113,9 @@ async def evaluate(cases: list[dict[str, Any]], provider: str, verbose: bool) ->
     elapsed = time.perf_counter() - started
     share = 100 * passed / max(len(cases), 1)
     print(f"   {passed}/{len(cases)} conversations ({share:.1f}%), {elapsed:.1f} s")
+    if CALLS:
+        total = sum(CALLS.values())
+        print(f"   fast path answered {CALLS['fast_path']}/{total} model calls without the LLM")
     return passed
 
 

@@ -49,6 +49,12 @@ WRITE_EXAMPLES = (
     "write off the rest of invoice 1010 — customer went bankrupt",
 )
 _ids = itertools.count(1)
+SURE = "offline_sure"  # response metadata: the rules answered this message with confidence (agent.fast_path)
+
+
+def _sure(text: str) -> AIMessage:
+    """A reply the rules are sure of (a refusal, a question back) — as opposed to "I did not understand"."""
+    return AIMessage(text, response_metadata={SURE: True})
 
 
 def _call_id() -> str:
@@ -127,7 +133,7 @@ class OfflineChatModel(BaseChatModel):
             )
         refused = refusal(text)
         if refused is not None:
-            return AIMessage(refused)
+            return _sure(refused)
         draft = read_draft_request(text)
         if draft is not None:
             return self._draft(draft.customer, draft.job)
@@ -138,20 +144,20 @@ class OfflineChatModel(BaseChatModel):
         follow_up = read_follow_up(text, working_set, self._today(messages))
         if follow_up is not None:
             if follow_up.tool is None:
-                return AIMessage(follow_up.text)
+                return _sure(follow_up.text)
             return self._call(follow_up.tool, follow_up.args or {})
         parsed = parse_intent(text, self._today(messages))
         if parsed.intent is not None:
             return self._call("query_books", {"intent": parsed.intent.to_json()}, " ".join(parsed.notes))
         elsewhere = off_topic(text)
         if elsewhere is not None:
-            return AIMessage(elsewhere)
+            return _sure(elsewhere)
         writes = "; ".join(f'"{e}"' for e in WRITE_EXAMPLES)
         return AIMessage(f"{parsed.message} I can also propose changes for your approval, e.g. {writes}.")
 
     def _draft(self, customer: str | None, job: str) -> AIMessage:
         if not customer:
-            return AIMessage(f'Which customer is this estimate for? Say e.g. "{WRITE_EXAMPLES[0]}".')
+            return _sure(f'Which customer is this estimate for? Say e.g. "{WRITE_EXAMPLES[0]}".')
         if not self.catalog:
             # No catalog at hand: the draft tool plans the lines against the company's own catalog.
             return self._call("draft_estimate", {"customer": customer, "job_description": job})
