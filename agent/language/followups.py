@@ -19,7 +19,7 @@ from agent.language.amounts import find_amounts
 from agent.language.names import NameMatch, find_name
 from agent.language.periods import Period, find_period
 from agent.language.shorthand import expand
-from domain.intent import Operation, QboIntent
+from domain.intent import BALANCE_STATUSES, ESTIMATE_STATUSES, Operation, QboIntent
 
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|ok|okay|so|now|then|also|but|same|what\s+about|how\s+about|and\s+what\s+about|just|only)\b"
@@ -29,6 +29,11 @@ _FOLLOW_UP = re.compile(
 _NARROW = re.compile(r"\b(?:of\s+(?:those|these|them)|those|these|them|just|only|ones)\b", re.IGNORECASE)
 _LISTING = re.compile(r"^\s*(?:and\s+)?(?:which|what|show|list|give|see)\b", re.IGNORECASE)
 _CUT = " ; "
+_STATUSES = {
+    Operation.LIST_INVOICES: BALANCE_STATUSES,
+    Operation.LIST_BILLS: BALANCE_STATUSES,
+    Operation.LIST_ESTIMATES: ESTIMATE_STATUSES,
+}
 
 
 def looks_like_follow_up(text: str) -> bool:
@@ -75,10 +80,11 @@ def refine_intent(last: QboIntent, text: str, today: date) -> QboIntent | None:
     if amounts:
         rest = _cut(rest, amounts.spans)
     operation = last.operation
-    named = vocabulary.detect_operation(rest, has_doc_number=False, vendor_hint=False)
-    if named is not None and named is not operation and named not in (Operation.LIST_CUSTOMERS,):
+    named = vocabulary.named_record_kind(rest)
+    if named is not None and named is not operation:
         operation, changed = named, True
-        filters["status"] = None  # a status of invoices means nothing for estimates
+        if filters["status"] not in _STATUSES.get(operation, ()):
+            filters["status"] = None  # a status of invoices means nothing for estimates
         filters["docNumber"] = None
     if period:
         new = period.period

@@ -229,6 +229,19 @@ def detect_operation(text: str, *, has_doc_number: bool, vendor_hint: bool) -> O
     return None
 
 
+def named_record_kind(text: str) -> Operation | None:
+    """The record kind a text names with a noun ("bills", "estimates"), ignoring verbs like "unpaid" or "owe"."""
+    for words, operation in (
+        (ESTIMATE_WORDS, Operation.LIST_ESTIMATES),
+        (BILL_WORDS, Operation.LIST_BILLS),
+        (PAYMENT_NOUNS, Operation.LIST_PAYMENTS),
+        (INVOICE_WORDS, Operation.LIST_INVOICES),
+    ):
+        if words.search(text):
+            return operation
+    return None
+
+
 def detect_status(text: str, operation: Operation) -> IntentStatus | None:
     if operation in {Operation.LIST_INVOICES, Operation.LIST_BILLS}:
         patterns = BALANCE_STATUS_PATTERNS

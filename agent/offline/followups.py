@@ -23,7 +23,13 @@ _SEND = re.compile(
     rf"^\s*(?:ok\s+|okay\s+|great\s+|now\s+|then\s+|pls\s+|please\s+)?(?:send|email|e-mail)\s+{_IT}\b", re.I
 )
 _CONVERT = re.compile(
-    rf"\b(?:turn|convert|make|change)\s+{_IT}\s+(?:into|to)\s+(?:an?\s+)?invoice(?P<send>.*\bsend\b)?", re.I
+    rf"\b(?:(?:turn|make|change)\s+{_IT}\s+(?:into|to)\s+(?:an?\s+)?invoice|convert\s+{_IT}\b"
+    rf"(?:\s+(?:into|to)\s+(?:an?\s+)?invoice)?|invoice\s+{_IT}\b)(?P<send>.*\bsend\b)?",
+    re.I,
+)
+_SHOW_IT = re.compile(
+    rf"\b(?:(?:show|open|pull\s+up|see)\s+(?:me\s+)?{_IT}|(?:balance|status|total|details?)\s+(?:on|of|for)\s+{_IT})\s*[?.!]*$",
+    re.I,
 )
 _VOID = re.compile(rf"^\s*(?:ok\s+|now\s+|then\s+|please\s+)?void\s+{_IT}\b", re.I)
 
@@ -115,13 +121,16 @@ def read_follow_up(text: str, ws: dict[str, Any], today: date) -> FollowUp | Non
         return _convert(ws, bool(convert["send"]))
     if _VOID.search(words):
         return _void(ws)
+    shown = _document(ws)
+    if _SHOW_IT.search(words) and shown and shown.get("kind") in ("invoice", "estimate"):
+        return FollowUp(f"get_{shown['kind']}", {"doc_number": shown["doc_number"]})
     draft = ws.get("draft")
     hours = new_hours(words, list(draft.get("lines") or [])) if isinstance(draft, dict) else None
     if hours is not None:
         return _rehour(ws, hours)
     last = (ws.get("last_query") or {}).get("intent")
     # "whats the total" names no record kind of its own: it can only be about the last query.
-    kind_named = vocabulary.detect_operation(words, has_doc_number=False, vendor_hint=False) is not None
+    kind_named = vocabulary.named_record_kind(words) is not None
     if last and (looks_like_follow_up(words) or not kind_named):
         refined = refine_intent(QboIntent.model_validate(last), words, today)
         if refined is not None:
