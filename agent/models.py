@@ -9,7 +9,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from agent.fast_path import FastPathModel
+from agent.offline.fast_path import FastPathModel
 from agent.offline.model import OfflineChatModel
 from domain.drafting import CatalogEntry
 
@@ -25,7 +25,7 @@ class ModelSettings:
     model: str = DEFAULT_MODEL
     temperature: float = 0.0
     timeout_s: float = 60.0
-    # Let the offline readers answer the turns they are sure of, without an LLM call (agent.fast_path).
+    # Let the offline readers answer the turns they are sure of, without an LLM call (agent.offline.fast_path).
     fast_path: bool = False
 
     @classmethod

@@ -32,8 +32,8 @@ from langchain_core.messages import HumanMessage  # noqa: E402
 from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
 from langgraph.types import Command  # noqa: E402
 
-from agent.fast_path import FastPathModel  # noqa: E402
 from agent.graph import build_graph  # noqa: E402
+from agent.offline.fast_path import FastPathModel  # noqa: E402
 from demo.company import demo_as_of  # noqa: E402
 from demo.runtime import open_demo  # noqa: E402
 from domain.models import Role  # noqa: E402

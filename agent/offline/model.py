@@ -49,7 +49,7 @@ WRITE_EXAMPLES = (
     "write off the rest of invoice 1010 — customer went bankrupt",
 )
 _ids = itertools.count(1)
-SURE = "offline_sure"  # response metadata: the rules answered this message with confidence (agent.fast_path)
+SURE = "offline_sure"  # response metadata: the rules answered this message with confidence (agent.offline.fast_path)
 
 
 def _sure(text: str) -> AIMessage:

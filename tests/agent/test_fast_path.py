@@ -7,9 +7,9 @@ import uuid
 from langchain_core.messages import HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.fast_path import FastPathModel
 from agent.graph import build_graph
 from agent.models import ModelSettings, make_chat_model
+from agent.offline.fast_path import FastPathModel
 from agent.offline.model import OfflineChatModel
 from demo.company import demo_as_of
 from demo.runtime import open_demo
