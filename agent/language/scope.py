@@ -23,7 +23,8 @@ _BULK_CHANGE = re.compile(
 _OFF_TOPIC = re.compile(
     r"\b(?:weather|forecast|rain|snow|news|headlines|sports?|score|game|joke|recipe|movie|"
     r"stock\s+market|stocks|bitcoin|crypto|traffic|directions|translate|horoscope|lottery|meaning\s+of\s+life|"
-    r"who\s+are\s+you|what\s+are\s+you|are\s+you\s+(?:a\s+)?(?:human|real|bot|ai))\b",
+    r"who\s+are\s+you|what\s+are\s+you|are\s+you\s+(?:a\s+)?(?:human|real|bot|ai)|what\s+(?:can|do)\s+you\s+do|"
+    r"how\s+(?:are|r)\s+(?:you|u)|what\s+can\s+i\s+ask(?:\s+you)?|help)\b",
     re.IGNORECASE,
 )
 CAPABILITIES = (
@@ -55,6 +56,6 @@ def off_topic(text: str) -> str | None:
     found = _OFF_TOPIC.search(text)
     if not found:
         return None
-    if re.search(r"\byou\b", found.group(0), re.IGNORECASE):
+    if re.search(r"\b(?:you|u|i|help)\b", found.group(0), re.IGNORECASE):
         return CAPABILITIES
     return f"I can't help with {found.group(0).lower()} — {CAPABILITIES}"

@@ -41,6 +41,7 @@ _SHOW_QUERY = re.compile(
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you)\b[\s!.]*$", re.I
 )
+_THANKS = re.compile(r"^\s*(?:thanks|thank you|thx|ty|cheers)\b[\s!.]*(?:a lot|so much)?[\s!.]*$", re.I)
 WRITE_EXAMPLES = (
     "draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, 3.5 hours",
     "turn estimate 5012 into an invoice and send it",
@@ -126,6 +127,8 @@ class OfflineChatModel(BaseChatModel):
     def _read(self, text: str, messages: Sequence[BaseMessage]) -> AIMessage:
         if _SHOW_QUERY.search(text):
             return AIMessage(self._last_query(messages))
+        if _THANKS.match(text):
+            return _sure("You're welcome.")
         if _GREETING.match(text):
             return AIMessage(
                 "Hello! Ask me about invoices, estimates, payments or customers, or ask me to "

@@ -299,7 +299,10 @@ def test_destructive_bulk_requests_are_refused_with_what_it_can_do(text: str) ->
     )
 
 
-@pytest.mark.parametrize("text", ["what's the weather", "any news today?", "tell me a joke", "who are you?"])
+@pytest.mark.parametrize(
+    "text",
+    ["what's the weather", "any news today?", "tell me a joke", "who are you?", "what can you do", "how r u"],
+)
 def test_out_of_scope_gets_a_short_honest_answer(text: str) -> None:
     reply = model().invoke([SYSTEM, HumanMessage(text)])
     assert not reply.tool_calls
@@ -325,3 +328,7 @@ def test_a_question_about_paying_is_not_a_payment_to_record() -> None:
 def test_send_with_a_bare_number_asks_which_kind() -> None:
     reply = model().invoke([SYSTEM, HumanMessage("send 1086")])
     assert not reply.tool_calls and '"send invoice 1086"' in reply.content
+
+
+def test_thanks_gets_a_short_reply() -> None:
+    assert model().invoke([SYSTEM, HumanMessage("thanks!")]).content == "You're welcome."
