@@ -19,9 +19,10 @@ from langgraph.types import Checkpointer
 from agent.approval_node import make_approval_node
 from agent.context import Context
 from agent.estimating.planner import plan_estimate
-from agent.prompts import render_system_prompt
+from agent.prompts import render_system_prompt, render_working_set
 from agent.state import State
 from agent.tool_node import make_tool_node, tool_message
+from agent.working_set import fold
 from tools.base import Toolbox
 
 DEFAULT_MAX_TOOL_FAILURES = 3
@@ -47,8 +48,10 @@ def build_graph(
     bound = model.bind_tools(list(tools))
 
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        prompt = [SystemMessage(system_prompt(runtime.context)), *state["messages"]]
-        return {"messages": [await bound.ainvoke(prompt)]}
+        working_set = fold(state.get("working_set"), state["messages"])
+        system = system_prompt(runtime.context) + render_working_set(working_set)
+        prompt = [SystemMessage(system), *state["messages"]]
+        return {"messages": [await bound.ainvoke(prompt)], "working_set": working_set}
 
     def after_model(state: State) -> str:
         last = state["messages"][-1]

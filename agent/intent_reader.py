@@ -37,7 +37,11 @@ async def read_with_model(model: BaseChatModel, utterance: str, today: date, *, 
         f"Turn the user's question about their QuickBooks books into a QboIntent by calling query_books. "
         f"Today is {today.isoformat()} ({timezone}). Resolve relative dates against it; 'last month' is "
         "the whole previous calendar month. Statuses: open, overdue, paid, partial for invoices and bills; "
-        "pending, accepted, closed, rejected for estimates. Keep names as the user wrote them."
+        "pending, accepted, closed, rejected for estimates. Keep names as the user wrote them. "
+        "Read office shorthand: inv = invoice, est = estimate, pmt = payment, recvd = received, qtr = quarter, "
+        "yr = year, ytd = year to date (Jan 1 through today), AR / A/R = open invoices, AP = open bills, "
+        "rn = right now. 'since Monday' is Monday through today; 'last 30 days' is today-30 through today; "
+        "'in oct' is the most recent October not in the future. Never drop a date or a name the user gave."
     )
     reply = await bound.ainvoke([SystemMessage(system), HumanMessage(utterance)])
     calls = getattr(reply, "tool_calls", None) or []

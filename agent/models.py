@@ -9,6 +9,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from agent.offline.fast_path import FastPathModel
 from agent.offline.model import OfflineChatModel
 from domain.drafting import CatalogEntry
 
@@ -24,6 +25,8 @@ class ModelSettings:
     model: str = DEFAULT_MODEL
     temperature: float = 0.0
     timeout_s: float = 60.0
+    # Let the offline readers answer the turns they are sure of, without an LLM call (agent.offline.fast_path).
+    fast_path: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ModelSettings:
@@ -32,6 +35,7 @@ class ModelSettings:
             api_key=env.get("OPENAI_API_KEY") or None,
             base_url=env.get("OPENAI_BASE_URL") or None,
             model=env.get("QBO_AGENT_MODEL") or DEFAULT_MODEL,
+            fast_path=(env.get("QBO_AGENT_FAST_PATH") or "").lower() in ("1", "true", "yes", "on"),
         )
 
     @classmethod
@@ -44,6 +48,7 @@ class ModelSettings:
             api_key=key or None,
             base_url=getattr(settings, "openai_base_url", None) or None,
             model=getattr(settings, "model", None) or DEFAULT_MODEL,
+            fast_path=bool(getattr(settings, "fast_path", False)),
         )
 
     @property
@@ -72,7 +77,7 @@ def make_chat_model(
     from langchain_openai import ChatOpenAI
 
     # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on having one.
-    return ChatOpenAI(
+    llm = ChatOpenAI(
         model=settings.model,
         api_key=settings.api_key or "not-needed",
         base_url=settings.base_url,
@@ -81,3 +86,6 @@ def make_chat_model(
         max_retries=1,
         http_async_client=http_async_client,
     )
+    if settings.fast_path:
+        return FastPathModel(llm=llm, offline=OfflineChatModel(catalog=list(catalog)))
+    return llm

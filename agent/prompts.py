@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from agent.context import Context
+from agent.working_set import render_block
 from domain.drafting import CatalogEntry
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -43,6 +44,11 @@ def render_system_prompt(ctx: Context) -> str:
         catalog_summary=ctx.catalog_summary,
         estimate_guidelines=render_estimate_guidelines(markup_percent=_percent(ctx.markup_percent)),
     )
+
+
+def render_working_set(ws: dict[str, Any]) -> str:
+    """The system prompt's section on the thread working set; empty while the thread has none."""
+    return render("working_set.md.j2", block=render_block(ws)) if ws else ""
 
 
 def _percent(value: Decimal) -> str:

@@ -26,3 +26,5 @@ class State(TypedDict, total=False):
     tool_failures: int
     # Why the last decision was refused (wrong role, stale hash); shown on the re-asked approval.
     refusal: str | None
+    # What follow-ups refer to: the last query and results, customer, document and draft (agent.working_set).
+    working_set: dict[str, Any]

@@ -30,6 +30,7 @@ DEFAULT_FILES = [
     ROOT / "tests" / "agent" / "language" / "intents_public.jsonl",
     ROOT / "tests" / "agent" / "language" / "phrasings.jsonl",
     ROOT / "tests" / "agent" / "language" / "rankings.jsonl",
+    ROOT / "bench" / "eval" / "intents_office.jsonl",
 ]
 RANKING_KEYS = ("groupBy", "sort", "limit")
 FILTER_KEYS = (

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from agent.language.amounts import amount_value
+from agent.language.followups import lines_with_hours, new_hours
 
 _YES = re.compile(
     r"^\s*(?:y|yes|yep|yeah|ok|okay|sure|approve[ds]?|approved|go(?: ahead)?|do it|confirm(?:ed)?|"
@@ -39,6 +40,15 @@ def decision_from_words(text: str, request: dict[str, Any]) -> dict[str, Any] | 
     if edit and takes_amount:
         args = {**request["args"], "amount": str(amount_value(edit["amount"]))}
         return {"type": "edit", "edited_action": {"name": request["name"], "args": args}}
+    current = list(request.get("args", {}).get("lines") or [])
+    hours = (
+        new_hours(cleaned, current) if request.get("name") in ("draft_estimate", "update_estimate") else None
+    )
+    if hours is not None:
+        lines = lines_with_hours(current, hours)
+        if lines is not None:
+            args = {**request["args"], "lines": lines}
+            return {"type": "edit", "edited_action": {"name": request["name"], "args": args}}
     reason = _EDIT_REASON.search(cleaned)
     if reason and "reason" in request.get("args", {}):
         args = {**request["args"], "reason": reason["reason"].strip(" .")}

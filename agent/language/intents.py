@@ -20,6 +20,7 @@ from agent.language.amounts import find_amounts
 from agent.language.names import find_name
 from agent.language.periods import find_period
 from agent.language.rankings import find_ranking, ranking_keys
+from agent.language.shorthand import expand
 from domain.intent import (
     GET_OPERATIONS,
     TRANSACTION_OPERATIONS,
@@ -39,6 +40,25 @@ _DOC_NUMBER = re.compile(
 _HASH_NUMBER = re.compile(
     r"(?<![\w$])(?:#|(?:number|no\.)\s)\s?(?P<num>[A-Za-z]{0,3}\d[\w-]*)", re.IGNORECASE
 )
+# "balance on 1086", "status of 1042": a bare number whose balance or status is asked is a document.
+_BALANCE_OF_NUMBER = re.compile(
+    r"\b(?:balance|status|amount\s+due|total)\s+(?:on|of|for)\s+(?P<num>\d{3,8})\b(?!\s*(?:dollars|bucks|k\b|%))",
+    re.IGNORECASE,
+)
+
+# Time words left over once every date phrase we know was cut out: a period we failed to read.
+_UNREAD_DATES = re.compile(
+    r"\b(?:(?:this|last|next|past|previous|current|prior)\s+(?:fiscal\s+)?(?:quarter|month|week|year|fy)s?|"
+    r"(?:quarter|month|year)\s+to\s+date|since\s+(?!when\b)\w+|\d+\s+(?:days?|weeks?|months?|years?)\s+ago)\b",
+    re.IGNORECASE,
+)
+_NOUNS = {
+    Operation.GET_INVOICE: "a single invoice",
+    Operation.GET_ESTIMATE: "a single estimate",
+    Operation.GET_CUSTOMER: "a customer's details",
+    Operation.LIST_CUSTOMERS: "the customer list",
+    Operation.LIST_ITEMS: "the price list",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +67,8 @@ class IntentParse:
 
     intent: QboIntent | None
     message: str | None = None
+    # Things the question said that the intent could not carry; the answer must say them, never drop them.
+    notes: tuple[str, ...] = ()
 
     @property
     def understood(self) -> bool:
@@ -81,12 +103,15 @@ def _find_doc_number(text: str) -> tuple[str | None, str | None, tuple[int, int]
     m2 = _HASH_NUMBER.search(text)
     if m2:
         return m2.group("num"), None, (m2.start(), m2.end())
+    m3 = _BALANCE_OF_NUMBER.search(text)
+    if m3:
+        return m3.group("num"), None, (m3.start("num"), m3.end("num"))
     return None, None, None
 
 
 def parse_intent(utterance: str, today: date) -> IntentParse:
     """Read one question; *today* anchors relative dates ("last month")."""
-    text = " ".join(utterance.replace("’", "'").replace("‘", "'").split())
+    text = expand(utterance)
     if not text:
         return not_understood("The question was empty.")
     if len(text) > MAX_QUESTION_CHARS:
@@ -103,6 +128,13 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
     ranking = find_ranking(text)
     if ranking:
         text = _cut(text, ranking.spans)
+    unread = _UNREAD_DATES.search(text)
+    if unread:
+        # A date phrase we could not read must never turn into an all-time answer.
+        return not_understood(
+            f"I could not read the dates in '{utterance.strip()}' (near '{unread.group(0)}'). Say e.g. "
+            '"this quarter", "last 30 days", "since March 1" or "in October".'
+        )
     amounts = find_amounts(text)
     if amounts:
         text = _cut(text, amounts.spans)
@@ -128,6 +160,7 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         operation = Operation.GET_CUSTOMER
 
     filters: dict[str, Any] = {}
+    notes: list[str] = []
     if operation is Operation.LIST_ITEMS:
         name = None  # "price of Kitchen Faucet" names an item, and the price list has no name filter
     if name is not None:
@@ -146,6 +179,12 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         if amounts:
             filters["minAmount"] = amounts.min_amount
             filters["maxAmount"] = amounts.max_amount
+    else:
+        noun = _NOUNS[operation]
+        if period:
+            notes.append(f"I cannot filter {noun} by date, so the dates you gave were not applied.")
+        if amounts:
+            notes.append(f"I cannot filter {noun} by amount, so the amount you gave was not applied.")
     if doc_number and operation in {
         Operation.GET_INVOICE,
         Operation.GET_ESTIMATE,
@@ -161,7 +200,7 @@ def parse_intent(utterance: str, today: date) -> IntentParse:
         )
     except ValidationError as exc:
         return not_understood(f"That question does not make a valid query ({explain_validation_error(exc)}).")
-    return IntentParse(intent)
+    return IntentParse(intent, notes=tuple(notes))
 
 
 def resolve_names(

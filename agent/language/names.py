@@ -63,6 +63,8 @@ _ANCHOR_BEFORE = frozenset(
         "quoted",
         "of",
         "is",
+        "owe",
+        "up",
     }
 )
 _ANCHOR_AFTER = frozenset(

@@ -321,11 +321,17 @@ def _open_ended(groups: dict[str, str | None], today: date) -> Period | None:
     return Period(None, point.date_to)
 
 
-@_rule(r"(?:older\s+than|more\s+than|over|at\s+least)\s+" + _NUM + r"\s+" + _UNIT + r"(?:\s+old|\s+ago)?")
+@_rule(
+    r"(?:(?:older\s+than|more\s+than|over|at\s+least|>=?)\s*"
+    + _NUM
+    + r"\s+"
+    + _UNIT
+    + r"|(?P<plus>\d{1,3})\+\s*(?P<unit2>day|week|month|year)s?)(?:\s+old|\s+ago)?"
+)
 def _older_than(groups: dict[str, str | None], today: date) -> Period | None:
-    text = groups.get("unit") or ""
-    # "over 30 days" is only an age when followed by "old"/"ago" or introduced by "older than".
-    return Period(None, _shift(today, text.lower(), -_number(groups["n"] or "0")))
+    text = groups.get("unit") or groups.get("unit2") or ""
+    # "over 60 days", "> 90 days", "90+ days": dated more than that long ago.
+    return Period(None, _shift(today, text.lower(), -_number(groups["n"] or groups["plus"] or "0")))
 
 
 @_rule(
@@ -350,14 +356,15 @@ def _past_unit(groups: dict[str, str | None], today: date) -> Period | None:
     return Period(_shift(today, (groups.get("unit") or "").lower(), -1), today)
 
 
-@_rule(r"(?:last|previous|prior)\s+(?P<unit>week|month|quarter|year)(?!\s+to\s+date)")
+@_rule(r"(?:last|previous|prior)\s+(?P<unit>week|month|quarter|year)(?:'s|s'|s(?=\s+[a-z]))?(?!\s+to\s+date)")
 def _previous_unit(groups: dict[str, str | None], today: date) -> Period | None:
     unit = (groups.get("unit") or "").lower()
     return _unit_range(unit, _shift(today, unit, -1))
 
 
 @_rule(
-    r"(?:this|the\s+current|current|this\s+calendar)\s+(?P<unit>week|month|quarter|year)(?!\s+(?:to\s+date|so\s+far))"
+    r"(?:this|the\s+current|current|this\s+calendar)\s+(?P<unit>week|month|quarter|year)(?:'s|s'|s(?=\s+[a-z]))?"
+    r"(?!\s+(?:to\s+date|so\s+far))"
 )
 def _this_unit(groups: dict[str, str | None], today: date) -> Period | None:
     return _unit_range((groups.get("unit") or "").lower(), today)
@@ -407,6 +414,17 @@ def _weekday(groups: dict[str, str | None], today: date) -> Period | None:
         back = 7  # "last Monday" said on a Monday is a week ago
     day = today - timedelta(days=back)
     return Period(day, day)
+
+
+@_rule(
+    r"(?:since|starting|from|beginning)\s+(?:(?:on|last|this\s+past|this|past)\s+)?(?P<wd>"
+    + _WEEKDAY
+    + r")\b"
+)
+def _since_weekday(groups: dict[str, str | None], today: date) -> Period | None:
+    """ "since Monday" is Monday through today, not Monday alone."""
+    day = _weekday(groups, today)
+    return Period(day.date_from, today) if day else None
 
 
 @_rule(r"(?:the\s+)?week\s+(?:of|starting|beginning)\s+" + _suffix(POINT, "1"))

@@ -22,7 +22,8 @@ BILL_WORDS = re.compile(
     re.I,
 )
 PAYMENT_NOUNS = re.compile(
-    r"\b(?:(?<!partial\s)(?<!partially\s)payments?|receipts?|remittances?|deposits?|checks?\s+received)\b",
+    r"\b(?:(?<!partial\s)(?<!partially\s)(?<!late\son\s)(?<!behind\son\s)(?<!late\swith\s)(?<!their\s)payments?|"
+    r"receipts?|remittances?|deposits?|checks?\s+received)\b",
     re.I,
 )
 INVOICE_WORDS = re.compile(
@@ -41,7 +42,8 @@ PAYMENT_VERBS = re.compile(
 OWED_TO_US = re.compile(
     r"\b(?:owes?\s+us|owed\s+(?:to\s+)?us|owing\s+(?:to\s+)?us|owe\s+(?:us|me)|(?:customers?|clients?)\s+owe|"
     r"unpaid|outstanding|overdue|past\s+due|late|delinquent|partially\s+paid|part\s+paid|partly\s+paid|partial\s+payments?|"
-    r"owe|owes|owed|owing|due|in\s+arrears|a\s+balance)\b",
+    r"owe|owes|owed|owing|due|in\s+arrears|a\s+balance|(?:open|outstanding|current|unpaid)\s+balances?|"
+    r"(?:hasn't|haven't|has\s+not|have\s+not|didn't|did\s+not)\s+(?:\S+\s+)?paid|behind\s+on)\b",
     re.I,
 )
 ITEM_WORDS = re.compile(
@@ -231,6 +233,19 @@ def detect_operation(text: str, *, has_doc_number: bool, vendor_hint: bool) -> O
         return Operation.LIST_ITEMS
     if CUSTOMER_WORDS.search(text):
         return Operation.LIST_CUSTOMERS
+    return None
+
+
+def named_record_kind(text: str) -> Operation | None:
+    """The record kind a text names with a noun ("bills", "estimates"), ignoring verbs like "unpaid" or "owe"."""
+    for words, operation in (
+        (ESTIMATE_WORDS, Operation.LIST_ESTIMATES),
+        (BILL_WORDS, Operation.LIST_BILLS),
+        (PAYMENT_NOUNS, Operation.LIST_PAYMENTS),
+        (INVOICE_WORDS, Operation.LIST_INVOICES),
+    ):
+        if words.search(text):
+            return operation
     return None
 
 

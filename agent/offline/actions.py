@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.language.amounts import amount_value
+from agent.language.payments import read_payment
+from agent.language.shorthand import expand
 
 _NUM = r"#?\s*(?P<num>[A-Za-z]{0,3}\d[\w-]*)"
-_TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?)\s*(?P<reason>.+))?"
+# The reason may follow a dash or "because", or just the number: "void inv 1093 dup".
+_TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?|(?=\s+[A-Za-z]))\s*(?P<reason>.+))?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +28,6 @@ class ToolRequest:
 
 def _convert(m: re.Match[str]) -> ToolRequest:
     return ToolRequest("convert_estimate_to_invoice", {"doc_number": m["num"], "send": bool(m["send"])})
-
-
-def _payment(m: re.Match[str]) -> ToolRequest:
-    args: dict[str, Any] = {"customer": m["customer"].strip(" .,"), "amount": str(amount_value(m["amount"]))}
-    if m["method"]:
-        method = m["method"].lower()
-        args["method"] = {"cheque": "check", "credit card": "card", "ach": "ach"}.get(method, method)
-    if m["invoices"]:
-        args["invoices"] = re.findall(r"[A-Za-z]{0,3}\d[\w-]*", m["invoices"])
-    if m["ref"]:
-        args["reference"] = m["ref"]
-    return ToolRequest("record_payment", args)
 
 
 def _void(m: re.Match[str]) -> ToolRequest:
@@ -90,27 +81,16 @@ _READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest]]] =
     ),
     (
         re.compile(
-            r"\b(?:record|log|enter|post|apply)\s+(?:a\s+|the\s+)?(?P<amount>\$?\s?[\d,]+(?:\.\d+)?k?)\s*"
-            r"(?:dollars?\s+)?(?P<method>check|cheque|cash|card|credit card|ach|wire|payment)?"
-            r"(?:\s+payment)?(?:\s*(?:#|no\.?|number)\s*(?P<ref>\w+))?\s+from\s+(?P<customer>.+?)"
-            r"(?:\s+(?:for|on|against|to)\s+(?:invoices?|inv)\s*(?P<invoices>[#\w\s,-]+?(?:\s+and\s+#?\w+)?))?"
-            r"\s*[.!]?$",
-            re.I,
-        ),
-        _payment,
-    ),
-    (
-        re.compile(
             r"\bwrite[\s-]?off\s+(?:(?P<amount>\$\s?[\d,]+(?:\.\d+)?)\s+(?:of|on|from)\s+)?"
-            r"(?:the\s+(?:rest|balance|remainder)\s+(?:of|on)\s+)?(?:invoice|inv)\s*" + _NUM + _TAIL,
+            r"(?:the\s+(?:rest|balance|remainder)\s+(?:of|on)\s+)?(?:invoice\s*)?" + _NUM + _TAIL,
             re.I,
         ),
         _write_off,
     ),
-    (re.compile(r"\bvoid\s+(?:the\s+)?(?:invoice|inv)\s*" + _NUM + _TAIL, re.I), _void),
+    (re.compile(r"\bvoid\s+(?:out\s+)?(?:the\s+)?(?:invoice\s*)?" + _NUM + _TAIL, re.I), _void),
     (
         re.compile(
-            r"\b(?:send|email|e-mail|resend)\s+(?:the\s+)?(?P<kind>estimate|quote|invoice|inv)\s*" + _NUM,
+            r"\b(?:send|email|e-mail|resend)\s+(?:the\s+)?(?P<kind>estimate|quote|invoice)\s*" + _NUM,
             re.I,
         ),
         _send,
@@ -124,9 +104,25 @@ _READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest]]] =
     ),
 ]
 
+_DRAFT_TRIGGER = re.compile(
+    r"^\s*(?:please\s+|can you\s+|could you\s+|pls\s+)?(?:"
+    r"(?:draft|write|create|make|prepare|put together|quote)\b.*\b(?:estimate|quote|bid)\b"
+    # "draft for Jane Cooper - swap the heater": drafting for someone is an estimate without the word.
+    r"|(?:draft|write up|prepare|put together|price out)\s+(?:up\s+)?(?:one\s+|something\s+)?for\s+\S"
+    r"|(?:new\s+)?(?:estimate|quote|bid)\s+for\s+\S"
+    r"|(?:i\s+|we\s+)?(?:need|want|gimme|get\s+me|can\s+i\s+get|could\s+i\s+get|can\s+we\s+get)\s+(?:an?\s+)?"
+    r"(?:new\s+)?(?:estimate|quote|bid)\s+for\s+\S)",
+    re.I | re.S,
+)
+# "new estimate for X", "need an est for X": the words before "for" that ask for a draft.
+_ASKED_FOR = re.compile(
+    r"^\s*(?:(?:i\s+|we\s+)?(?:need|want|gimme|get\s+me|can\s+i\s+get|could\s+i\s+get|can\s+we\s+get)\s+"
+    r"(?:an?\s+)?)?(?:new\s+)?(?:estimate|quote|bid)\s+(?=for\b)",
+    re.I,
+)
 _DRAFT = re.compile(
-    r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:draft|write|create|make|prepare|put together|quote)\s+"
-    r"(?:up\s+)?(?:me\s+)?(?:an?\s+|the\s+)?(?:estimate|quote|bid)?\s*(?:for\s+(?P<customer>[^:—–\n]+?)\s*"
+    r"^\s*(?:please\s+|can you\s+|could you\s+|pls\s+)?(?:draft|write|create|make|prepare|put together|quote"
+    r"|price out)\s+(?:up\s+)?(?:me\s+)?(?:one\s+|something\s+)?(?:an?\s+|the\s+)?(?:estimate|quote|bid)?\s*(?:for\s+(?P<customer>[^:—–\n]+?)\s*"
     r"(?:[:—–]|\s-\s|,)\s*)?(?P<job>.+)$",
     re.I | re.S,
 )
@@ -134,7 +130,10 @@ _DRAFT = re.compile(
 
 def read_write_request(text: str) -> ToolRequest | None:
     """The write a message asks for, if it clearly asks for one."""
-    cleaned = " ".join(text.replace("’", "'").split())
+    cleaned = expand(text)
+    payment = read_payment(cleaned)
+    if payment is not None:
+        return ToolRequest("record_payment", payment.tool_args())
     for pattern, build in _READERS:
         m = pattern.search(cleaned)
         if m:
@@ -150,16 +149,12 @@ class DraftRequest:
 
 def read_draft_request(text: str) -> DraftRequest | None:
     """'draft an estimate for Jane Cooper: replace the water heater, 3.5 hours' → customer + job."""
-    cleaned = " ".join(text.replace("’", "'").split())
-    if not re.match(
-        r"^\s*(?:please\s+|can you\s+|could you\s+)?(?:draft|write|create|make|prepare|put together"
-        r"|quote)\b.*\b(?:estimate|quote|bid)\b",
-        cleaned,
-        re.I,
-    ) and not cleaned.lower().startswith(("estimate for", "quote for")):
+    cleaned = expand(text)
+    if not _DRAFT_TRIGGER.match(cleaned):
         return None
-    if cleaned.lower().startswith(("estimate for", "quote for")):
-        cleaned = "draft " + cleaned
+    asked = _ASKED_FOR.match(cleaned)
+    if asked:
+        cleaned = "draft an estimate " + cleaned[asked.end() :]
     m = _DRAFT.match(cleaned)
     if m is None:
         return None

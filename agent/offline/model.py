@@ -26,9 +26,12 @@ from agent.language.intents import parse_intent
 from agent.language.prices import read_price_question
 from agent.language.rankings import SHOW_ALL
 from agent.language.reports import read_report_request
+from agent.language.scope import off_topic, refusal
 from agent.offline.actions import read_draft_request, read_write_request
 from agent.offline.answers import answer_action, answer_error, answer_query
+from agent.offline.followups import read_follow_up, with_references
 from agent.offline.report_answers import answer_price, answer_report
+from agent.working_set import read_block
 from domain.clock import local_today, system_clock
 from domain.drafting import CatalogEntry
 
@@ -42,6 +45,7 @@ _SHOW_QUERY = re.compile(
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you)\b[\s!.]*$", re.I
 )
+_THANKS = re.compile(r"^\s*(?:thanks|thank you|thx|ty|cheers)\b[\s!.]*(?:a lot|so much)?[\s!.]*$", re.I)
 WRITE_EXAMPLES = (
     "draft an estimate for Jane Cooper: replace a 50 gallon gas water heater, 3.5 hours",
     "turn estimate 5012 into an invoice and send it",
@@ -50,6 +54,12 @@ WRITE_EXAMPLES = (
     "write off the rest of invoice 1010 — customer went bankrupt",
 )
 _ids = itertools.count(1)
+SURE = "offline_sure"  # response metadata: the rules answered this message with confidence (agent.offline.fast_path)
+
+
+def _sure(text: str) -> AIMessage:
+    """A reply the rules are sure of (a refusal, a question back) — as opposed to "I did not understand"."""
+    return AIMessage(text, response_metadata={SURE: True})
 
 
 def _call_id() -> str:
@@ -107,6 +117,10 @@ class OfflineChatModel(BaseChatModel):
                     return date.fromisoformat(found.group(1))
         return self.today or local_today(system_clock, "UTC")
 
+    def _working_set(self, messages: Sequence[BaseMessage]) -> dict[str, Any]:
+        system = next((m for m in messages if isinstance(m, SystemMessage)), None)
+        return read_block(str(system.content)) if system is not None else {}
+
     def _call(self, name: str, args: dict[str, Any], text: str = "") -> AIMessage:
         if self._tools is not None and name not in self._tools:
             return AIMessage(f"I cannot {name.replace('_', ' ')} here.")
@@ -117,11 +131,16 @@ class OfflineChatModel(BaseChatModel):
     def _read(self, text: str, messages: Sequence[BaseMessage]) -> AIMessage:
         if _SHOW_QUERY.search(text):
             return AIMessage(self._last_query(messages))
+        if _THANKS.match(text):
+            return _sure("You're welcome.")
         if _GREETING.match(text):
             return AIMessage(
                 "Hello! Ask me about invoices, estimates, payments or customers, or ask me to "
                 "draft an estimate."
             )
+        refused = refusal(text)
+        if refused is not None:
+            return _sure(refused)
         if SHOW_ALL.match(text):
             again = self._last_read_call(messages)
             if again is not None:
@@ -129,9 +148,15 @@ class OfflineChatModel(BaseChatModel):
         draft = read_draft_request(text)
         if draft is not None:
             return self._draft(draft.customer, draft.job)
+        working_set = self._working_set(messages)
         write = read_write_request(text)
         if write is not None:
-            return self._call(write.name, write.args)
+            return self._call(write.name, with_references(write.name, write.args, text, working_set))
+        follow_up = read_follow_up(text, working_set, self._today(messages))
+        if follow_up is not None:
+            if follow_up.tool is None:
+                return _sure(follow_up.text)
+            return self._call(follow_up.tool, follow_up.args or {})
         item = read_price_question(text)
         if item is not None:
             return self._call("list_items", {"search": item, "limit": 5})
@@ -140,13 +165,16 @@ class OfflineChatModel(BaseChatModel):
             return self._call("read_report", report)
         parsed = parse_intent(text, self._today(messages))
         if parsed.intent is not None:
-            return self._call("query_books", {"intent": parsed.intent.to_json()})
+            return self._call("query_books", {"intent": parsed.intent.to_json()}, " ".join(parsed.notes))
+        elsewhere = off_topic(text)
+        if elsewhere is not None:
+            return _sure(elsewhere)
         writes = "; ".join(f'"{e}"' for e in WRITE_EXAMPLES)
         return AIMessage(f"{parsed.message} I can also propose changes for your approval, e.g. {writes}.")
 
     def _draft(self, customer: str | None, job: str) -> AIMessage:
         if not customer:
-            return AIMessage(f'Which customer is this estimate for? Say e.g. "{WRITE_EXAMPLES[0]}".')
+            return _sure(f'Which customer is this estimate for? Say e.g. "{WRITE_EXAMPLES[0]}".')
         if not self.catalog:
             # No catalog at hand: the draft tool plans the lines against the company's own catalog.
             return self._call("draft_estimate", {"customer": customer, "job_description": job})
@@ -182,13 +210,16 @@ class OfflineChatModel(BaseChatModel):
 
     def _answer_tools(self, messages: Sequence[BaseMessage]) -> str:
         results: list[ToolMessage] = []
+        asked: BaseMessage | None = None
         for m in reversed(messages):
             if not isinstance(m, ToolMessage):
+                asked = m
                 break
             results.append(m)
         human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         show_all = human is not None and SHOW_ALL.match(str(human.content)) is not None
-        parts = []
+        # What the call said alongside it (a date that could not be applied) is part of the answer.
+        parts = [str(asked.content)] if isinstance(asked, AIMessage) and asked.content else []
         for m in reversed(results):
             data = _payload(m)
             if "error" in data and "status" not in data:

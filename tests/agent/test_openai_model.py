@@ -156,3 +156,28 @@ async def test_a_write_from_the_llm_waits_for_approval(sm, tenant_id) -> None:
             )
             is not None
         )
+
+
+@respx.mock
+async def test_the_intent_reader_forces_query_books_with_the_shorthand_rules() -> None:
+    from datetime import date
+
+    from agent.intent_reader import read_with_model
+
+    intent = {"operation": "LIST_INVOICES", "filters": {"status": "open"}, "aggregate": "sum"}
+    route = respx.post(f"{LLM}/chat/completions").mock(
+        return_value=completion(calls=[("query_books", json.dumps({"intent": intent}))])
+    )
+    model = make_chat_model(
+        ModelSettings(api_key="sk-test", base_url=LLM, model="test-model"),
+        http_async_client=httpx.AsyncClient(),
+    )
+    got = await read_with_model(model, "whats our total AR rn", date(2026, 3, 18), timezone="America/Chicago")
+    assert got.to_json()["filters"]["status"] == "open" and got.aggregate == "sum"
+    body = json.loads(route.calls[0].request.content)
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "query_books"}}
+    system = body["messages"][0]["content"]
+    assert (
+        "2026-03-18" in system and "AR / A/R = open invoices" in system and "Monday through today" in system
+    )
+    assert body["messages"][1] == {"role": "user", "content": "whats our total AR rn"}

@@ -39,7 +39,8 @@ FILTER_KEYS = (
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (HERE / name).read_text().splitlines() if line.strip()]
+    path = HERE / name if (HERE / name).exists() else ROOT / "bench" / "eval" / name
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _same(expected: Any, got: Any) -> bool:
@@ -77,6 +78,28 @@ def test_public_evaluation_lines(case: dict[str, Any], company: dict[str, Any]) 
 @pytest.mark.parametrize("case", _cases("phrasings.jsonl"), ids=lambda c: c["utterance"][:50])
 def test_our_own_phrasings(case: dict[str, Any], company: dict[str, Any]) -> None:
     _check(case, company)
+
+
+@pytest.mark.parametrize("case", _cases("intents_office.jsonl"), ids=lambda c: c["utterance"][:50])
+def test_office_shorthand_and_typos(case: dict[str, Any], company: dict[str, Any]) -> None:
+    _check(case, company)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["invoices this fiscal qtr", "payments since the big storm", "bills for next fy"],
+)
+def test_a_period_it_cannot_read_is_said_never_dropped(question: str) -> None:
+    parsed = parse_intent(question, TODAY)
+    assert parsed.intent is None and parsed.message and "could not read the dates" in parsed.message
+
+
+def test_a_period_that_cannot_apply_is_a_note() -> None:
+    parsed = parse_intent("list customers added this year", TODAY)
+    assert parsed.intent is not None and parsed.intent.filters.date_from is None
+    assert parsed.notes == (
+        "I cannot filter the customer list by date, so the dates you gave were not applied.",
+    )
 
 
 def test_in_repo_copy_of_the_public_file_has_every_line() -> None:

@@ -66,6 +66,11 @@ def d(text: str) -> date:
         ("last Monday", "2026-03-16", "2026-03-16"),
         ("on Friday", "2026-03-13", "2026-03-13"),
         ("3 days ago", "2026-03-15", "2026-03-15"),
+        ("since Monday", "2026-03-16", "2026-03-18"),
+        ("> 90 days", None, "2025-12-18"),
+        ("90+ days old", None, "2025-12-18"),  # Monday through today, not Monday alone
+        ("since last Friday", "2026-03-13", "2026-03-18"),
+        ("starting Tuesday", "2026-03-17", "2026-03-18"),
     ],
 )
 def test_phrases(phrase: str, start: str | None, end: str | None) -> None:

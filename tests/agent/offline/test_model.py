@@ -192,3 +192,143 @@ def test_today_falls_back_when_the_prompt_has_none() -> None:
     m = OfflineChatModel(today=date(2026, 3, 18)).bind_tools(all_tools())
     reply = m.invoke([HumanMessage("invoices from last month")])
     assert reply.tool_calls[0]["args"]["intent"]["filters"]["dateTo"] == "2026-02-28"
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        (
+            "record $1,732.55 ach from bobs bakery for 1086",
+            {"customer": "bobs bakery", "amount": "1732.55", "method": "ach", "invoices": ["1086"]},
+        ),
+        (
+            "record $500 check # 4471 from Bob's Bakery for inv 1041",
+            {
+                "customer": "Bob's Bakery",
+                "amount": "500",
+                "method": "check",
+                "reference": "4471",
+                "invoices": ["1041"],
+            },
+        ),
+        (
+            "log chk #2210 for $88.40 from Jane Cooper",
+            {"customer": "Jane Cooper", "amount": "88.40", "method": "check", "reference": "2210"},
+        ),
+        (
+            "got $250 cash from carlos mendez on invoices 1050 and 1051",
+            {"customer": "carlos mendez", "amount": "250", "method": "cash", "invoices": ["1050", "1051"]},
+        ),
+        (
+            "bobs bakery paid $412.89 by check 3321 for inv 1041",
+            {
+                "customer": "bobs bakery",
+                "amount": "412.89",
+                "method": "check",
+                "reference": "3321",
+                "invoices": ["1041"],
+            },
+        ),
+        (
+            "post a pmt of 1200 from Lakeview HOA via zelle ref 99812",
+            {"customer": "Lakeview HOA", "amount": "1200", "method": "zelle", "reference": "99812"},
+        ),
+    ],
+)
+def test_payment_phrasing_is_cut_into_its_parts(text: str, args: dict) -> None:
+    call = first_call(text)
+    assert call == {"name": "record_payment", "args": args}
+    next(t for t in all_tools() if t.name == "record_payment").validate_args(call["args"])
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        ("void 1081", "void_invoice", {"doc_number": "1081"}),
+        ("void inv #1081 - duplicate", "void_invoice", {"doc_number": "1081", "reason": "duplicate"}),
+        ("void inv 1093 dup", "void_invoice", {"doc_number": "1093", "reason": "dup"}),
+        ("send inv 1086", "send_invoice", {"doc_number": "1086"}),
+        ("email est 5012", "send_estimate", {"doc_number": "5012"}),
+    ],
+)
+def test_documents_are_named_by_number_and_shorthand(text: str, name: str, args: dict) -> None:
+    assert first_call(text) == {"name": name, "args": args}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "draft for jane cooper - swap 40 gal gas heater, 3 hrs",
+        "est for Jane Cooper: swap 40 gal gas heater, 3 hrs",
+        "new quote for jane cooper, swap 40 gal gas heater, 3 hrs",
+        "need an est for jane cooper: swap 40 gal gas heater, 3 hrs",
+    ],
+)
+def test_a_draft_without_the_word_estimate_is_still_a_draft(text: str) -> None:
+    catalog = [
+        *CATALOG,
+        CatalogEntry(
+            id="3",
+            name="Water Heater 40 gal Gas",
+            type=ItemType.MATERIAL,
+            rate=Decimal("850"),
+            keywords=("water heater", "40 gallon", "gas"),
+        ),
+    ]
+    call = first_call(text, model(catalog))
+    assert call["name"] == "draft_estimate" and call["args"]["customer"].lower() == "jane cooper"
+    lines = {line["item_name"]: line for line in call["args"]["lines"]}
+    assert set(lines) == {"Water Heater 40 gal Gas", "Labor - Standard"}
+    assert lines["Labor - Standard"]["hours"] == "3"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "delete all invoices",
+        "remove every estimate from last year",
+        "wipe the customers",
+        "void all invoices",
+    ],
+)
+def test_destructive_bulk_requests_are_refused_with_what_it_can_do(text: str) -> None:
+    reply = model().invoke([SYSTEM, HumanMessage(text)])
+    assert not reply.tool_calls
+    assert "void invoice 1003" in reply.content and (
+        "can't delete" in reply.content or "bulk" in reply.content
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what's the weather", "any news today?", "tell me a joke", "who are you?", "what can you do", "how r u"],
+)
+def test_out_of_scope_gets_a_short_honest_answer(text: str) -> None:
+    reply = model().invoke([SYSTEM, HumanMessage(text)])
+    assert not reply.tool_calls
+    assert "books assistant" in reply.content and len(reply.content) < 300
+
+
+def test_a_date_that_cannot_apply_is_said_in_the_answer() -> None:
+    m = model()
+    asked = m.invoke([SYSTEM, HumanMessage("customers this yr")])
+    assert asked.tool_calls and "not applied" in asked.content
+    result = {"intent": asked.tool_calls[0]["args"]["intent"], "results": [{"DisplayName": "ACME Corp"}]}
+    answer = m.invoke([SYSTEM, HumanMessage("customers this yr"), asked, _tool("query_books", result)])
+    assert (
+        answer.content.startswith("I cannot filter the customer list by date")
+        and "ACME Corp" in answer.content
+    )
+
+
+def test_a_question_about_paying_is_not_a_payment_to_record() -> None:
+    assert first_call("did bobs bakery pay $412.89 for inv 1041?")["name"] != "record_payment"
+
+
+def test_send_with_a_bare_number_asks_which_kind() -> None:
+    reply = model().invoke([SYSTEM, HumanMessage("send 1086")])
+    assert not reply.tool_calls and '"send invoice 1086"' in reply.content
+
+
+def test_thanks_gets_a_short_reply() -> None:
+    assert model().invoke([SYSTEM, HumanMessage("thanks!")]).content == "You're welcome."
