@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.language.amounts import amount_value
+from agent.language.payment_words import payment_words
+from domain.services.payment_methods import method_key
 
 _NUM = r"#?\s*(?P<num>[A-Za-z]{0,3}\d[\w-]*)"
 _TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?)\s*(?P<reason>.+))?"
@@ -27,15 +29,36 @@ def _convert(m: re.Match[str]) -> ToolRequest:
     return ToolRequest("convert_estimate_to_invoice", {"doc_number": m["num"], "send": bool(m["send"])})
 
 
-def _payment(m: re.Match[str]) -> ToolRequest:
-    args: dict[str, Any] = {"customer": m["customer"].strip(" .,"), "amount": str(amount_value(m["amount"]))}
-    if m["method"]:
-        method = m["method"].lower()
-        args["method"] = {"cheque": "check", "credit card": "card", "ach": "ach"}.get(method, method)
-    if m["invoices"]:
-        args["invoices"] = re.findall(r"[A-Za-z]{0,3}\d[\w-]*", m["invoices"])
-    if m["ref"]:
-        args["reference"] = m["ref"]
+_PAID_FOR = re.compile(
+    r"\s+(?:for|on|against|to)\s+(?:invoices?|inv)\s*(?P<invoices>#?[\w-]+(?:\s*(?:,|and|&)\s*#?[\w-]+)*)",
+    re.I,
+)
+_PAYMENT = re.compile(
+    r"\b(?:record|log|enter|post|apply)\s+(?:a\s+|the\s+)?(?P<amount>\$?\s?[\d,]+(?:\.\d+)?k?)\s*"
+    r"(?:dollars?\s+)?(?:payment\s+)?(?:received\s+)?from\s+(?P<customer>.+?)\s*[.!,;]*$",
+    re.I,
+)
+
+
+def _payment(m: re.Match[str]) -> ToolRequest | None:
+    text = m.string
+    invoices = _PAID_FOR.search(text)
+    if invoices:
+        text = text[: invoices.start()] + text[invoices.end() :]
+    words = payment_words(text)
+    found = _PAYMENT.search(words.rest)
+    if found is None:
+        return None
+    args: dict[str, Any] = {
+        "customer": found["customer"].strip(" .,"),
+        "amount": str(amount_value(found["amount"])),
+    }
+    if words.method:
+        args["method"] = method_key(words.method)
+    if invoices:
+        args["invoices"] = re.findall(r"[A-Za-z]{0,3}\d[\w-]*", invoices["invoices"])
+    if words.reference:
+        args["reference"] = words.reference
     return ToolRequest("record_payment", args)
 
 
@@ -78,7 +101,7 @@ def _customer(m: re.Match[str]) -> ToolRequest:
     return ToolRequest("create_customer", args)
 
 
-_READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest]]] = [
+_READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest | None]]] = [
     (
         re.compile(
             r"\b(?:turn|convert|make|change)\s+(?:the\s+)?(?:estimate|quote)\s+"
@@ -90,11 +113,7 @@ _READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest]]] =
     ),
     (
         re.compile(
-            r"\b(?:record|log|enter|post|apply)\s+(?:a\s+|the\s+)?(?P<amount>\$?\s?[\d,]+(?:\.\d+)?k?)\s*"
-            r"(?:dollars?\s+)?(?P<method>check|cheque|cash|card|credit card|ach|wire|payment)?"
-            r"(?:\s+payment)?(?:\s*(?:#|no\.?|number)\s*(?P<ref>\w+))?\s+from\s+(?P<customer>.+?)"
-            r"(?:\s+(?:for|on|against|to)\s+(?:invoices?|inv)\s*(?P<invoices>[#\w\s,-]+?(?:\s+and\s+#?\w+)?))?"
-            r"\s*[.!]?$",
+            r"\b(?:record|log|enter|post|apply)\s+(?:a\s+|the\s+)?\$?\s?\d[\d,]*(?:\.\d+)?k?\b.*\bfrom\s",
             re.I,
         ),
         _payment,
@@ -137,8 +156,9 @@ def read_write_request(text: str) -> ToolRequest | None:
     cleaned = " ".join(text.replace("’", "'").split())
     for pattern, build in _READERS:
         m = pattern.search(cleaned)
-        if m:
-            return build(m)
+        request = build(m) if m else None
+        if request is not None:
+            return request
     return None
 
 

@@ -31,6 +31,18 @@ class Payment(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     )
 
 
+class PaymentMethod(IdMixin, TenantScoped, Base):
+    """One of the company's QBO payment methods (Cash, Check, ACH...); a payment names one by ``key``."""
+
+    __tablename__ = "payment_methods"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    name: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(40))  # the lower-case name a payment stores
+    qbo_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
 class PaymentApplication(IdMixin, TenantScoped, Base):
     __tablename__ = "payment_applications"
     __table_args__ = (UniqueConstraint("payment_id", "invoice_id"),)

@@ -25,6 +25,7 @@ from domain.services.audit import record_audit
 from domain.services.common import get_scoped, save_if_unchanged
 from domain.services.invoices import BALANCE_GUARDS, refresh_status
 from domain.services.outbox import enqueue_sync
+from domain.services.payment_methods import resolve_payment_method
 from domain.services.snapshots import snapshot
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIAL)
@@ -114,7 +115,7 @@ def record_payment(session: Session, actor: Actor, data: PaymentCreate) -> Payme
         amount=data.amount,
         unapplied_amount=data.amount,
         payment_date=data.payment_date,
-        payment_method=data.payment_method,
+        payment_method=resolve_payment_method(session, actor.tenant_id, data.payment_method),
         reference_number=data.reference_number,
         memo=data.memo,
     )
