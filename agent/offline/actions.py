@@ -16,7 +16,17 @@ from agent.language.payment_words import payment_words
 from domain.services.payment_methods import method_key
 
 _NUM = r"#?\s*(?P<num>[A-Za-z]{0,3}\d[\w-]*)"
-_TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?)\s*(?P<reason>.+))?"
+# Whatever follows the document number is the reason given; a void or write-off must not lose it.
+_TAIL = r"\b(?P<reason>.*)$"
+_REASON_LEAD = re.compile(
+    r"^(?:[\s—–:;,.()\[\]-]+|(?:because(?:\s+of)?|since|as|for|due\s+to|reason(?:\s+is|\s+being)?|the\s+reason\s+is)\b)+",
+    re.I,
+)
+
+
+def _reason(m: re.Match[str]) -> str:
+    """The reason in a request's tail: "— customer went bankrupt", "(entered twice)", "due to a duplicate"."""
+    return _REASON_LEAD.sub("", m["reason"] or "").strip(" .;,()[]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +74,14 @@ def _payment(m: re.Match[str]) -> ToolRequest | None:
 
 def _void(m: re.Match[str]) -> ToolRequest:
     args: dict[str, Any] = {"doc_number": m["num"]}
-    if m["reason"]:
-        args["reason"] = m["reason"].strip(" .")
+    reason = _reason(m)
+    if reason:
+        args["reason"] = reason
     return ToolRequest("void_invoice", args)
 
 
 def _write_off(m: re.Match[str]) -> ToolRequest:
-    reason = (m["reason"] or "").strip(" .") or "uncollectible"
+    reason = _reason(m) or "uncollectible"
     args: dict[str, Any] = {"doc_number": m["num"], "reason": reason if len(reason) >= 3 else "uncollectible"}
     if m["amount"]:
         args["amount"] = str(amount_value(m["amount"]))

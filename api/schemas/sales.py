@@ -90,6 +90,7 @@ class InvoicePublic(_Totals):
     customer_notes: str | None
     sent_at: datetime | None
     voided_at: datetime | None
+    void_reason: str | None
     qbo_id: str | None
     sync_status: str
     created_at: datetime
@@ -125,6 +126,7 @@ class PaymentPublic(_Public):
     reference_number: str | None
     memo: str | None
     voided: bool
+    void_reason: str | None
     qbo_id: str | None
     created_at: datetime
     applications: list[PaymentApplicationPublic]

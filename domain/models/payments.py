@@ -25,6 +25,7 @@ class Payment(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     reference_number: Mapped[str | None] = mapped_column(String(40), default=None)
     memo: Mapped[str | None] = mapped_column(Text, default=None)
     voided: Mapped[bool] = mapped_column(default=False)
+    void_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     applications: Mapped[list[PaymentApplication]] = relationship(
         back_populates="payment", cascade="all, delete-orphan"

@@ -129,6 +129,7 @@ class Invoice(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals,
     internal_notes: Mapped[str | None] = mapped_column(Text, default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     voided_at: Mapped[datetime | None] = mapped_column(default=None)
+    void_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"

@@ -1,4 +1,5 @@
-"""the company's payment methods, so a payment's method reaches QuickBooks as a PaymentMethodRef
+"""the company's payment methods (a payment's method reaches QuickBooks as a PaymentMethodRef); why an
+invoice or payment was voided
 
 Revision ID: 0006_payment_refs
 Revises: 0005
@@ -14,6 +15,8 @@ revision: str = "0006_payment_refs"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+_VOIDABLE = ("invoices", "payments")
 
 
 def upgrade() -> None:
@@ -33,9 +36,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("payment_methods", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payment_methods_tenant_id"), ["tenant_id"], unique=False)
+    for table in _VOIDABLE:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("void_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    for table in _VOIDABLE:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("void_reason")
     with op.batch_alter_table("payment_methods", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payment_methods_tenant_id"))
     op.drop_table("payment_methods")

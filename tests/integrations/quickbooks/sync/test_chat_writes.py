@@ -1,5 +1,5 @@
-"""A payment told in chat ("record $500 chk #4471 from ...") reaches QBO over HTTP with its PaymentRefNum and
-the company's PaymentMethodRef; a method the company does not have is a question, and nothing is recorded."""
+"""Writes asked for in chat, approved, then pushed to QBO over HTTP keep every detail given: a payment's
+reference and method (PaymentRefNum, the company's PaymentMethodRef), a void's reason (PrivateNote)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from agent.context import Context
 from agent.graph import build_graph
 from agent.models import make_chat_model
-from domain.models import ItemType, Payment, Tenant
+from domain.models import AuditLog, Invoice, InvoiceStatus, ItemType, Payment, Tenant
 from domain.schemas import CustomerCreate, InvoiceCreate, LineCreate
 from domain.services import catalog, invoices
 from domain.services.outbox import enqueue_sync
@@ -125,3 +125,28 @@ async def test_a_method_the_company_lacks_is_a_question_and_records_nothing(env:
     assert "venmo" in reply and "Cash, ACH, Check, Credit Card" in reply.replace("ACH, Cash", "Cash, ACH")
     with env.sessions() as s:
         assert s.scalars(select(Payment).where(Payment.tenant_id == env.tenant_id)).all() == []
+
+
+async def test_void_reason_from_chat_is_kept_audited_and_reaches_qbo(env: Env) -> None:
+    number, _ = await _books(env)
+    out = await _say(
+        env,
+        f"void invoice {number} (it was billed twice)",
+        {"configurable": {"thread_id": uuid.uuid4().hex}},
+        resume={"decisions": [{"type": "approve"}]},
+    )
+    assert out["first"]["__interrupt__"][0].value["preview"]["reason"] == "it was billed twice"
+    with env.sessions() as s:
+        inv = s.scalars(select(Invoice).where(Invoice.tenant_id == env.tenant_id)).one()
+        assert inv.status is InvoiceStatus.VOID and inv.void_reason == "it was billed twice"
+        detail = s.scalars(
+            select(AuditLog.detail).where(
+                AuditLog.tenant_id == env.tenant_id, AuditLog.action == "invoice.voided"
+            )
+        ).one()
+        assert detail == {"reason": "it was billed twice"}
+        qbo_id = inv.qbo_id
+    await env.drain()
+    remote = env.qbo.sandbox.realm(env.realm).get("Invoice", qbo_id)
+    assert remote["TotalAmt"] == 0 and remote["PrivateNote"].startswith("Voided")
+    assert "Void reason: it was billed twice" in remote["PrivateNote"]
