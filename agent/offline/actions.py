@@ -96,19 +96,29 @@ def _send(m: re.Match[str]) -> ToolRequest:
 
 _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
+_CONTACT = re.compile(
+    r"\b(?:contact(?:\s+(?:is|name|person))?|attn|attention|ask\s+for)\s*[:.-]?\s*"
+    r"(?P<contact>[^,;()@\d]+?)(?=\s*(?:[,;()]|\s(?:at|email|e-mail|phone|tel|cell|mobile)\b|\s\S+@|$))",
+    re.I,
+)
 
 
 def _customer(m: re.Match[str]) -> ToolRequest:
     rest = m["rest"]
     email = _EMAIL.search(rest)
     phone = _PHONE.search(rest)
-    name = re.split(r",|;|\s+(?:with|email|e-mail|phone|at)\b|\s+\(", rest, maxsplit=1)[0]
+    contact = _CONTACT.search(rest)
+    name = re.split(
+        r",|;|\s+(?:with|email|e-mail|phone|at|contact|attn)\b|\s+\(", rest, maxsplit=1, flags=re.I
+    )[0]
     name = name.strip(" .'\"") or rest.strip()
     args: dict[str, Any] = {"display_name": name}
     if email:
         args["email"] = email.group(0)
     if phone:
         args["phone"] = phone.group(0)
+    if contact and contact["contact"].strip(" .'\""):
+        args["contact_name"] = contact["contact"].strip(" .'\"")
     return ToolRequest("create_customer", args)
 
 

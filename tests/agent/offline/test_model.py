@@ -100,6 +100,16 @@ def first_call(text: str, m: OfflineChatModel | None = None) -> dict:
             "create_customer",
             {"display_name": "Harbor Cafe", "email": "hi@harbor.example"},
         ),
+        (
+            "new customer Harbor Cafe (contact: Maria Lopez, maria@harbor.example, (555) 201-3344)",
+            "create_customer",
+            {
+                "display_name": "Harbor Cafe",
+                "email": "maria@harbor.example",
+                "phone": "(555) 201-3344",
+                "contact_name": "Maria Lopez",
+            },
+        ),
     ],
 )
 def test_each_write_phrasing_becomes_its_tool_call(text: str, name: str, args: dict) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from agent.context import Context
 from agent.graph import build_graph
 from agent.models import make_chat_model
-from domain.models import AuditLog, Invoice, InvoiceStatus, ItemType, Payment, Tenant
+from domain.models import AuditLog, Customer, Invoice, InvoiceStatus, ItemType, Payment, Tenant
 from domain.schemas import CustomerCreate, InvoiceCreate, LineCreate
 from domain.services import catalog, invoices
 from domain.services.outbox import enqueue_sync
@@ -150,3 +150,25 @@ async def test_void_reason_from_chat_is_kept_audited_and_reaches_qbo(env: Env) -
     remote = env.qbo.sandbox.realm(env.realm).get("Invoice", qbo_id)
     assert remote["TotalAmt"] == 0 and remote["PrivateNote"].startswith("Voided")
     assert "Void reason: it was billed twice" in remote["PrivateNote"]
+
+
+async def test_customer_from_chat_keeps_contact_email_and_phone(env: Env) -> None:
+    out = await _say(
+        env,
+        "add a customer Harbor Cafe, contact Maria Lopez, email maria@harbor.example, phone 555-201-3344",
+        {"configurable": {"thread_id": uuid.uuid4().hex}},
+        resume={"decisions": [{"type": "approve"}]},
+    )
+    changes = out["first"]["__interrupt__"][0].value["preview"]["changes"]
+    assert changes["contact_name"] == "Maria Lopez" and changes["phone"] == "555-201-3344"
+    with env.sessions() as s:
+        row = s.scalars(select(Customer).where(Customer.tenant_id == env.tenant_id)).one()
+        assert (row.display_name, row.first_name, row.last_name) == ("Harbor Cafe", "Maria", "Lopez")
+        assert (row.email, row.phone) == ("maria@harbor.example", "555-201-3344")
+        customer_id = row.id
+    await env.drain()
+    with env.sessions() as s:
+        remote = env.qbo.sandbox.realm(env.realm).get("Customer", s.get(Customer, customer_id).qbo_id)
+    assert (remote["GivenName"], remote["FamilyName"]) == ("Maria", "Lopez")
+    assert remote["PrimaryEmailAddr"]["Address"] == "maria@harbor.example"
+    assert remote["PrimaryPhone"]["FreeFormNumber"] == "555-201-3344"
