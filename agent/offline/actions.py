@@ -88,6 +88,29 @@ def _write_off(m: re.Match[str]) -> ToolRequest:
     return ToolRequest("write_off_invoice", args)
 
 
+_ACCEPT_HOW = [
+    (re.compile(r"\b(?:phone|called|call|rang)\b", re.I), "phone"),
+    (re.compile(r"\b(?:in person|on site|onsite|face to face)\b", re.I), "in person"),
+    (re.compile(r"\b(?:e-?mail(?:ed)?)\b", re.I), "email"),
+    (re.compile(r"\b(?:text(?:ed)?|sms)\b", re.I), "text"),
+]
+_NOT_A_NAME = re.compile(r"^(?:the\s+)?(?:customer|client|they|he|she|them|owner|homeowner)$", re.I)
+
+
+def _accept(m: re.Match[str]) -> ToolRequest:
+    """'Jane Cooper accepted estimate 5012 on the phone' → who, how; the customer's contact when no one is named."""
+    args: dict[str, Any] = {"doc_number": m["num"]}
+    how = next((method for pattern, method in _ACCEPT_HOW if pattern.search(m.string)), None)
+    if how:
+        args["method"] = how
+    who = (m["who"] or "") if "who" in m.re.groupindex else ""
+    named = re.search(r"\b(?:by|from)\s+(?P<name>[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)*)", m["rest"] or "")
+    who = (who or (named["name"] if named else "")).strip(" ,.'\"")
+    if who and not _NOT_A_NAME.match(who):
+        args["accepted_by"] = who
+    return ToolRequest("accept_estimate", args)
+
+
 def _send(m: re.Match[str]) -> ToolRequest:
     kind = m["kind"].lower()
     name = "send_invoice" if kind.startswith("inv") else "send_estimate"
@@ -148,6 +171,25 @@ _READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest | No
         _write_off,
     ),
     (re.compile(r"\bvoid\s+(?:the\s+)?(?:invoice|inv)\s*" + _NUM + _TAIL, re.I), _void),
+    (
+        re.compile(
+            r"\b(?:mark|record|set|log)\s+(?:the\s+)?(?:estimate|quote)\s*"
+            + _NUM
+            + r"\s+(?:as\s+)?(?:accepted|approved|agreed|signed\s+off)\b(?P<rest>.*)$",
+            re.I,
+        ),
+        _accept,
+    ),
+    (
+        re.compile(
+            r"^(?:(?P<who>[\w'.-]+(?:\s+[\w'.-]+){0,3}?)\s+)?(?:has\s+)?(?:accepted|approved|ok'?d|okayed|okay'?d"
+            r"|agreed\s+to|said\s+yes\s+to|signed\s+off\s+on)\s+(?:the\s+)?(?:estimate|quote)\s*"
+            + _NUM
+            + r"(?P<rest>.*)$",
+            re.I,
+        ),
+        _accept,
+    ),
     (
         re.compile(
             r"\b(?:send|email|e-mail|resend)\s+(?:the\s+)?(?P<kind>estimate|quote|invoice|inv)\s*" + _NUM,

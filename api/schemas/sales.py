@@ -54,6 +54,7 @@ class EstimatePublic(_Totals):
     approved_at: datetime | None
     approved_by: str | None
     approval_ip: str | None
+    approval_method: str | None
     rejected_reason: str | None
     ai_origin: dict[str, Any] | None
     qbo_id: str | None

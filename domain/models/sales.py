@@ -89,6 +89,8 @@ class Estimate(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
     approved_by: Mapped[str | None] = mapped_column(String(200), default=None)
     approval_ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    # How the customer said yes: "signature" on the public page, or what staff recorded ("phone", "in person").
+    approval_method: Mapped[str | None] = mapped_column(String(40), default=None)
     rejected_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # {"prompt", "model", "confidence"} when a draft came from the assistant.
     ai_origin: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

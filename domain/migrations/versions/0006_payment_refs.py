@@ -1,5 +1,5 @@
 """the company's payment methods (a payment's method reaches QuickBooks as a PaymentMethodRef); why an
-invoice or payment was voided
+invoice or payment was voided; how a customer accepted an estimate
 
 Revision ID: 0006_payment_refs
 Revises: 0005
@@ -39,9 +39,13 @@ def upgrade() -> None:
     for table in _VOIDABLE:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("void_reason", sa.Text(), nullable=True))
+    with op.batch_alter_table("estimates", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("approval_method", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("estimates", schema=None) as batch_op:
+        batch_op.drop_column("approval_method")
     for table in _VOIDABLE:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("void_reason")
