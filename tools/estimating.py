@@ -64,6 +64,11 @@ class UpdateArgs(BaseModel):
 
     doc_number: DocNumber
     lines: list[DraftLineRequest] | None = Field(default=None, max_length=100)
+    discounts: list[DraftDiscount] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Discounts on the new lines: percent or amount, off one line (item_name) or all of them",
+    )
     title: str | None = Field(default=None, max_length=200)
     customer_notes: str | None = Field(default=None, max_length=4000)
 
@@ -206,9 +211,11 @@ class UpdateEstimate(BooksTool):
         self, args: UpdateArgs, env: ToolEnv, est: Estimate
     ) -> tuple[list[LineCreate] | None, list[str]]:
         if args.lines is None:
+            if args.discounts:
+                raise ValidationFailed("a discount goes with the estimate's lines; give 'lines' too")
             return None, []
         customer = get_scoped(env.session, Customer, env.actor.tenant_id, est.customer_id)
-        draft = _draft(args.lines, env, customer)
+        draft = _draft(args.lines, env, customer, discounts=list(args.discounts))
         if not draft.lines:
             raise ValidationFailed("none of the lines matched the catalog: " + "; ".join(draft.warnings))
         return draft_to_estimate_lines(
