@@ -99,3 +99,10 @@ def test_the_structured_edit_decision_executes_at_once(demo: tuple[TestClient, A
     assert before - _balance(client, office, "1086") == Decimal("700")
     approval = client.get(f"/api/approvals/{card['approval_id']}", headers=office).json()
     assert approval["decision"] == "edit" and Decimal(approval["final_args"]["amount"]) == 700
+
+
+def test_the_imported_payment_methods_decide_what_a_payment_may_say(demo: tuple[TestClient, Any]) -> None:
+    client, keys = demo
+    turn = _say(client, keys[Role.OFFICE], "record $50 from Bob's Bakery via venmo")
+    assert turn["status"] == "complete" and turn["approvals"] == []
+    assert "which one was it: ACH, Cash, Check, Credit Card?" in turn["reply"]
