@@ -16,7 +16,17 @@ from sqlalchemy import select
 from agent.context import Context
 from agent.graph import build_graph
 from agent.models import make_chat_model
-from domain.models import AuditLog, Customer, Invoice, InvoiceStatus, ItemType, Payment, Tenant
+from domain.models import (
+    AuditLog,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    ItemType,
+    Payment,
+    SyncJob,
+    SyncJobStatus,
+    Tenant,
+)
 from domain.schemas import CustomerCreate, InvoiceCreate, LineCreate
 from domain.services import catalog, invoices
 from domain.services.outbox import enqueue_sync
@@ -172,3 +182,25 @@ async def test_customer_from_chat_keeps_contact_email_and_phone(env: Env) -> Non
     assert (remote["GivenName"], remote["FamilyName"]) == ("Maria", "Lopez")
     assert remote["PrimaryEmailAddr"]["Address"] == "maria@harbor.example"
     assert remote["PrimaryPhone"]["FreeFormNumber"] == "555-201-3344"
+
+
+async def test_a_void_retried_after_it_landed_does_not_rewrite_the_voided_invoice(env: Env) -> None:
+    await _books(env)
+    with env.sessions() as s:
+        inv = s.scalars(select(Invoice).where(Invoice.tenant_id == env.tenant_id)).one()
+        invoices.void_invoice(s, env.actor, inv.id, reason="entered twice")
+        # The first attempt's void reached QBO but its answer was lost: the job comes back as a retry.
+        job = s.scalars(
+            select(SyncJob).where(SyncJob.tenant_id == env.tenant_id, SyncJob.operation == "void")
+        ).one()
+        job.attempts = 1
+        s.commit()
+        job_id = job.id
+        qbo_id = str(inv.qbo_id)
+    env.qbo.sandbox.void(env.realm, "Invoice", qbo_id)
+    await env.drain()
+    remote = env.qbo.sandbox.realm(env.realm).get("Invoice", qbo_id)
+    assert remote["TotalAmt"] == 0 and remote["PrivateNote"].startswith("Voided")
+    with env.sessions() as s:
+        status = s.scalar(select(SyncJob.status).where(SyncJob.id == job_id))
+    assert status is SyncJobStatus.DONE  # not dead on "a voided transaction cannot be changed"
