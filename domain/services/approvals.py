@@ -174,12 +174,18 @@ def decide(
             Approval.id == approval_id,
             Approval.tenant_id == actor.tenant_id,
             Approval.status == ApprovalStatus.PENDING,
+            # The version checked above: a revision committed meanwhile must not be approved unseen.
+            Approval.action_hash == approval.action_hash,
         )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(approval)
+        if approval.status == ApprovalStatus.PENDING:
+            raise StaleDecision(
+                "This action was changed while you decided; review it again", approval_id=approval_id
+            )
         raise AlreadyDecided(
             f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
             approval_id=approval_id,
