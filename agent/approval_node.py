@@ -40,7 +40,9 @@ class EditedAction(BaseModel):
 
 
 class Decision(BaseModel):
-    type: Literal["approve", "edit", "reject"]
+    # "revise" is ours, for a change typed in chat ("make it 700"): the card is shown again with it, and
+    # waits for a yes. The protocol's "edit" keeps HITL semantics and executes the edited action at once.
+    type: Literal["approve", "edit", "reject", "revise"]
     edited_action: EditedAction | None = None
     message: str | None = None
     # Our additions: bind the decision to the card the reviewer saw.
@@ -184,7 +186,7 @@ async def _apply(
     if tool is None:  # the tool set changed between proposal and decision (a deploy): nothing can run it
         raise ValidationFailed(f"the action '{item['name']}' is no longer available")
     args = item["args"]
-    if decision.type == "edit":
+    if decision.type in ("edit", "revise"):
         edited = decision.edited_action
         if edited is None or edited.name != item["name"]:
             return await _refuse(
@@ -196,6 +198,8 @@ async def _apply(
             return await _refuse(
                 sm, decider, approval_id, f"The edited action is not valid: {describe_error(exc)}"
             )
+    if decision.type == "revise":
+        return await _revise(toolbox, ctx, thread_id, item, rest, approval_id, args, decider, seen_hash)
     try:
         async with async_transaction(sm) as session:
             approvals_svc.decide(
@@ -240,6 +244,58 @@ async def _apply(
     except (PermissionDenied, approvals_svc.StaleDecision) as exc:
         return await _refuse(sm, decider, approval_id, exc.message)
     # AlreadyDecided propagates: another decider won, this resume loses loudly and the winner's outcome stands.
+
+
+async def _revise(
+    toolbox: Toolbox,
+    ctx: Context,
+    thread_id: str,
+    item: PendingAction,
+    rest: list[PendingAction],
+    approval_id: str,
+    args: dict[str, Any],
+    decider: Actor,
+    seen_hash: str | None,
+) -> Command[Any]:
+    """Re-propose with the changed arguments (the same checks, a new preview), then ask again."""
+    sm = toolbox.deps.sessionmaker
+    tool = toolbox.get(item["name"])
+    assert tool is not None  # checked by the caller
+    try:
+        async with async_transaction(sm) as session:
+            env = make_env(toolbox, session, ctx, thread_id)
+            with session.begin_nested():
+                proposed = await tool.propose(tool.validate_args(args), env)
+            approvals_svc.revise(
+                session,
+                decider,
+                approval_id,
+                seen_hash=seen_hash,
+                args=proposed.args,
+                description=proposed.description,
+                preview=proposed.preview,
+            )
+            audit_approval(
+                session,
+                decider,
+                "agent.action_revised",
+                approval_id,
+                {
+                    "thread_id": thread_id,
+                    "tool": item["name"],
+                    "before": item["args"],
+                    "after": proposed.args,
+                },
+            )
+    except EXPECTED_ERRORS as exc:
+        return await _refuse(sm, decider, approval_id, f"That change cannot be made: {describe_error(exc)}")
+    revised: PendingAction = {
+        **item,
+        "args": proposed.args,
+        "description": proposed.description,
+        "preview": proposed.preview,
+    }
+    return Command(update={"pending": [revised, *rest], "refusal": None}, goto="approval")
 
 
 async def _execute(

@@ -31,7 +31,7 @@ DEFAULT_MAX_TOOL_FAILURES = 3
 def plan_lines(job: str, catalog: list[Any]) -> tuple[list[Any], list[str]]:
     """The estimate planner the draft tool falls back on when a model names no lines."""
     plan = plan_estimate(job, catalog)
-    return list(plan.lines), list(plan.warnings)
+    return [*plan.lines, *plan.discounts], list(plan.warnings)
 
 
 def build_graph(

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.discounts import DraftDiscount, discount_lines
 from domain.errors import ValidationFailed
 from domain.models.catalog import Item, ItemType
 from domain.models.sales import LineType
@@ -231,8 +232,11 @@ def build_draft(
     tax_exempt: bool = False,
     allow_price_override: bool = False,
     warnings: Sequence[str] = (),
+    discounts: Sequence[DraftDiscount] = (),
 ) -> EstimateDraft:
-    """Validate requested lines against the catalog and price them; problems become warnings, not lines."""
+    """Validate requested lines against the catalog and price them; problems become warnings, not lines.
+
+    ``discounts`` come off the priced lines as discount lines (one that cannot apply is a warning)."""
     cat = _Catalog(catalog)
     notes: list[str] = list(warnings)
     pending: dict[str, _Pending] = {}
@@ -300,12 +304,21 @@ def build_draft(
         names.append(None)
         rationales.append(rationale)
 
-    priced, totals = price_document(
-        inputs,
-        default_markup_percent=default_markup_percent,
-        tax_rate_percent=tax_rate_percent,
-        tax_exempt=tax_exempt,
-    )
+    def price_all(lines: list[LineInput]) -> tuple[list[PricedLine], Totals]:
+        return price_document(
+            lines,
+            default_markup_percent=default_markup_percent,
+            tax_rate_percent=tax_rate_percent,
+            tax_exempt=tax_exempt,
+        )
+
+    priced, totals = price_all(inputs)
+    if discounts:
+        off = discount_lines(priced, discounts, notes)
+        inputs += off
+        names += [None] * len(off)
+        rationales += [d.description or "" for d in off]
+        priced, totals = price_all(inputs)
     lines = [
         DraftLine(line_id=f"li{pos}", item_name=name, priced=line, rationale=why)
         for pos, (line, name, why) in enumerate(zip(priced, names, rationales, strict=True), start=1)
@@ -382,7 +395,10 @@ def draft_to_estimate_lines(draft: EstimateDraft, *, keep_prices: bool = False) 
                 type=p.type,
                 name=p.name,
                 quantity=p.quantity,
-                unit_price=p.unit_price if keep_prices and p.item_id else None,
+                # A discount line's amount is the discount itself; a catalog line's price is the catalog's.
+                unit_price=p.unit_price
+                if (keep_prices and p.item_id) or p.type is LineType.DISCOUNT
+                else None,
                 item_id=p.item_id,
                 description=p.description,
                 rationale=line.rationale or None,

@@ -35,6 +35,7 @@ class BooksSource(Protocol):
 
 # Plans catalog lines for a job description: (job, catalog) → (line requests, warnings). The agent layer injects
 # it so a model that gives no lines (the offline model without a catalog) still gets a draft.
+# (job, catalog) → (line requests and the discounts the job asks for, warnings)
 Planner = Callable[[str, list[Any]], tuple[list[Any], list[str]]]
 
 

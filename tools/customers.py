@@ -20,9 +20,20 @@ class CustomerArgs(BaseModel):
 
     display_name: DisplayName
     company_name: str | None = Field(default=None, max_length=200)
+    contact_name: str | None = Field(
+        default=None, max_length=200, description="The person to deal with there, first and last name"
+    )
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=40)
     address: Address | None = None
+
+
+def split_name(full: str | None) -> tuple[str | None, str | None]:
+    """ "Maria de la Cruz" → ("Maria", "de la Cruz"): QBO keeps a contact as GivenName and FamilyName."""
+    words = (full or "").split()
+    if not words:
+        return None, None
+    return words[0][:100], (" ".join(words[1:])[:100] or None)
 
 
 class CreateCustomer(BooksTool):
@@ -42,12 +53,15 @@ class CreateCustomer(BooksTool):
 
     async def execute(self, args: CustomerArgs, env: ToolEnv) -> dict[str, Any]:
         address = args.address or Address()
+        first, last = split_name(args.contact_name)
         customer = catalog_svc.create_customer(
             env.session,
             env.actor,
             CustomerCreate(
                 display_name=args.display_name,
                 company_name=args.company_name,
+                first_name=first,
+                last_name=last,
                 email=args.email,
                 phone=args.phone,
                 billing_address=address,

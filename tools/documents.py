@@ -18,7 +18,15 @@ from domain.schemas import WriteOffCreate
 from domain.services import estimates as estimates_svc
 from domain.services import invoices as invoices_svc
 from tools.base import BooksTool, ProposedAction, ToolEnv
-from tools.lookup import estimate_summary, find_estimate, find_invoice, invoice_summary, money
+from tools.lookup import (
+    estimate_summary,
+    find_estimate,
+    find_invoice,
+    invoice_summary,
+    money,
+    recipient,
+    sent_to,
+)
 
 DocNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=21, pattern=r"^#?[A-Za-z0-9-]+$")
@@ -65,10 +73,16 @@ class SendEstimate(BooksTool):
         if est.status not in allowed:
             raise InvalidTransition("Estimate", args.doc_number, str(est.status), "sent")
         summary = estimate_summary(env.session, est)
+        to = recipient(env.session, env.actor.tenant_id, est.customer_id)
         return self.proposal(
             args,
-            f"Send estimate {est.doc_number} ({summary['TotalAmt']}) to {summary['Customer']}",
-            {"target": f"Estimate {est.doc_number}", "changes": {"status": "sent"}, "document": summary},
+            f"Send estimate {est.doc_number} ({summary['TotalAmt']}) to {sent_to(summary, to)}",
+            {
+                "target": f"Estimate {est.doc_number}",
+                "changes": {"status": "sent"},
+                "document": summary,
+                **to,
+            },
         )
 
     async def execute(self, args: EstimateRef, env: ToolEnv) -> dict[str, Any]:
@@ -137,10 +151,11 @@ class SendInvoice(BooksTool):
         if inv.status is InvoiceStatus.VOID:
             raise InvalidTransition("Invoice", args.doc_number, "void", "sent", "it is void")
         summary = invoice_summary(env.session, inv)
+        to = recipient(env.session, env.actor.tenant_id, inv.customer_id)
         return self.proposal(
             args,
-            f"Send invoice {inv.doc_number} ({summary['Balance']} due) to {summary['Customer']}",
-            {"target": f"Invoice {inv.doc_number}", "document": summary},
+            f"Send invoice {inv.doc_number} ({summary['Balance']} due) to {sent_to(summary, to)}",
+            {"target": f"Invoice {inv.doc_number}", "document": summary, **to},
         )
 
     async def execute(self, args: InvoiceRef, env: ToolEnv) -> dict[str, Any]:

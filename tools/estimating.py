@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.discounts import DraftDiscount
 from domain.drafting import (
     DraftLineRequest,
     EstimateDraft,
@@ -46,6 +47,11 @@ class DraftArgs(BaseModel):
         default=None, gt=0, le=200, description="Labor hours, when not given per line"
     )
     title: str | None = Field(default=None, max_length=200)
+    discounts: list[DraftDiscount] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Discounts asked for: percent or amount, off one line (item_name) or the whole estimate",
+    )
     unpriced: list[str] = Field(
         default_factory=list,
         max_length=20,
@@ -58,6 +64,11 @@ class UpdateArgs(BaseModel):
 
     doc_number: DocNumber
     lines: list[DraftLineRequest] | None = Field(default=None, max_length=100)
+    discounts: list[DraftDiscount] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Discounts on the new lines: percent or amount, off one line (item_name) or all of them",
+    )
     title: str | None = Field(default=None, max_length=200)
     customer_notes: str | None = Field(default=None, max_length=4000)
 
@@ -76,13 +87,25 @@ def _with_hours(lines: list[DraftLineRequest], hours: Decimal | None, env: ToolE
 
 
 def _draft(
-    lines: list[DraftLineRequest], env: ToolEnv, customer: Customer, notes: list[str] | None = None
+    lines: list[DraftLineRequest],
+    env: ToolEnv,
+    customer: Customer,
+    notes: list[str] | None = None,
+    discounts: list[DraftDiscount] | None = None,
 ) -> EstimateDraft:
     may_change = can(env.actor.role, Permission.CHANGE_PRICES)
     if not may_change and any(r.unit_price is not None for r in lines):
         raise ValidationFailed(
             f"{with_article(env.actor.role.value)} drafts at catalog prices; drop unit_price"
         )
+    notes = list(notes or ())
+    if discounts and not may_change:
+        # Said, not done: the reviewer sees the discount that someone who may change prices has to add.
+        notes += [
+            f"{d.label()} was not applied: {with_article(env.actor.role.value)} drafts at catalog prices."
+            for d in discounts
+        ]
+        discounts = []
     tenant = get_tenant(env.session, env.actor.tenant_id)
     return build_draft(
         lines,
@@ -90,7 +113,8 @@ def _draft(
         default_markup_percent=tenant.default_markup_percent,
         tax_exempt=customer.tax_exempt,
         allow_price_override=may_change,
-        warnings=notes or (),
+        warnings=notes,
+        discounts=discounts or (),
     )
 
 
@@ -109,6 +133,7 @@ def _preview_lines(env: ToolEnv, customer: Customer, lines: list[LineCreate]) ->
             for p in priced.lines
         ],
         "subtotal": money(priced.totals.subtotal),
+        "discount_total": money(priced.totals.discount_total),
         "tax_total": money(priced.totals.tax_total),
         "total": money(priced.totals.total),
     }
@@ -125,16 +150,18 @@ class DraftEstimate(BooksTool):
     permission: Permission = Permission.DRAFT_ESTIMATE
 
     def _build(self, args: DraftArgs, env: ToolEnv) -> tuple[Customer, EstimateDraft]:
-        lines, notes = list(args.lines), list(args.unpriced)
+        lines, notes, discounts = list(args.lines), list(args.unpriced), list(args.discounts)
         if not lines and env.planner is not None:
-            lines, planned = env.planner(args.job_description, catalog(env.session, env.actor.tenant_id))
-            notes += planned
+            planned, said = env.planner(args.job_description, catalog(env.session, env.actor.tenant_id))
+            lines = [p for p in planned if isinstance(p, DraftLineRequest)]
+            discounts = discounts or [p for p in planned if isinstance(p, DraftDiscount)]
+            notes += said
         if not lines:
             raise ValidationFailed(
                 "list the catalog items for this job in 'lines' (item_name, quantity or hours)"
             )
         customer = find_customer(env.session, env.actor.tenant_id, args.customer)
-        return customer, _draft(_with_hours(lines, args.hours, env), env, customer, notes)
+        return customer, _draft(_with_hours(lines, args.hours, env), env, customer, notes, discounts)
 
     async def propose(self, args: DraftArgs, env: ToolEnv) -> ProposedAction:
         customer, draft = self._build(args, env)
@@ -184,9 +211,11 @@ class UpdateEstimate(BooksTool):
         self, args: UpdateArgs, env: ToolEnv, est: Estimate
     ) -> tuple[list[LineCreate] | None, list[str]]:
         if args.lines is None:
+            if args.discounts:
+                raise ValidationFailed("a discount goes with the estimate's lines; give 'lines' too")
             return None, []
         customer = get_scoped(env.session, Customer, env.actor.tenant_id, est.customer_id)
-        draft = _draft(args.lines, env, customer)
+        draft = _draft(args.lines, env, customer, discounts=list(args.discounts))
         if not draft.lines:
             raise ValidationFailed("none of the lines matched the catalog: " + "; ".join(draft.warnings))
         return draft_to_estimate_lines(

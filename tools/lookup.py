@@ -67,6 +67,20 @@ def invoice_summary(session: Session, invoice: Invoice) -> dict[str, Any]:
     }
 
 
+def recipient(session: Session, tenant_id: str, customer_id: str) -> dict[str, str | None]:
+    """Where a sent document goes: the customer's email, or a warning when there is none."""
+    customer = session.get(Customer, customer_id)
+    email = customer.email if customer is not None and customer.tenant_id == tenant_id else None
+    if email:
+        return {"to": email}
+    return {"to": None, "warning": "The customer has no email on file; add one before sending."}
+
+
+def sent_to(summary: dict[str, Any], to: dict[str, str | None]) -> str:
+    """ "Jane Cooper <jane@example.com>" for a card's description."""
+    return f"{summary['Customer']} <{to['to']}>" if to["to"] else f"{summary['Customer']} (no email on file)"
+
+
 def estimate_summary(session: Session, estimate: Estimate) -> dict[str, Any]:
     return {
         "DocNumber": estimate.doc_number,

@@ -14,6 +14,7 @@ from domain.models import InvoiceStatus
 from domain.permissions import Permission
 from domain.schemas import PaymentApplicationIn, PaymentCreate
 from domain.services import payments as payments_svc
+from domain.services.payment_methods import method_label, resolve_payment_method
 from tools.base import BooksTool, ProposedAction, ToolEnv
 from tools.documents import DocNumber
 from tools.lookup import find_customer, find_invoice, money
@@ -29,8 +30,15 @@ class PaymentArgs(BaseModel):
         max_length=50,
         description="Invoice numbers to apply it to, oldest first; empty = oldest open",
     )
-    method: str = Field(default="check", min_length=1, max_length=40)
-    reference: str | None = Field(default=None, max_length=40, description="Check number or reference")
+    method: str = Field(
+        default="check",
+        min_length=1,
+        max_length=40,
+        description="How they paid, one of the company's payment methods (check, cash, credit card, ACH...)",
+    )
+    reference: str | None = Field(
+        default=None, max_length=40, description="Check number, ACH trace or other payment reference"
+    )
     payment_date: date | None = None
     memo: str | None = Field(default=None, max_length=1000)
 
@@ -62,6 +70,10 @@ class RecordPayment(BooksTool):
 
     async def propose(self, args: PaymentArgs, env: ToolEnv) -> ProposedAction:
         customer, plan, left = self._plan(args, env)
+        # A method the company does not have is a question now, not a payment QuickBooks will refuse later.
+        method = resolve_payment_method(env.session, env.actor.tenant_id, args.method)
+        label = method_label(env.session, env.actor.tenant_id, method)
+        ref = f" #{args.reference}" if args.reference else ""
         applications = [
             {
                 "invoice": inv.doc_number,
@@ -76,14 +88,15 @@ class RecordPayment(BooksTool):
             "target": "Payment (new)",
             "customer": customer.display_name,
             "amount": money(args.amount),
-            "method": args.method,
+            "method": label,
+            "reference": args.reference,
             "applications": applications,
         }
         if args.invoices and left > 0:
             preview["unapplied"] = money(left)
         return self.proposal(
             args,
-            f"Record a {money(args.amount)} {args.method} from {customer.display_name} applied to {where}",
+            f"Record a {money(args.amount)} {label}{ref} payment from {customer.display_name} applied to {where}",
             preview,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tools.acceptance import AcceptEstimate
 from tools.base import BooksTool, Toolbox, ToolDeps
 from tools.customers import CreateCustomer
 from tools.documents import ConvertEstimate, SendEstimate, SendInvoice, VoidInvoice, WriteOffInvoice
@@ -22,6 +23,7 @@ def all_tools() -> list[BooksTool]:
         DraftEstimate(),
         UpdateEstimate(),
         SendEstimate(),
+        AcceptEstimate(),
         ConvertEstimate(),
         SendInvoice(),
         RecordPayment(),

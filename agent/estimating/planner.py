@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
+from agent.estimating.discounts import read_discounts
 from agent.estimating.matching import Mention, read_items
 from agent.estimating.profiles import Profile, build_profiles
 from agent.estimating.text import EMERGENCY, LaborAsk, extract_labor, normalize, strip_emergency
+from domain.discounts import DraftDiscount
 from domain.drafting import (
     DEFAULT_MARKUP_PERCENT,
     CatalogEntry,
@@ -33,6 +35,7 @@ class EstimatePlan:
     lines: list[DraftLineRequest]
     warnings: list[str] = field(default_factory=list)
     confidence: float = 0.0
+    discounts: list[DraftDiscount] = field(default_factory=list)
 
 
 def _labor_kind(entry: CatalogEntry) -> str:
@@ -166,14 +169,14 @@ def _profiles_for(catalog: Sequence[CatalogEntry]) -> list[Profile]:
 
 def plan_estimate(job_description: str, catalog: list[CatalogEntry]) -> EstimatePlan:
     """Catalog lines for a job description, the warnings a reviewer must see, and a confidence in [0, 1]."""
-    text = normalize(job_description)
+    discounts, text, discount_warnings = read_discounts(normalize(job_description))
     emergency = EMERGENCY.search(text) is not None
     asks, rest = extract_labor(text)
     _, rest = strip_emergency(rest)
     reading = read_items(rest, _profiles_for(catalog))
     item_lines, item_warnings, most = _item_lines(reading.mentions)
     labor_lines, labor_warnings = _labor_lines(asks, emergency, catalog, most)
-    warnings = [*reading.warnings, *item_warnings, *labor_warnings]
+    warnings = [*discount_warnings, *reading.warnings, *item_warnings, *labor_warnings]
     warnings += [f"Not in the catalog, so not priced: '{clause}'." for clause in reading.unmatched_clauses]
     by_name = {e.name.strip(): e for e in catalog}  # requests carry names stripped
     has_material = any(by_name[ln.item_name].type is ItemType.MATERIAL for ln in item_lines if ln.item_name)
@@ -185,7 +188,12 @@ def plan_estimate(job_description: str, catalog: list[CatalogEntry]) -> Estimate
     if not lines:
         warnings.append("Nothing in the job matches the catalog, so no lines were drafted; price it by hand.")
     confidence = 0.1 if not lines else max(0.1, 0.9 - 0.15 * len(warnings))
-    return EstimatePlan(lines=lines, warnings=list(dict.fromkeys(warnings)), confidence=round(confidence, 2))
+    return EstimatePlan(
+        lines=lines,
+        warnings=list(dict.fromkeys(warnings)),
+        confidence=round(confidence, 2),
+        discounts=discounts,
+    )
 
 
 def draft_estimate(
@@ -205,5 +213,6 @@ def draft_estimate(
         tax_rate_percent=tax_rate_percent,
         tax_exempt=tax_exempt,
         warnings=plan.warnings,
+        discounts=plan.discounts,
     )
     return draft, plan

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.language.amounts import amount_value
+from domain.services.payment_methods import method_key
 
 _TRIGGER = re.compile(
     r"^\s*(?:please\s+|pls\s+|can you\s+|could you\s+)?(?:record|log|enter|post|apply|book|put in|add)\b"
@@ -62,7 +63,7 @@ _METHOD = re.compile(
 # "check # 4471", "check no. 4471", "chk 4471" (after shorthand: "check 4471"), "ref 88812", "conf #A77".
 _REFERENCE = re.compile(
     r"\b(?:(?P<kind>check|cheque)\s*(?:#|no\.?|number|num)?\s*#?\s*|(?:ref(?:erence)?|conf(?:irmation)?|"
-    r"trans(?:action)?|txn)\.?\s*(?:#|no\.?|number|num|id)?\s*#?\s*)(?P<ref>[A-Za-z]{0,4}\d[\w-]*)",
+    r"trans(?:action)?|txn|trace)\.?\s*(?:#|no\.?|number|num|id)?\s*#?\s*)(?P<ref>[A-Za-z]{0,4}-?\d[\w-]*)",
     re.IGNORECASE,
 )
 _INVOICES = re.compile(
@@ -92,7 +93,7 @@ class PaymentWords:
         """The ``record_payment`` arguments (the tool's defaults fill what was not said)."""
         args: dict[str, Any] = {"customer": self.customer, "amount": self.amount}
         if self.method:
-            args["method"] = self.method
+            args["method"] = method_key(self.method)  # the domain's own name for it ("card" → "credit card")
         if self.invoices:
             args["invoices"] = self.invoices
         if self.reference:

@@ -16,8 +16,17 @@ from agent.language.payments import read_payment
 from agent.language.shorthand import expand
 
 _NUM = r"#?\s*(?P<num>[A-Za-z]{0,3}\d[\w-]*)"
-# The reason may follow a dash or "because", or just the number: "void inv 1093 dup".
-_TAIL = r"(?:\s*(?:[—–:;,]|--|-\s|because\b|since\b|as\b|reason:?|(?=\s+[A-Za-z]))\s*(?P<reason>.+))?"
+# Whatever follows the document number is the reason given; a void or write-off must not lose it.
+_TAIL = r"\b(?P<reason>.*)$"
+_REASON_LEAD = re.compile(
+    r"^(?:[\s—–:;,.()\[\]-]+|(?:because(?:\s+of)?|since|as|for|due\s+to|reason(?:\s+is|\s+being)?|the\s+reason\s+is)\b)+",
+    re.I,
+)
+
+
+def _reason(m: re.Match[str]) -> str:
+    """The reason in a request's tail: "— customer went bankrupt", "(entered twice)", "due to a duplicate"."""
+    return _REASON_LEAD.sub("", m["reason"] or "").strip(" .;,()[]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +41,41 @@ def _convert(m: re.Match[str]) -> ToolRequest:
 
 def _void(m: re.Match[str]) -> ToolRequest:
     args: dict[str, Any] = {"doc_number": m["num"]}
-    if m["reason"]:
-        args["reason"] = m["reason"].strip(" .")
+    reason = _reason(m)
+    if reason:
+        args["reason"] = reason
     return ToolRequest("void_invoice", args)
 
 
 def _write_off(m: re.Match[str]) -> ToolRequest:
-    reason = (m["reason"] or "").strip(" .") or "uncollectible"
+    reason = _reason(m) or "uncollectible"
     args: dict[str, Any] = {"doc_number": m["num"], "reason": reason if len(reason) >= 3 else "uncollectible"}
     if m["amount"]:
         args["amount"] = str(amount_value(m["amount"]))
     return ToolRequest("write_off_invoice", args)
+
+
+_ACCEPT_HOW = [
+    (re.compile(r"\b(?:phone|called|call|rang)\b", re.I), "phone"),
+    (re.compile(r"\b(?:in person|on site|onsite|face to face)\b", re.I), "in person"),
+    (re.compile(r"\b(?:e-?mail(?:ed)?)\b", re.I), "email"),
+    (re.compile(r"\b(?:text(?:ed)?|sms)\b", re.I), "text"),
+]
+_NOT_A_NAME = re.compile(r"^(?:the\s+)?(?:customer|client|they|he|she|them|owner|homeowner)$", re.I)
+
+
+def _accept(m: re.Match[str]) -> ToolRequest:
+    """'Jane Cooper accepted estimate 5012 on the phone' → who, how; the customer's contact when no one is named."""
+    args: dict[str, Any] = {"doc_number": m["num"]}
+    how = next((method for pattern, method in _ACCEPT_HOW if pattern.search(m.string)), None)
+    if how:
+        args["method"] = how
+    who = (m["who"] or "") if "who" in m.re.groupindex else ""
+    named = re.search(r"\b(?:by|from)\s+(?P<name>[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*)*)", m["rest"] or "")
+    who = (who or (named["name"] if named else "")).strip(" ,.'\"")
+    if who and not _NOT_A_NAME.match(who):
+        args["accepted_by"] = who
+    return ToolRequest("accept_estimate", args)
 
 
 def _send(m: re.Match[str]) -> ToolRequest:
@@ -53,23 +86,33 @@ def _send(m: re.Match[str]) -> ToolRequest:
 
 _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}")
+_CONTACT = re.compile(
+    r"\b(?:contact(?:\s+(?:is|name|person))?|attn|attention|ask\s+for)\s*[:.-]?\s*"
+    r"(?P<contact>[^,;()@\d]+?)(?=\s*(?:[,;()]|\s(?:at|email|e-mail|phone|tel|cell|mobile)\b|\s\S+@|$))",
+    re.I,
+)
 
 
 def _customer(m: re.Match[str]) -> ToolRequest:
     rest = m["rest"]
     email = _EMAIL.search(rest)
     phone = _PHONE.search(rest)
-    name = re.split(r",|;|\s+(?:with|email|e-mail|phone|at)\b|\s+\(", rest, maxsplit=1)[0]
+    contact = _CONTACT.search(rest)
+    name = re.split(
+        r",|;|\s+(?:with|email|e-mail|phone|at|contact|attn)\b|\s+\(", rest, maxsplit=1, flags=re.I
+    )[0]
     name = name.strip(" .'\"") or rest.strip()
     args: dict[str, Any] = {"display_name": name}
     if email:
         args["email"] = email.group(0)
     if phone:
         args["phone"] = phone.group(0)
+    if contact and contact["contact"].strip(" .'\""):
+        args["contact_name"] = contact["contact"].strip(" .'\"")
     return ToolRequest("create_customer", args)
 
 
-_READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest]]] = [
+_READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest | None]]] = [
     (
         re.compile(
             r"\b(?:turn|convert|make|change)\s+(?:the\s+)?(?:estimate|quote)\s+"
@@ -90,7 +133,26 @@ _READERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], ToolRequest]]] =
     (re.compile(r"\bvoid\s+(?:out\s+)?(?:the\s+)?(?:invoice\s*)?" + _NUM + _TAIL, re.I), _void),
     (
         re.compile(
-            r"\b(?:send|email|e-mail|resend)\s+(?:the\s+)?(?P<kind>estimate|quote|invoice)\s*" + _NUM,
+            r"\b(?:mark|record|set|log)\s+(?:the\s+)?(?:estimate|quote)\s*"
+            + _NUM
+            + r"\s+(?:as\s+)?(?:accepted|approved|agreed|signed\s+off)\b(?P<rest>.*)$",
+            re.I,
+        ),
+        _accept,
+    ),
+    (
+        re.compile(
+            r"^(?:(?P<who>[\w'.-]+(?:\s+[\w'.-]+){0,3}?)\s+)?(?:has\s+)?(?:accepted|approved|ok'?d|okayed|okay'?d"
+            r"|agreed\s+to|said\s+yes\s+to|signed\s+off\s+on)\s+(?:the\s+)?(?:estimate|quote)\s*"
+            + _NUM
+            + r"(?P<rest>.*)$",
+            re.I,
+        ),
+        _accept,
+    ),
+    (
+        re.compile(
+            r"\b(?:send|email|e-mail|resend)\s+(?:the\s+)?(?P<kind>estimate|quote|invoice|inv)\s*" + _NUM,
             re.I,
         ),
         _send,
@@ -136,8 +198,9 @@ def read_write_request(text: str) -> ToolRequest | None:
         return ToolRequest("record_payment", payment.tool_args())
     for pattern, build in _READERS:
         m = pattern.search(cleaned)
-        if m:
-            return build(m)
+        request = build(m) if m else None
+        if request is not None:
+            return request
     return None
 
 

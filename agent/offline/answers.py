@@ -126,6 +126,9 @@ def answer_action(tool: str, result: dict[str, Any]) -> str:
             f"balance now {out.get('balance')}."
         ),
         "send_estimate": lambda: f"Done: estimate {out.get('estimate')} was sent.",
+        "accept_estimate": lambda: (
+            f"Done: estimate {out.get('estimate')} is accepted ({out.get('method')}, by {out.get('accepted_by')})."
+        ),
         "send_invoice": lambda: f"Done: invoice {out.get('invoice')} was sent.",
         "create_customer": lambda: f"Done: added customer {out.get('display_name')}.",
         "draft_estimate": lambda: (

@@ -186,6 +186,8 @@ class OfflineChatModel(BaseChatModel):
             )
         lines = [line.model_dump(mode="json", exclude_none=True) for line in plan.lines]
         args: dict[str, Any] = {"customer": customer, "job_description": job, "lines": lines}
+        if plan.discounts:
+            args["discounts"] = [d.model_dump(mode="json", exclude_none=True) for d in plan.discounts]
         if plan.warnings:
             args["unpriced"] = plan.warnings
         return self._call("draft_estimate", args)

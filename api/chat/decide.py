@@ -35,7 +35,7 @@ def build_resume(
     approvals_svc.check_decider(actor, approval, decision["type"])
     if seen_hash is not None and not same_secret(seen_hash, approval.action_hash):
         raise Conflict("The action changed since you saw it; review it again", approval_id=approval.id)
-    if decision["type"] == "edit" and not decision.get("edited_action"):
+    if decision["type"] in ("edit", "revise") and not decision.get("edited_action"):
         raise Conflict("An edit needs the edited action", approval_id=approval.id)
     bound = {**decision, "approval_id": approval.id, "action_hash": seen_hash or approval.action_hash}
     return approval, {"decisions": [bound], "approval_id": approval.id}
@@ -50,6 +50,9 @@ def resume_from_words(
     decision = decision_from_words(text, (payload.get("action_requests") or [{}])[0])
     if decision is None:
         return None
+    if decision["type"] == "edit":
+        # A change said in words is shown on a revised card and waits for a yes; it never runs at once.
+        decision = {**decision, "type": "revise"}
     _approval, resume = build_resume(
         session, actor, str(payload.get("approval_id")), decision, payload.get("action_hash")
     )

@@ -18,6 +18,7 @@ from langgraph.types import Command
 
 from api.chat.events import ChatEvent
 from domain.errors import AppError
+from domain.permissions import with_article
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +55,31 @@ def _tool_outcome(message: ToolMessage) -> dict[str, Any]:
     }
 
 
+def approval_prompt(payload: dict[str, Any], *, waiting: bool = False) -> str:
+    """The short text of an approval turn: what waits, for whom, and how to answer it in words."""
+    action = (payload.get("action_requests") or [{}])[0]
+    what = action.get("description") or action.get("name") or "An action"
+    role = payload.get("required_role")
+    head = f"“{what}” is waiting for a decision." if waiting else f"{what}: this needs approval"
+    if not waiting:
+        head += f" by {with_article(str(role))} or above." if role else "."
+    refused = f" {payload['refused']}" if payload.get("refused") else ""
+    return f"{head}{refused} Reply yes to approve, no (with a reason) to decline, or say what to change."
+
+
 def _update_events(update: dict[str, Any], streamed_text: bool) -> list[ChatEvent]:
     events: list[ChatEvent] = []
     for node, value in update.items():
         if node == "__interrupt__":
             for item in value:
                 payload = getattr(item, "value", item)
+                data = dict(payload) if isinstance(payload, dict) else {"value": payload}
+                events.append(ChatEvent("approval_required", data))
+                # Never an empty reply: the turn says in words what the card asks.
+                text = approval_prompt(data)
                 events.append(
                     ChatEvent(
-                        "approval_required",
-                        dict(payload) if isinstance(payload, dict) else {"value": payload},
+                        "message", {"role": "assistant", "text": text, "node": "approval", "streamed": False}
                     )
                 )
             continue

@@ -45,6 +45,9 @@ class ApprovalPublic(BaseModel):
     decision_message: str | None
     decided_by: str | None
     decided_at: datetime | None
+    final_args: dict[str, Any] | None = Field(
+        description="The arguments that ran (an edit's, else the card's)"
+    )
     result: dict[str, Any] | None
     error: str | None
     created_at: datetime

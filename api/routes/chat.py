@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.chat.decide import resume_from_words
 from api.chat.events import ChatEvent
-from api.chat.runner import TurnResult, collect, serialize_history, stream_turn
+from api.chat.runner import TurnResult, approval_prompt, collect, serialize_history, stream_turn
 from api.chat.threads import get_thread, list_threads, open_thread
 from api.deps import ReaderDep, SessionDep, StateDep
 from api.state import AppState
@@ -152,12 +152,7 @@ def _in_transaction(session: Any, work: Callable[[], T]) -> T:
 
 
 async def _ask_for_decision(thread_id: str, payload: dict[str, Any]) -> AsyncIterator[ChatEvent]:
-    action = (payload.get("action_requests") or [{}])[0]
-    text = (
-        f"“{action.get('description') or action.get('name')}” is waiting for a decision. "
-        "Reply yes to approve, no (with a reason) to decline, or use the card."
-    )
-    yield ChatEvent("message", {"role": "assistant", "text": text})
+    yield ChatEvent("message", {"role": "assistant", "text": approval_prompt(payload, waiting=True)})
     yield ChatEvent("approval_required", payload)
     yield ChatEvent("done", {"thread_id": thread_id, "status": "awaiting_approval"})
 

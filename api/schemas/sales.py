@@ -65,6 +65,7 @@ class EstimatePublic(_Staged):
     approved_at: datetime | None
     approved_by: str | None
     approval_ip: str | None
+    approval_method: str | None
     rejected_reason: str | None
     ai_origin: dict[str, Any] | None
     qbo_id: str | None
@@ -101,6 +102,7 @@ class InvoicePublic(_Totals):
     customer_notes: str | None
     sent_at: datetime | None
     voided_at: datetime | None
+    void_reason: str | None
     qbo_id: str | None
     sync_status: str
     created_at: datetime
@@ -136,6 +138,7 @@ class PaymentPublic(_Public):
     reference_number: str | None
     memo: str | None
     voided: bool
+    void_reason: str | None
     qbo_id: str | None
     created_at: datetime
     applications: list[PaymentApplicationPublic]

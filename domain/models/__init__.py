@@ -6,7 +6,7 @@ from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Te
 from domain.models.connection import ConnectionStatus, QboConnection
 from domain.models.identity_extra import ChatThread, IdempotencyRecord
 from domain.models.oauth_state import OAuthState
-from domain.models.payments import Bill, Payment, PaymentApplication, WriteOff
+from domain.models.payments import Bill, Payment, PaymentApplication, PaymentMethod, WriteOff
 from domain.models.sales import (
     Estimate,
     EstimateLine,
@@ -58,6 +58,7 @@ __all__ = [
     "OAuthState",
     "Payment",
     "PaymentApplication",
+    "PaymentMethod",
     "QboConnection",
     "Role",
     "SyncAlert",

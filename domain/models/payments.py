@@ -25,10 +25,23 @@ class Payment(IdMixin, TimestampMixin, TenantScoped, QboSynced, Base):
     reference_number: Mapped[str | None] = mapped_column(String(40), default=None)
     memo: Mapped[str | None] = mapped_column(Text, default=None)
     voided: Mapped[bool] = mapped_column(default=False)
+    void_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     applications: Mapped[list[PaymentApplication]] = relationship(
         back_populates="payment", cascade="all, delete-orphan"
     )
+
+
+class PaymentMethod(IdMixin, TenantScoped, Base):
+    """One of the company's QBO payment methods (Cash, Check, ACH...); a payment names one by ``key``."""
+
+    __tablename__ = "payment_methods"
+    __table_args__ = (UniqueConstraint("tenant_id", "key"),)
+
+    name: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(40))  # the lower-case name a payment stores
+    qbo_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class PaymentApplication(IdMixin, TenantScoped, Base):

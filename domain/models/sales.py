@@ -89,6 +89,8 @@ class Estimate(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals
     approved_at: Mapped[datetime | None] = mapped_column(default=None)
     approved_by: Mapped[str | None] = mapped_column(String(200), default=None)
     approval_ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    # How the customer said yes: "signature" on the public page, or what staff recorded ("phone", "in person").
+    approval_method: Mapped[str | None] = mapped_column(String(40), default=None)
     rejected_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # {"prompt", "model", "confidence"} when a draft came from the assistant.
     ai_origin: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -129,6 +131,7 @@ class Invoice(IdMixin, TimestampMixin, TenantScoped, QboSynced, _DocumentTotals,
     internal_notes: Mapped[str | None] = mapped_column(Text, default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     voided_at: Mapped[datetime | None] = mapped_column(default=None)
+    void_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"

@@ -174,8 +174,63 @@ def decide(
             Approval.id == approval_id,
             Approval.tenant_id == actor.tenant_id,
             Approval.status == ApprovalStatus.PENDING,
+            # The version checked above: a revision committed meanwhile must not be approved unseen.
+            Approval.action_hash == approval.action_hash,
         )
         .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(approval)
+        if approval.status == ApprovalStatus.PENDING:
+            raise StaleDecision(
+                "This action was changed while you decided; review it again", approval_id=approval_id
+            )
+        raise AlreadyDecided(
+            f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
+            approval_id=approval_id,
+            status=str(approval.status),
+        )
+    session.refresh(approval)
+    return approval
+
+
+def revise(
+    session: Session,
+    actor: Actor,
+    approval_id: str,
+    *,
+    seen_hash: str | None,
+    args: dict[str, Any],
+    description: str,
+    preview: dict[str, Any],
+) -> Approval:
+    """A change asked for in words: the pending action gets new arguments and a new hash, and waits again.
+
+    Only from the version the reviewer saw, and only while pending; the new hash voids any decision on the old."""
+    approval = get_approval(session, actor.tenant_id, approval_id)
+    check_decider(actor, approval, "edit")
+    if seen_hash is not None and not same_secret(seen_hash, approval.action_hash):
+        raise StaleDecision(
+            "The change was asked for on a different version of this action; review it again",
+            approval_id=approval_id,
+        )
+    kept = jsonable(args)
+    result = session.execute(
+        update(Approval)
+        .where(
+            Approval.id == approval_id,
+            Approval.tenant_id == actor.tenant_id,
+            Approval.status == ApprovalStatus.PENDING,
+            Approval.action_hash == approval.action_hash,
+        )
+        .values(
+            args=kept,
+            action_hash=action_hash(approval.action_name, kept),
+            description=description,
+            preview=jsonable(preview),
+            updated_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -228,8 +228,12 @@ def approve_estimate(
     ip: str | None = None,
     today: date | None = None,
     at: datetime | None = None,
+    method: str | None = None,
 ) -> Estimate:
-    """Customer acceptance (typed-name signature) or staff marking it approved; locks the prices."""
+    """Customer acceptance (typed-name signature) or staff marking it approved; locks the prices.
+
+    ``method`` is how the customer said yes when staff record it ("phone", "in person"); a customer's own
+    acceptance on the public page is a "signature"."""
     if not actor.is_customer:
         require(actor, Permission.SEND_DOCUMENTS)
     if not signed_by.strip():
@@ -240,6 +244,7 @@ def approve_estimate(
     estimate.approved_at = at or utcnow()
     estimate.approved_by = signed_by.strip()[:200]
     estimate.approval_ip = ip
+    estimate.approval_method = "signature" if actor.is_customer else ((method or "").strip()[:40] or None)
     return _transition(
         session,
         actor,
@@ -247,6 +252,7 @@ def approve_estimate(
         S.APPROVED,
         "estimate.approved",
         signed_by=estimate.approved_by,
+        method=estimate.approval_method,
         ip=ip,
         total=str(estimate.total),
     )

@@ -195,6 +195,11 @@ def send_invoice(session: Session, actor: Actor, invoice_id: str) -> Invoice:
     return invoice
 
 
+def void_reason(text: str) -> str | None:
+    """A void's reason as kept: trimmed, bounded; none given is None, never an empty string."""
+    return " ".join(text.split())[:2000] or None
+
+
 def void_invoice(session: Session, actor: Actor, invoice_id: str, *, reason: str = "") -> Invoice:
     """Void: refused while payments are applied (unapply them first); the balance becomes zero."""
     require(actor, Permission.DESTRUCTIVE)
@@ -211,6 +216,7 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, *, reason: str
     before = snapshot(invoice)
     invoice.status = InvoiceStatus.VOID
     invoice.voided_at = utcnow()
+    invoice.void_reason = void_reason(reason)
     refresh_status(invoice)
     save_if_unchanged(session, invoice, *BALANCE_GUARDS)
     record_audit(
@@ -221,7 +227,7 @@ def void_invoice(session: Session, actor: Actor, invoice_id: str, *, reason: str
         invoice.id,
         before=before,
         after=snapshot(invoice),
-        detail={"reason": reason} if reason else None,
+        detail={"reason": invoice.void_reason},
     )
     enqueue_sync(session, actor.tenant_id, "invoice", invoice.id, "void")
     return invoice

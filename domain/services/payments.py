@@ -23,8 +23,9 @@ from domain.permissions import Permission, require
 from domain.schemas import PaymentApplicationIn, PaymentCreate
 from domain.services.audit import record_audit
 from domain.services.common import get_scoped, save_if_unchanged
-from domain.services.invoices import BALANCE_GUARDS, refresh_status
+from domain.services.invoices import BALANCE_GUARDS, refresh_status, void_reason
 from domain.services.outbox import enqueue_sync
+from domain.services.payment_methods import resolve_payment_method
 from domain.services.snapshots import snapshot
 
 PAYABLE = (InvoiceStatus.OPEN, InvoiceStatus.PARTIAL)
@@ -114,7 +115,7 @@ def record_payment(session: Session, actor: Actor, data: PaymentCreate) -> Payme
         amount=data.amount,
         unapplied_amount=data.amount,
         payment_date=data.payment_date,
-        payment_method=data.payment_method,
+        payment_method=resolve_payment_method(session, actor.tenant_id, data.payment_method),
         reference_number=data.reference_number,
         memo=data.memo,
     )
@@ -223,6 +224,7 @@ def void_payment(session: Session, actor: Actor, payment_id: str, *, reason: str
     unapply_payment(session, actor, payment_id)
     before = payment_snapshot(payment)
     payment.voided = True
+    payment.void_reason = void_reason(reason)
     payment.unapplied_amount = ZERO
     save_if_unchanged(session, payment, *PAYMENT_GUARDS)
     record_audit(
@@ -233,7 +235,7 @@ def void_payment(session: Session, actor: Actor, payment_id: str, *, reason: str
         payment.id,
         before=before,
         after=payment_snapshot(payment),
-        detail={"reason": reason} if reason else None,
+        detail={"reason": payment.void_reason},
     )
     enqueue_sync(session, actor.tenant_id, "payment", payment.id, "void")
     return payment

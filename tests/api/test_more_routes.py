@@ -66,6 +66,11 @@ def test_invoice_create_void_and_filters(client: TestClient, tenant: TenantKeys)
         f"/api/invoices/{first['id']}/void", json={"reason": "duplicate"}, headers=tenant.headers(Role.ADMIN)
     )
     assert voided.status_code == 200 and voided.json()["status"] == "void"
+    assert voided.json()["void_reason"] == "duplicate"
+    assert (
+        client.get(f"/api/invoices/{first['id']}", headers=tenant.headers()).json()["void_reason"]
+        == "duplicate"
+    )
     assert (
         client.post(f"/api/invoices/{first['id']}/void", headers=tenant.headers(Role.ADMIN)).status_code
         == 409
@@ -123,6 +128,7 @@ def test_payment_credit_apply_unapply_void(client: TestClient, tenant: TenantKey
         f"/api/payments/{credit['id']}/void", json={"reason": "bounced"}, headers=tenant.headers()
     )
     assert voided.status_code == 200 and voided.json()["voided"] is True
+    assert voided.json()["void_reason"] == "bounced"
     listed = client.get("/api/payments", params={"customer_id": tenant.customer_id}, headers=office).json()
     assert [p["id"] for p in listed["items"]] == [credit["id"]]
     assert (

@@ -127,3 +127,28 @@ def test_balances_never_negative_and_unapply_restores_state(shop: Shop, amounts:
             assert payment.unapplied_amount == payment.amount
         assert (inv.balance_due, inv.amount_paid, inv.status) == original
         savepoint.rollback()
+
+
+def test_method_is_one_of_the_companys_payment_methods(shop: Shop) -> None:
+    from domain.services.payment_methods import store_payment_methods
+
+    store_payment_methods(
+        shop.session,
+        shop.tenant.id,
+        [
+            {"Id": "2", "Name": "Check"},
+            {"Id": "4", "Name": "ACH"},
+            {"Id": "9", "Name": "Zelle", "Active": False},
+        ],
+    )
+
+    def pay_by(method: str):  # type: ignore[no-untyped-def]
+        data = PaymentCreate(
+            customer_id=shop.customer.id, amount=D("10"), payment_date=TODAY, payment_method=method
+        )
+        return record_payment(shop.session, shop.office, data)
+
+    assert pay_by("Chk").payment_method == "check" and pay_by("eft").payment_method == "ach"
+    for unknown in ("venmo", "zelle"):  # never heard of, and no longer active
+        with pytest.raises(ValidationFailed, match="which one was it: ACH, Check"):
+            pay_by(unknown)

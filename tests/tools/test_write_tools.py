@@ -172,6 +172,23 @@ async def test_update_estimate_reprices(shop: Shop) -> None:
     assert proposal.preview["total"] == "$440.00" and result["total"] == "$440.00"
 
 
+async def test_update_estimate_keeps_a_discount_given_with_the_lines(shop: Shop) -> None:
+    est = shop.estimate(hours="2")
+    raw = {
+        "doc_number": est.doc_number,
+        "lines": [{"item_name": "Labor - Standard", "hours": "4"}],
+        "discounts": [{"amount": "40"}],
+    }
+    proposal, result = await _propose_then_execute(UpdateEstimate(), raw, shop, shop.office, shop.office)
+    assert proposal.preview["discount_total"] == "$40.00"
+    assert proposal.preview["total"] == result["total"] == "$400.00"
+    with pytest.raises(ValidationFailed, match="lines"):
+        await UpdateEstimate().propose(
+            UpdateEstimate().validate_args({"doc_number": est.doc_number, "discounts": [{"percent": "5"}]}),
+            shop.env(shop.office),
+        )
+
+
 async def test_create_customer_and_duplicates(shop: Shop) -> None:
     _, result = await _propose_then_execute(
         CreateCustomer(),

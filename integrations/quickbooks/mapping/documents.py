@@ -19,6 +19,7 @@ from domain.models.sales import (
     InvoiceStatus,
 )
 from domain.money import ZERO
+from domain.services.payment_methods import UNSPECIFIED
 from integrations.quickbooks.mapping.lines import (
     document_tax,
     document_totals,
@@ -29,6 +30,7 @@ from integrations.quickbooks.mapping.lines import (
 )
 from integrations.quickbooks.mapping.lists import (
     Fields,
+    MappingError,
     Refs,
     approved_at,
     compact,
@@ -215,12 +217,26 @@ def payment_from_qbo(obj: dict[str, Any], refs: Refs) -> MappedPayment:
         "unapplied_amount": money(obj.get("UnappliedAmt")),
         "currency": ref_value(obj, "CurrencyRef") or "USD",
         "payment_date": qbo_date(obj.get("TxnDate")),
-        "payment_method": method or "other",
+        "payment_method": method or UNSPECIFIED,
         "reference_number": obj.get("PaymentRefNum"),
         "memo": note,
         "voided": bool(note and str(note).startswith(VOID_NOTE) and total == 0),
     }
     return MappedPayment(fields, applications)
+
+
+def _payment_method_id(row: Payment, refs: Refs) -> str | None:
+    """The company's PaymentMethod for the payment's method; one its list lacks stops the push, never dropped."""
+    if not row.payment_method or row.payment_method == UNSPECIFIED or not refs.payment_methods:
+        return None
+    found = refs.payment_method_id(row.payment_method)
+    if found is None:
+        raise MappingError(
+            f"QuickBooks has no payment method '{row.payment_method}'; add it there or change the payment's method",
+            kind="payment_method",
+            id=row.payment_method,
+        )
+    return found
 
 
 def payment_to_qbo(row: Payment, refs: Refs) -> dict[str, Any]:
@@ -237,7 +253,7 @@ def payment_to_qbo(row: Payment, refs: Refs) -> dict[str, Any]:
                 "CustomerRef": ref(refs.require_qbo("customer", row.customer_id)),
                 "TotalAmt": row.amount,
                 "TxnDate": row.payment_date,
-                "PaymentMethodRef": ref(refs.payment_method_id(row.payment_method)),
+                "PaymentMethodRef": ref(_payment_method_id(row, refs)),
                 "PaymentRefNum": row.reference_number,
                 "PrivateNote": row.memo,
                 "Line": lines,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from domain.db import Base, new_id, utcnow
 from domain.models.catalog import Item
 from domain.models.sync import SyncState
+from domain.services.payment_methods import qbo_payment_methods
 from domain.services.sync_checksums import checksum, local_key_fields
 from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.mapping import lists as m
@@ -44,9 +45,9 @@ def record_baselines(session: Session, tenant_id: str, imported: Imported, refs:
     """Save the state of every (QBO JSON, local row) pair, rows flushed; returns how many states were written.
 
     ``refs`` must know what the rows refer to (the importer's references at that point will do); payment
-    methods are left out, as a push resolves none.
+    methods are the stored ones, as a push resolves them.
     """
-    refs = replace(refs, payment_methods={})
+    refs = replace(refs, payment_methods=qbo_payment_methods(session, tenant_id))
     stored = {
         (row.entity, row.entity_id): row
         for row in session.execute(

@@ -19,6 +19,7 @@ from domain.models.payments import Payment, PaymentApplication, WriteOff
 from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, InvoiceStatus
 from domain.services.invoices import net_of_write_offs, refresh_status
 from domain.services.outbox import enqueue_pull
+from domain.services.payment_methods import qbo_payment_methods
 from domain.services.sync_checksums import KeyFields, day, money, qty
 from integrations.quickbooks.entity_specs import SPECS, EntitySpec
 from integrations.quickbooks.mapping import documents as md
@@ -42,6 +43,7 @@ def load_refs(session: Session, tenant_id: str) -> m.Refs:
     for rate in session.scalars(select(TaxRate).where(TaxRate.tenant_id == tenant_id)):
         refs.add("tax_code", rate.id, rate.qbo_tax_code_id)
         refs.tax_rate_percents[rate.id] = rate.rate_percent
+    refs.payment_methods = qbo_payment_methods(session, tenant_id)
     return refs
 
 
@@ -78,6 +80,7 @@ def _push_refs(session: Session, tenant_id: str, row: Base) -> m.Refs:
     if isinstance(row, Payment):
         for app in row.applications:
             add("invoice", Invoice, app.invoice_id)
+        refs.payment_methods = qbo_payment_methods(session, tenant_id)
     return refs
 
 

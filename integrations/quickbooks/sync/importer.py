@@ -28,6 +28,7 @@ from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, In
 from domain.models.sync import ConflictStatus, SyncConflict, SyncDirection, SyncJob, SyncJobStatus
 from domain.models.tenancy import Tenant
 from domain.services.invoices import net_of_write_offs
+from domain.services.payment_methods import store_payment_methods
 from integrations.quickbooks.entity_specs import IMPORT_ORDER, SPECS
 from integrations.quickbooks.mapping.documents import (
     MappedDocument,
@@ -229,6 +230,7 @@ def import_company_snapshot(session: Session, tenant_id: str, company: dict[str,
         "name",
     )
     refs = load_refs(session, tenant_id)
+    store_payment_methods(session, tenant_id, company.get("PaymentMethod") or [])
     refs.payment_methods = payment_methods_from_qbo(company.get("PaymentMethod") or [])
     simple("Customer", Customer, lambda o: customer_from_qbo(o, refs), "display_name", refs)
     simple("Vendor", Vendor, vendor_from_qbo, "display_name")

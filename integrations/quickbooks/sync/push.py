@@ -37,6 +37,8 @@ from integrations.quickbooks.sync.entities import dependencies, remote_key_field
 from integrations.quickbooks.sync.failures import DependencyNotReady, HeldForMapping
 
 MAX_STALE_ROUNDS = 3
+MAX_PRIVATE_NOTE = 4000  # QBO's limit on PrivateNote
+VOIDED_MARK = "Voided"  # what QBO puts first in a voided record's PrivateNote
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Prepared:
     force: bool = False
     payload_checksum: str | None = None
     skip: str | None = None  # why there is nothing to send
+    void_note: str | None = None  # the PrivateNote that carries a void's reason into QBO
 
     @property
     def spec(self) -> EntitySpec:
@@ -120,6 +123,8 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
     if state is not None:
         prep.local_changed = state.base_checksum != checksum(prep.local)
         prep.base_remote_checksum = state.remote_checksum
+    if job.operation == "void":
+        prep.void_note = void_note(row)
     if job.operation != "upsert":
         if prep.qbo_id is None:
             if has_open_push(
@@ -145,6 +150,15 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
         # QBO already holds exactly this version (a pull took it, or an earlier push sent it).
         prep.skip = "already up to date in QuickBooks"
     return prep
+
+
+def void_note(row: Any) -> str | None:
+    """QBO keeps no void reason of its own; the record's PrivateNote carries it (QBO prepends "Voided")."""
+    reason = getattr(row, "void_reason", None)
+    if not reason:
+        return None
+    kept = getattr(row, "internal_notes", None) if isinstance(row, Invoice) else getattr(row, "memo", None)
+    return "\n".join(filter(None, [kept, f"Void reason: {reason}"]))[:MAX_PRIVATE_NOTE]
 
 
 def payload_checksum(payload: dict[str, Any]) -> str:
@@ -327,8 +341,25 @@ async def _void_or_delete(client: QboClient, prep: Prepared) -> Outcome:
     assert prep.qbo_id is not None
     token = prep.sync_token or "0"
     call = client.void if prep.operation == "void" else client.delete
+    if prep.void_note and prep.attempt > 1:
+        # A retry: the first try's void may have landed with its answer lost, and a voided record refuses
+        # the note's update. What QBO already holds voided is done.
+        remote = await client.read(spec.qbo, prep.qbo_id)
+        if str(remote.get("PrivateNote") or "").startswith(VOIDED_MARK):
+            return Outcome("void", remote)
+        token = str(remote.get("SyncToken", token))
     for round_ in range(MAX_STALE_ROUNDS):
         try:
+            if prep.void_note:
+                # The reason lands first, on the still active record: a voided one may refuse edits.
+                noted = await client.sparse_update(
+                    spec.qbo,
+                    prep.qbo_id,
+                    token,
+                    {"PrivateNote": prep.void_note},
+                    request_id=prep.request_id("void-note", round_),
+                )
+                token = str(noted.get("SyncToken", token))
             obj = await call(spec.qbo, prep.qbo_id, token, request_id=prep.request_id(prep.operation, round_))
             return Outcome(prep.operation, obj)
         except QboStaleObject:

@@ -56,6 +56,38 @@ def first_call(text: str, m: OfflineChatModel | None = None) -> dict:
             {"customer": "Bob's Bakery", "amount": "500", "method": "check", "invoices": ["1042"]},
         ),
         ("void invoice 1003", "void_invoice", {"doc_number": "1003"}),
+        ("void inv 1003 (entered twice)", "void_invoice", {"doc_number": "1003", "reason": "entered twice"}),
+        (
+            "void invoice #1003 for duplicate billing",
+            "void_invoice",
+            {"doc_number": "1003", "reason": "duplicate billing"},
+        ),
+        (
+            "void invoice 1003 it was a duplicate",
+            "void_invoice",
+            {"doc_number": "1003", "reason": "it was a duplicate"},
+        ),
+        (
+            "record $500 chk #4471 from bob's",
+            "record_payment",
+            {"customer": "bob's", "amount": "500", "method": "check", "reference": "4471"},
+        ),
+        (
+            "record a $1,200 ACH payment from Greenfield, trace 091000019",
+            "record_payment",
+            {"customer": "Greenfield", "amount": "1200", "method": "ach", "reference": "091000019"},
+        ),
+        (
+            "log a $250 check 1234 from Jane Cooper for invoice 1042",
+            "record_payment",
+            {
+                "customer": "Jane Cooper",
+                "amount": "250",
+                "method": "check",
+                "reference": "1234",
+                "invoices": ["1042"],
+            },
+        ),
         (
             "write off the rest of invoice 1010 — customer went bankrupt",
             "write_off_invoice",
@@ -67,6 +99,16 @@ def first_call(text: str, m: OfflineChatModel | None = None) -> dict:
             "add a customer Harbor Cafe, email hi@harbor.example",
             "create_customer",
             {"display_name": "Harbor Cafe", "email": "hi@harbor.example"},
+        ),
+        (
+            "new customer Harbor Cafe (contact: Maria Lopez, maria@harbor.example, (555) 201-3344)",
+            "create_customer",
+            {
+                "display_name": "Harbor Cafe",
+                "email": "maria@harbor.example",
+                "phone": "(555) 201-3344",
+                "contact_name": "Maria Lopez",
+            },
         ),
     ],
 )
