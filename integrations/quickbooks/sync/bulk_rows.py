@@ -27,7 +27,7 @@ def insert_rows(session: Session, rows: list[Base], children: dict[type[Base], s
         pairs = inspect(type(row)).relationships[relation].local_remote_pairs
         for child in getattr(row, relation):
             for local, remote in pairs:
-                setattr(child, remote.key, getattr(row, local.key))
+                setattr(child, str(remote.key), getattr(row, str(local.key)))
             kids.setdefault(_table(child), []).append(_values(child))
     for batch in (parents, kids):
         for table, values in batch.items():
