@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from domain.models.sync import RealmLease
 
 log = logging.getLogger(__name__)
 SQLITE_KEY = "sqlite:one-worker"
-Db = Callable[[Callable[[Session], Any]], Awaitable[Any]]  # runs a function with a session in a thread
+Sessions = Callable[[], Session]
 
 
 def take(session: Session, key: str, owner: str, now: datetime, ttl: timedelta) -> bool:
@@ -98,20 +99,31 @@ def take_all(session: Session, keys: Collection[str], owner: str, now: datetime,
 class LeaseKeeper:
     """The realm leases one worker holds: taken for the tenants it is about to work, renewed while it works."""
 
-    def __init__(self, owner: str, ttl: timedelta, clock: Callable[[], datetime], db: Db) -> None:
+    def __init__(self, owner: str, ttl: timedelta, clock: Callable[[], datetime], sessions: Sessions) -> None:
         self.owner = owner
         self.ttl = ttl
         self.clock = clock
-        self.db = db
+        self.sessions = sessions
+        # A thread of its own: renewals must not queue behind the round's database work in the shared pool,
+        # or a busy owner would miss its renewal and lose the realm while it is still talking to it.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realm-lease")
         self.held: set[str] = set()
+        self.shut_out = False  # the last round found work, all of it in realms other workers hold
+
+    def idle_wait(self, poll_interval: float) -> float:
+        """How long an idle worker waits: a shut-out one looks again only as often as a lease can change hands
+        (a third of its length), not every poll, so it does not load the database its owner is working."""
+        return max(poll_interval, self.ttl.total_seconds() / 3) if self.shut_out else poll_interval
 
     def tenants(self, session: Session, due: set[str], now: datetime) -> frozenset[str]:
         """Of the tenants in ``due``, those whose realm this worker holds now (taking or renewing each lease)."""
         if not due:
+            self.shut_out = False
             return frozenset()
         keys = realm_keys(session, due)
         held = take_all(session, keys.values(), self.owner, now, self.ttl)
         self.held = (self.held | held) - (set(keys.values()) - held)
+        self.shut_out = not held
         return frozenset(t for t, key in keys.items() if key in held)
 
     async def renew_forever(self) -> None:
@@ -128,6 +140,13 @@ class LeaseKeeper:
             for key in keys - kept:
                 log.warning("sync worker %s lost its lease on %s", self.owner, key)
             self.held -= keys - kept
+
+    async def db(self, fn: Callable[[Session], Any]) -> Any:
+        def run() -> Any:
+            with self.sessions() as session:
+                return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._thread, run)
 
     @contextlib.asynccontextmanager
     async def renewing(self) -> AsyncIterator[None]:

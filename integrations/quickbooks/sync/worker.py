@@ -70,7 +70,7 @@ class SyncWorker:
         self.stats = WorkerStats()
         self._policies: dict[str, SyncPolicy] = {}
         self.leases = (
-            realm_lease.LeaseKeeper(ctx.worker_id, ctx.realm_lease, ctx.clock, self._db)
+            realm_lease.LeaseKeeper(ctx.worker_id, ctx.realm_lease, ctx.clock, ctx.sessions)
             if ctx.realm_lease is not None
             else None
         )
@@ -195,7 +195,8 @@ class SyncWorker:
             if idle_exit:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
+                wait = self.leases.idle_wait(self.poll_interval) if self.leases else self.poll_interval
+                await asyncio.wait_for(stop.wait(), timeout=wait)
 
     async def _defer_outside_window(self, tenant_id: str, jobs: list[SyncJob]) -> bool:
         """Outside the tenant's sync window the claimed jobs go back, due when the window next opens."""
