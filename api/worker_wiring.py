@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from api.state import AppState
-from integrations.quickbooks.sync.sync_context import SyncContext
+from integrations.quickbooks.sync.sync_context import REALM_LEASE, SyncContext
 from integrations.quickbooks.sync.worker import run_worker
 
 
 async def run_sync_worker(state: AppState) -> None:
     """Runs until cancelled (the lifespan cancels it on shutdown)."""
     qbo = state.qbo
-    await run_worker(SyncContext(sessions=state.sessionmaker, clients=qbo.client_for, clock=state.clock))
+    ctx = SyncContext(
+        sessions=state.sessionmaker, clients=qbo.client_for, clock=state.clock, realm_lease=REALM_LEASE
+    )
+    await run_worker(ctx)

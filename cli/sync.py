@@ -25,7 +25,7 @@ from domain.models import ConnectionStatus, QboConnection, SyncJob, SyncJobStatu
 from domain.services.sync_admin import sync_health
 from integrations.quickbooks.entity_specs import IMPORT_ENTITIES
 from integrations.quickbooks.sync.initial_import import initial_import
-from integrations.quickbooks.sync.sync_context import SyncContext
+from integrations.quickbooks.sync.sync_context import REALM_LEASE, SyncContext
 from integrations.quickbooks.sync.worker import SyncWorker
 
 console = Console()
@@ -123,6 +123,7 @@ def register(app: typer.Typer) -> None:
                         qbo.client_for,
                         cdc_interval=None,
                         tenant_ids=frozenset({tenant_id}),
+                        realm_lease=REALM_LEASE,
                     )
                 )
                 start = _pending(state, tenant_id)
@@ -176,6 +177,7 @@ def register(app: typer.Typer) -> None:
                     qbo.client_for,
                     cdc_interval=timedelta(minutes=cdc_minutes) if cdc_minutes > 0 else None,
                     tenant_ids=frozenset(tenants) if tenants else None,
+                    realm_lease=REALM_LEASE,
                 )
                 console.print(f"sync worker {ctx.worker_id} running; Ctrl-C to stop")
                 await SyncWorker(ctx, poll_interval=poll).run()

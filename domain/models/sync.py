@@ -210,10 +210,22 @@ class SyncAlert(IdMixin, TenantScoped, Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class RealmLease(Base):
+    """Which sync worker owns one QBO company's traffic, until when: QBO's per-realm throttles (500/min, 10 in
+    flight) are kept by the owner's limiter alone. Keyed by realm (or, on SQLite, one key for the one worker)."""
+
+    __tablename__ = "sync_realm_leases"
+
+    realm_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime]
+
+
 __all__ = [
     "AccountMapping",
     "ConflictStatus",
     "MappingReview",
+    "RealmLease",
     "SyncAlert",
     "SyncConflict",
     "SyncDirection",

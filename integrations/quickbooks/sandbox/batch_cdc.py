@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from integrations.quickbooks.sandbox import faults, lifecycle
-from integrations.quickbooks.sandbox.qbo_sql import parse_query, run_query
+from integrations.quickbooks.sandbox.paging import run_store_query
+from integrations.quickbooks.sandbox.qbo_sql import parse_query
 from integrations.quickbooks.sandbox.rules import Books
 from integrations.quickbooks.sandbox.state import Sandbox, present
 from integrations.quickbooks.sandbox.store import Entity, canonical_entity
@@ -41,8 +42,7 @@ def write(
 def query(sandbox: Sandbox, realm_id: str, text: str) -> dict[str, Any]:
     parsed = parse_query(text, sandbox.config.max_query_results)
     with sandbox.lock:
-        rows = sandbox.realm(realm_id).all(parsed.entity)
-        return run_query(parsed, rows, sandbox.clock.tz, present)
+        return run_store_query(parsed, sandbox.realm(realm_id), sandbox.clock.tz, present)
 
 
 def _batch_item(sandbox: Sandbox, realm_id: str, item: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from integrations.quickbooks.sandbox import faults
+from integrations.quickbooks.sandbox.id_index import id_key
 from integrations.quickbooks.sandbox.store import NAME_LISTS, canonical_entity
 from integrations.quickbooks.sandbox.wire import parse_qbo_datetime
 
@@ -323,7 +324,7 @@ def _coerce(prop: str, value: Any, tz: timezone) -> Any:
         raise faults.query_invalid(f"invalid value {value!r} for property '{prop}'") from exc
     text = str(value)
     if prop == "Id" or prop.endswith("Ref"):
-        return (0, int(text), "") if text.isdigit() else (1, 0, text.lower())
+        return id_key(text)
     return text.lower()
 
 
@@ -353,6 +354,22 @@ def _matches(obj: dict[str, Any], condition: Condition, tz: timezone) -> bool:
     return comparisons[condition.op](actual, expected)
 
 
+def default_active_filter(query: Query) -> bool:
+    """Name lists answer active records only unless the WHERE clause asks about Active."""
+    return query.entity in NAME_LISTS and not any(c.prop == "Active" for c in query.where)
+
+
+def keeps(query: Query, row: dict[str, Any], tz: timezone) -> bool:
+    """Whether ``row`` is in the query's answer (its default Active filter and every condition)."""
+    if default_active_filter(query) and row.get("Active", True) is False:
+        return False
+    return all(_matches(row, c, tz) for c in query.where)
+
+
+def coerce_literals(condition: Condition, tz: timezone) -> list[Any]:
+    return [_coerce(condition.prop, v, tz) for v in condition.values]
+
+
 def _row_key(prop: str, tz: timezone, obj: dict[str, Any]) -> tuple[int, Any]:
     return _sort_key(prop, obj, tz)
 
@@ -369,16 +386,18 @@ def run_query(
     present: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
     """The ``QueryResponse`` body for ``query`` over one entity's rows."""
-    selected = list(rows)
-    if query.entity in NAME_LISTS and not any(c.prop == "Active" for c in query.where):
-        selected = [row for row in selected if row.get("Active", True) is not False]
-    selected = [row for row in selected if all(_matches(row, c, tz) for c in query.where)]
+    selected = [row for row in rows if keeps(query, row, tz)]
     if query.count:
         return {"totalCount": len(selected)}
     selected.sort(key=lambda row: _sort_key("Id", row, tz))
     for prop, descending in reversed(query.order):  # stable sorts, last key first
         selected.sort(key=functools.partial(_row_key, prop, tz), reverse=descending)
-    page = selected[query.start - 1 : query.start - 1 + query.max_results]
+    return page_response(query, selected[query.start - 1 : query.start - 1 + query.max_results], present)
+
+
+def page_response(
+    query: Query, page: list[dict[str, Any]], present: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
     if not page:
         return {}
     return {

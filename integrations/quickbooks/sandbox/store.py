@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from integrations.quickbooks.sandbox.id_index import IdIndex
+
 ENTITIES = (
     "CompanyInfo",
     "Account",
@@ -64,6 +66,8 @@ class RealmStore:
         self.entities: dict[str, dict[str, Entity]] = {name: {} for name in ENTITIES}
         # entity -> id -> LastUpdatedTime of the deletion, for CDC's "Deleted" stubs.
         self.deleted: dict[str, dict[str, str]] = {name: {} for name in ENTITIES}
+        # entity -> its ids in Id order, so a page of a query is found without scanning the company.
+        self.order: dict[str, IdIndex] = {name: IdIndex() for name in ENTITIES}
         self._next_id: dict[str, int] = {}
         self._names: dict[tuple[str, str], tuple[str, str]] = {}
         self._name_of: dict[tuple[str, str], tuple[str, str]] = {}
@@ -82,6 +86,11 @@ class RealmStore:
 
     def all(self, entity: str) -> list[Entity]:
         return list(self.entities[entity].values())
+
+    def in_id_order(self, entity: str, positions: range) -> list[Entity]:
+        """The rows at ``positions`` of the entity's Id order (see ``order``)."""
+        rows, ids = self.entities[entity], self.order[entity].ids
+        return [rows[ids[at]] for at in positions]
 
     def find_by_name(self, entity: str, name: str) -> tuple[str, str] | None:
         space = _UNIQUE_SPACE.get(entity)
@@ -126,6 +135,7 @@ class RealmStore:
 
     def put(self, entity: str, obj: Entity) -> None:
         entity_id = str(obj["Id"])
+        self.order[entity].add(entity_id, obj, known=entity_id in self.entities[entity])
         self.entities[entity][entity_id] = obj
         self.deleted[entity].pop(entity_id, None)
         self._index_name(entity, entity_id, obj)
@@ -137,6 +147,7 @@ class RealmStore:
         obj = self.entities[entity].pop(entity_id, None)
         if obj is None:
             return None
+        self.order[entity].discard(entity_id)
         self.deleted[entity][entity_id] = when
         self._index_name(entity, entity_id, None)
         self._index_doc(entity, entity_id, None)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from domain.clock import Clock, system_clock
@@ -17,38 +18,20 @@ def loads(raw: bytes | str) -> Any:
     return json.loads(raw, parse_float=Decimal)
 
 
-def _encode(value: Any, out: list[str]) -> None:
-    if isinstance(value, dict):
-        out.append("{")
-        first = True
-        for key, item in value.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(json.dumps(str(key)))
-            out.append(":")
-            _encode(item, out)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _encode(item, out)
-        out.append("]")
-    elif isinstance(value, Decimal):
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
         # A JSON number written from the exact decimal; never routed through float.
-        out.append(format(value, "f"))
-    elif isinstance(value, datetime | date):
-        out.append(json.dumps(value.isoformat()))
-    else:
-        out.append(json.dumps(value))
+        return orjson.Fragment(format(value, "f"))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def dumps(value: Any) -> bytes:
-    out: list[str] = []
-    _encode(value, out)
-    return "".join(out).encode()
+    """JSON with decimals written exactly, in C: a page of a thousand documents is not the emulator's bottleneck."""
+    return orjson.dumps(
+        value, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+    )
 
 
 class QboJSONResponse(Response):

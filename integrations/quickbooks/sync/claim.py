@@ -113,6 +113,16 @@ def claim_jobs(
     return claimed
 
 
+def due_tenants(
+    session: Session, *, now: datetime, lease: timedelta, tenant_ids: Collection[str] | None = None
+) -> set[str]:
+    """The tenants with at least one job claimable now (read only)."""
+    query = select(SyncJob.tenant_id).where(_claimable(now, lease)).distinct()
+    if tenant_ids is not None:
+        query = query.where(SyncJob.tenant_id.in_(tuple(tenant_ids)))
+    return set(session.scalars(query))
+
+
 def has_open_push(
     session: Session,
     tenant_id: str,
@@ -150,6 +160,7 @@ def still_ours(session: Session, job_id: str, worker_id: str) -> SyncJob | None:
 
 __all__ = [
     "claim_jobs",
+    "due_tenants",
     "has_open_push",
     "still_ours",
 ]

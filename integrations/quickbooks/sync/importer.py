@@ -51,6 +51,7 @@ from integrations.quickbooks.mapping.lists import (
 )
 from integrations.quickbooks.mapping.write_off_docs import is_settlement
 from integrations.quickbooks.sync.baselines import Imported, record_baselines
+from integrations.quickbooks.sync.bulk_rows import insert_rows
 from integrations.quickbooks.sync.entities import load_refs
 from integrations.quickbooks.sync.row_fields import assign, older, same
 
@@ -101,6 +102,15 @@ class _Upserter:
         self.held = local_changes(session, tenant_id)
         self.imported: Imported = {}
         self.recorder = recorder
+        self.new: list[Base] = []  # built this pass, inserted in bulk when it ends
+
+    def finish(self, refs: Refs | None = None) -> None:
+        """End a pass: insert its new rows in bulk, flush the changed ones, record the agreed bases."""
+        if self.new:
+            insert_rows(self.session, self.new, _CHILDREN)
+            self.new = []
+        self.session.flush()
+        self.record(refs)
 
     def record(self, refs: Refs | None = None) -> None:
         """Record the agreed base of what the last pass made equal to QBO (flushed), then let its rows go."""
@@ -141,7 +151,7 @@ class _Upserter:
         created = row is None
         if row is None:
             row = model(tenant_id=self.tenant_id)
-            self.session.add(row)
+            self.new.append(row)
             by_qbo[fields["qbo_id"]] = row
         changed = assign(row, fields) or created
         if changed:
@@ -216,8 +226,7 @@ def import_company_snapshot(session: Session, tenant_id: str, company: dict[str,
         for obj in company.get(entity) or []:
             _row, changed, _whole = up.upsert(model, obj, mapper(obj), by_qbo, by_key, key)
             counts[entity] += int(changed)
-        session.flush()
-        up.record(refs)
+        up.finish(refs)
 
     simple("Account", Account, account_from_qbo, None)
     simple("Term", Term, term_from_qbo, None)
@@ -275,8 +284,7 @@ def _documents(
                 up.now,
             )
         counts[entity] += int(changed)
-    up.session.flush()
-    up.record(refs)
+    up.finish(refs)
 
 
 def _payments(up: _Upserter, company: dict[str, Any], refs: Refs, counts: dict[str, int]) -> None:
@@ -304,8 +312,7 @@ def _payments(up: _Upserter, company: dict[str, Any], refs: Refs, counts: dict[s
                 )
             changed = True
         counts["Payment"] += int(changed)
-    up.session.flush()
-    up.record(refs)
+    up.finish(refs)
 
 
 def _default_tax_rate(session: Session, tenant_id: str) -> None:

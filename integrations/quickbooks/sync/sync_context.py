@@ -21,6 +21,9 @@ ClientFactory = Callable[[str], Awaitable[QboClient]]
 Clock = Callable[[], datetime]
 
 
+REALM_LEASE = timedelta(seconds=30)
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 
@@ -41,6 +44,10 @@ class SyncContext:
     # The tenants this worker serves (None: every tenant). `sync push --tenant` drains one company only,
     # and a deployment may shard tenants across workers.
     tenant_ids: frozenset[str] | None = None
+    # How long a worker owns a QBO company's traffic before it must renew (the service and the CLI use
+    # REALM_LEASE; None: no lease, for workers inside one process); a dead worker's companies are taken over
+    # once it runs out. See ``realm_lease``.
+    realm_lease: timedelta | None = None
     # Overrides every tenant's retry timing (tests shrink the two hours to seconds).
     policy_override: Callable[[SyncPolicy], SyncPolicy] | None = None
 
@@ -50,4 +57,4 @@ class SyncContext:
         return self.policy_override(policy) if self.policy_override else policy
 
 
-__all__ = ["ClientFactory", "Clock", "SyncContext", "default_worker_id"]
+__all__ = ["REALM_LEASE", "ClientFactory", "Clock", "SyncContext", "default_worker_id"]

@@ -14,6 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -27,10 +28,10 @@ from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.errors import QboDuplicate, QboStaleObject
 from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.mapping.lists import MappingError
-from integrations.quickbooks.sync import cdc, write_offs
+from integrations.quickbooks.sync import cdc, realm_lease, write_offs
 from integrations.quickbooks.sync import pull as pulling
 from integrations.quickbooks.sync import push as pushing
-from integrations.quickbooks.sync.claim import claim_jobs, still_ours
+from integrations.quickbooks.sync.claim import claim_jobs, due_tenants, still_ours
 from integrations.quickbooks.sync.entities import apply_remote
 from integrations.quickbooks.sync.failures import Failure, classify
 from integrations.quickbooks.sync.settle import finish, settle_failure, settle_push
@@ -68,6 +69,11 @@ class SyncWorker:
         self.batch_min = batch_min
         self.stats = WorkerStats()
         self._policies: dict[str, SyncPolicy] = {}
+        self.leases = (
+            realm_lease.LeaseKeeper(ctx.worker_id, ctx.realm_lease, ctx.clock, ctx.sessions)
+            if ctx.realm_lease is not None
+            else None
+        )
 
     # ---- plumbing --------------------------------------------------------------------------------------
 
@@ -106,6 +112,11 @@ class SyncWorker:
         """Claim one round of due jobs and work them; returns how many were claimed."""
         now = self.ctx.clock()
         try:
+            tenant_ids = self.ctx.tenant_ids
+            if self.leases is not None:
+                tenant_ids = await self._db(lambda s: self._leased(s, now))
+                if not tenant_ids:
+                    return 0
             jobs = await self._db(
                 lambda s: claim_jobs(
                     s,
@@ -113,7 +124,7 @@ class SyncWorker:
                     now=now,
                     lease=self.ctx.lease,
                     limit=self.claim_size,
-                    tenant_ids=self.ctx.tenant_ids,
+                    tenant_ids=tenant_ids,
                 )
             )
         except OperationalError as exc:
@@ -127,8 +138,16 @@ class SyncWorker:
         by_tenant: dict[str, list[SyncJob]] = defaultdict(list)
         for job in jobs:
             by_tenant[job.tenant_id].append(job)
-        await asyncio.gather(*(self._tenant_round(tid, tjobs) for tid, tjobs in by_tenant.items()))
+        async with self.leases.renewing() if self.leases is not None else contextlib.nullcontext():
+            await asyncio.gather(*(self._tenant_round(tid, tjobs) for tid, tjobs in by_tenant.items()))
         return len(jobs)
+
+    def _leased(self, session: Session, now: datetime) -> frozenset[str]:
+        """The tenants with due jobs whose realm this worker holds; only the holder talks to a realm."""
+        assert self.leases is not None
+        due = due_tenants(session, now=now, lease=self.ctx.lease, tenant_ids=self.ctx.tenant_ids)
+        session.rollback()
+        return self.leases.tenants(session, due, now)
 
     async def schedule_polls(self) -> int:
         """Queue a CDC poll for every connected company (a pending poll is reused, never doubled)."""
@@ -149,6 +168,14 @@ class SyncWorker:
     async def run(self, stop: asyncio.Event | None = None, *, idle_exit: bool = False) -> None:
         """Work until ``stop`` is set (or, with ``idle_exit``, until nothing is due)."""
         stop = stop or asyncio.Event()
+        try:
+            await self._loop(stop, idle_exit)
+        finally:
+            if self.leases is not None:
+                with contextlib.suppress(SQLAlchemyError):
+                    await self.leases.release_all()
+
+    async def _loop(self, stop: asyncio.Event, idle_exit: bool) -> None:
         loop = asyncio.get_running_loop()
         next_poll = loop.time()
         while not stop.is_set():
@@ -168,7 +195,8 @@ class SyncWorker:
             if idle_exit:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
+                wait = self.leases.idle_wait(self.poll_interval) if self.leases else self.poll_interval
+                await asyncio.wait_for(stop.wait(), timeout=wait)
 
     async def _defer_outside_window(self, tenant_id: str, jobs: list[SyncJob]) -> bool:
         """Outside the tenant's sync window the claimed jobs go back, due when the window next opens."""

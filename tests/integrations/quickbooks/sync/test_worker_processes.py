@@ -18,9 +18,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.models import SyncJob, SyncJobStatus, SyncRecord
+from integrations.quickbooks.sync import realm_lease
 from integrations.quickbooks.sync.worker import SyncWorker
 from tests.integrations.quickbooks.sync.conftest import Qbo, open_env
 from tests.integrations.quickbooks.sync.scenario import Tally, local_writes, seed_catalog, verify_books_agree
+from tests.integrations.quickbooks.sync.worker_proc import LEASE
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -125,7 +127,8 @@ async def test_two_workers_on_postgres_never_push_the_same_job_twice(
     async with open_env(qbo, committing_sessionmaker) as env:
         seed_catalog(env, random.Random(8), customers=60, items=10)
         local_writes(env, random.Random(9), 240, Tally(), _never())
-        a, b = env.worker(concurrency=6), env.worker(concurrency=6)
+        # Without realm leases (which would let one of them own the company): the claim itself is under test.
+        a, b = (SyncWorker(env.context(realm_lease=None), poll_interval=0.05, concurrency=6) for _ in "ab")
 
         async def run(worker: SyncWorker) -> None:
             idle = 0
@@ -143,6 +146,71 @@ async def test_two_workers_on_postgres_never_push_the_same_job_twice(
         assert not set(a.stats.claims) & set(b.stats.claims)
         with env.sessions() as s:
             # Every job was settled by exactly one worker: one "synced" history row per job.
+            per_job = Counter(
+                s.scalars(
+                    select(SyncRecord.job_id).where(
+                        SyncRecord.tenant_id == env.tenant_id, SyncRecord.status == "synced"
+                    )
+                )
+            )
+        assert per_job and max(per_job.values()) == 1
+        verify_books_agree(env)
+
+
+def _lease_owner(sessions: sessionmaker[Session], tenant_id: str) -> str | None:
+    with sessions() as s:
+        key = realm_lease.realm_keys(s, [tenant_id])[tenant_id]
+        held = realm_lease.holder(s, key)
+        return held.owner if held is not None else None
+
+
+async def test_three_worker_processes_keep_one_realm_limit_and_fail_over(
+    qbo: Qbo, engine: Engine, committing_sessionmaker: sessionmaker[Session]
+) -> None:
+    """Three processes, each with its own limiter of 10 in flight, on one company the emulator throttles at 10 in
+    flight: the realm lease lets one talk at a time, so QBO answers no 429; the owner is killed and another
+    takes the company over once its lease runs out, and the queue drains without a duplicate."""
+    db_url = engine.url.render_as_string(hide_password=False)
+    async with open_env(qbo, committing_sessionmaker) as env:
+        seed_catalog(env, random.Random(14), customers=40, items=8)
+        local_writes(env, random.Random(15), 300, Tally(), _never())
+        throttled_before = qbo.sandbox.stats.throttled
+        qbo.sandbox.set_faults(latency_ms=40.0)  # requests stay in flight: three talkers would overlap
+        procs: dict[str, subprocess.Popen[str]] = {}
+        try:
+            for name in ("worker-a", "worker-b", "worker-c"):
+                procs[name] = _start(db_url, qbo, env.realm, env.tenant_id, name)
+            deadline = time.monotonic() + 60
+            while (owner := _lease_owner(env.sessions, env.tenant_id)) is None or _count(
+                env.sessions, env.tenant_id, SyncJobStatus.DONE
+            ) < 20:
+                assert time.monotonic() < deadline, "no worker took the company"
+                await asyncio.sleep(0.02)
+            os.kill(procs[owner].pid, signal.SIGKILL)
+            procs[owner].wait(timeout=10)
+            killed_at = time.monotonic()
+            while (successor := _lease_owner(env.sessions, env.tenant_id)) in (owner, None):
+                assert time.monotonic() < killed_at + 30, "nobody took the company over"
+                await asyncio.sleep(0.02)
+            taken_after = time.monotonic() - killed_at
+            deadline = time.monotonic() + 90
+            while env.open_jobs():
+                assert time.monotonic() < deadline, f"not drained: {env.open_jobs()[:3]}"
+                await asyncio.sleep(0.2)
+        finally:
+            qbo.sandbox.set_faults(latency_ms=0.0)
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.terminate()
+                    proc.wait(timeout=10)
+        print(
+            f"{successor} took the company over {taken_after:.2f}s after {owner} was killed (lease {LEASE})"
+        )
+        assert successor != owner
+        assert qbo.sandbox.stats.throttled == throttled_before, (
+            "QBO answered 429: the realm limit did not hold"
+        )
+        with env.sessions() as s:
             per_job = Counter(
                 s.scalars(
                     select(SyncRecord.job_id).where(

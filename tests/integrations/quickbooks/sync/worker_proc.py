@@ -49,6 +49,7 @@ async def main(db_url: str, base: str, realm: str, tenant_id: str, worker_id: st
             clients,
             worker_id=worker_id,
             lease=LEASE,
+            realm_lease=LEASE,
             cdc_interval=None,
             dependency_delay=timedelta(seconds=0.2),
             policy_override=fast,
