@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import JSON, Table, insert, inspect
 from sqlalchemy.orm import Session
 
 from domain.db import Base
@@ -31,7 +31,19 @@ def insert_rows(session: Session, rows: list[Base], children: dict[type[Base], s
             kids.setdefault(_table(child), []).append(_values(child))
     for batch in (parents, kids):
         for table, values in batch.items():
-            session.execute(insert(table), values)
+            for group in _by_null_json(table, values):
+                session.execute(insert(table), group)
+
+
+def _by_null_json(table: Table, values: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The rows grouped so a JSON column that is None is left out of its INSERT: SQL NULL, as the flush writes
+    it. Passed as None it would be stored as JSON ``null``, which ``IS NULL`` does not match."""
+    json_keys = [c.key for c in table.columns if isinstance(c.type, JSON)]
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in values:
+        absent = frozenset(k for k in json_keys if row.get(k) is None)
+        groups.setdefault(absent, []).append({k: v for k, v in row.items() if k not in absent})
+    return list(groups.values())
 
 
 def _table(obj: Base) -> Table:
