@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    make_url,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
@@ -140,19 +141,44 @@ def _begin_sqlite(conn: Connection) -> None:
 
 
 READ_ONLY = "qbo_read_only"
+# PostgreSQL connections per process: kept open, and allowed on top of them under a burst.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine; SQLite gets foreign keys, WAL, a busy timeout and serial (BEGIN IMMEDIATE) writes."""
+    """Build an engine; SQLite gets foreign keys, WAL, a busy timeout and serial (BEGIN IMMEDIATE) writes;
+    PostgreSQL a connection pool sized for concurrent turns."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        # Every concurrent turn and request holds a connection only for a short transaction, but a read tool
+        # keeps its read transaction open while it awaits QuickBooks: room for a busy process's turns at once.
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+            kwargs.setdefault("pool_timeout", 10)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``server_url``, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
