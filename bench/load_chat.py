@@ -75,7 +75,8 @@ def _database(url: str | None) -> Iterator[str | None]:
 
 
 @contextmanager
-def demo_server(database_url: str | None = None) -> Iterator[tuple[str, str]]:
+def demo_server(database_url: str | None = None, books: str = "qbo") -> Iterator[tuple[str, str]]:
+    from api.agent_wiring import build_agent_runtime
     from api.app import create_app
     from api.qbo_wiring import callback_url
     from api.settings import Settings
@@ -92,7 +93,16 @@ def demo_server(database_url: str | None = None) -> Iterator[tuple[str, str]]:
             if db_url is not None:
                 settings = settings.model_copy(update={"database_url": db_url})
             startup = DemoStartup(lambda _line: None)
-            app = create_app(settings, startup=startup, create_schema=True, clock=clock)
+            factory = None
+            if books == "local":
+                from tools.books import LocalBooks
+
+                async def factory(state: Any) -> Any:
+                    return await build_agent_runtime(state, lambda s, actor: LocalBooks(s, actor.tenant_id))
+
+            app = create_app(
+                settings, startup=startup, create_schema=True, clock=clock, agent_factory=factory
+            )
             with _serve(app, port) as url:
                 assert startup.info is not None
                 yield url, startup.info.keys[Role.OWNER]
@@ -179,6 +189,12 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="PostgreSQL server to make a scratch database on (default SQLite)"
     )
+    parser.add_argument(
+        "--books",
+        choices=("qbo", "local"),
+        default="qbo",
+        help="answer from the QBO sandbox (bound by QBO's 10 requests/s per company) or the local store",
+    )
     parser.add_argument("--base", help="an already running server (loopback only)")
     parser.add_argument("--key", help="API key for --base")
     args = parser.parse_args()
@@ -202,7 +218,7 @@ def main() -> None:
             parser.error("--base must be a loopback URL and needs --key")
         measure(args.base, args.key)
         return
-    with demo_server(args.database_url) as (base, key):
+    with demo_server(args.database_url, args.books) as (base, key):
         print(
             f"database: {'PostgreSQL' if args.database_url and not args.database_url.startswith('sqlite') else 'SQLite'}"
         )

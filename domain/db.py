@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +33,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapp
 from sqlalchemy.orm.decl_base import _declarative_constructor
 
 from domain.clock import system_clock
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -136,11 +138,21 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so transactions are serial and a check-then-write always sees
     # the current row: SQLite's stand-in for SELECT ... FOR UPDATE. The busy timeout makes others wait.
-    mode = "DEFERRED" if conn.get_execution_options().get(READ_ONLY) else "IMMEDIATE"
+    options = conn.get_execution_options()
+    sync = "FULL" if options.get(DURABLE, True) else "NORMAL"
+    info = conn.connection.info
+    if info.get("synchronous") != sync:
+        # Per connection and only between transactions; a later FULL commit flushes the NORMAL ones before it.
+        conn.exec_driver_sql(f"PRAGMA synchronous={sync}")
+        info["synchronous"] = sync
+    mode = "DEFERRED" if options.get(READ_ONLY) else "IMMEDIATE"
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 READ_ONLY = "qbo_read_only"
+# False for bookkeeping a power cut may lose (turn leases): on SQLite its commit does not wait for the disk to
+# flush, which would otherwise hold the write lock for milliseconds. Business rows are always durable.
+DURABLE = "qbo_durable"
 # PostgreSQL connections per process: kept open, and allowed on top of them under a burst.
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
@@ -190,6 +202,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+async def run_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a transaction wholly inside one worker thread: begun, done and committed there.
+
+    The writer's lock (SQLite) is held only while ``work`` runs, never while this coroutine waits for the event
+    loop to resume it, which under load is what held it longest.
+    """
+
+    def run() -> T:
+        with transaction(factory) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
 
 
 @asynccontextmanager

@@ -13,7 +13,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.db import DURABLE
 from domain.models.identity_extra import TurnLease
+
+# A lease lost to a power cut is harmless (nobody holds a thread after a restart), so its commits skip the flush.
+_NOT_DURABLE = {DURABLE: False}
 
 
 def _aware(value: datetime) -> datetime:
@@ -26,6 +30,7 @@ def claim(factory: sessionmaker[Session], thread_id: str, holder: str, now: date
     with factory() as session:
         try:
             with session.begin():
+                session.connection(execution_options=_NOT_DURABLE)
                 lease = session.scalar(
                     select(TurnLease).where(TurnLease.thread_id == thread_id).with_for_update()
                 )
@@ -44,4 +49,5 @@ def claim(factory: sessionmaker[Session], thread_id: str, holder: str, now: date
 def release(factory: sessionmaker[Session], thread_id: str, holder: str) -> None:
     """End ``holder``'s lease; a lease another process took over after expiry is left alone."""
     with factory() as session, session.begin():
+        session.connection(execution_options=_NOT_DURABLE)
         session.execute(delete(TurnLease).where(TurnLease.thread_id == thread_id, TurnLease.holder == holder))
