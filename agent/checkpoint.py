@@ -6,9 +6,11 @@ never take the domain database's write lock. PostgreSQL checkpoints draw from a 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -16,6 +18,8 @@ from sqlalchemy.engine import make_url
 
 # PostgreSQL connections the checkpointer keeps per process (each checkpoint read or write takes one briefly).
 CHECKPOINT_POOL = 16
+# The advisory lock id that serializes the checkpoint tables' creation across processes.
+SETUP_LOCK = 0x71626F636B7074  # "qbockpt"
 # Another process writing the SQLite checkpoint file is waited for this long.
 SQLITE_BUSY_SECONDS = 10.0
 
@@ -28,6 +32,11 @@ class _NoLock:
 
     async def __aexit__(self, *_exc: object) -> None:
         return None
+
+
+async def _try_lock(conn: Any) -> bool:
+    row = await (await conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (SETUP_LOCK,))).fetchone()
+    return bool(row["ok"])
 
 
 def _sqlite_path(url: str) -> str:
@@ -75,7 +84,16 @@ async def make_checkpointer(url: str | None) -> AsyncIterator[BaseCheckpointSave
             saver = AsyncPostgresSaver(conn=pool)  # type: ignore[arg-type]
             # The saver's lock guards one shared connection; each call takes its own pooled one instead.
             saver.lock = _NoLock()  # type: ignore[assignment]
-            await saver.setup()
+            async with pool.connection() as conn:
+                # Worker processes start together: one creates the tables while the others wait.
+                # Poll rather than wait in pg_advisory_lock: a waiting statement is a transaction that the
+                # setup's CREATE INDEX CONCURRENTLY in the lock holder would itself wait for.
+                while not await _try_lock(conn):
+                    await asyncio.sleep(0.1)
+                try:
+                    await saver.setup()
+                finally:
+                    await conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
             yield saver
     else:
         raise ValueError(f"no checkpointer for '{scheme}' URLs; use sqlite or postgresql")
