@@ -18,7 +18,7 @@ from agent.audit import audit_thread
 from agent.context import Context
 from agent.errors import EXPECTED_ERRORS, describe_error, error_code
 from agent.state import PendingAction, State
-from domain.db import async_transaction
+from domain.db import async_transaction, run_transaction
 from tools.base import BooksTool, Toolbox, ToolEnv, dump_args
 
 
@@ -114,7 +114,8 @@ async def run_tool_call(
     """One call: a read answers (a tool message), a write becomes a pending action; both are audited."""
     sm = toolbox.deps.sessionmaker
     try:
-        # Reads only, so no lock is held while a read awaits QuickBooks; the audit row is its own transaction.
+        # Reads only, so no lock is held while a read awaits QuickBooks; the audit row is its own transaction,
+        # begun and committed in one worker thread.
         async with async_transaction(sm, read_only=True) as session:
             env = make_env(toolbox, session, ctx, thread_id)
             tool.check_proposer(env)
@@ -132,23 +133,18 @@ async def run_tool_call(
                 )
             out = await tool.answer(args, env)
         detail = _audit_detail(tool.name, call_id, dump_args(args), out)
-        async with async_transaction(sm) as session:
-            audit_thread(session, ctx.actor, "agent.tool_call", thread_id, detail)
+        await run_transaction(sm, lambda s: audit_thread(s, ctx.actor, "agent.tool_call", thread_id, detail))
         return tool_message(call_id, tool.name, out)
     except EXPECTED_ERRORS as exc:
         message = describe_error(exc)
-        async with async_transaction(sm) as session:
-            audit_thread(
-                session,
-                ctx.actor,
-                "agent.tool_failed",
-                thread_id,
-                {
-                    "tool": tool.name,
-                    "tool_call_id": call_id,
-                    "args": raw,
-                    "error": message,
-                    "code": error_code(exc),
-                },
-            )
+        failed = {
+            "tool": tool.name,
+            "tool_call_id": call_id,
+            "args": raw,
+            "error": message,
+            "code": error_code(exc),
+        }
+        await run_transaction(
+            sm, lambda s: audit_thread(s, ctx.actor, "agent.tool_failed", thread_id, failed)
+        )
         return tool_message(call_id, tool.name, {"error": message, "code": error_code(exc)}, error=True)

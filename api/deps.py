@@ -21,6 +21,7 @@ from api.security.tokens import verify_embed_token
 from api.settings import Settings
 from api.state import AppState
 from domain.context import Actor
+from domain.db import READ_ONLY
 from domain.errors import Unauthenticated
 from domain.permissions import Permission, require
 
@@ -83,10 +84,11 @@ def resolve_actor(request: Request, session: Session, settings: Settings, token:
 
 
 def get_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor:
+    # A look-up only: on SQLite a WAL reader, which neither waits for nor blocks the writer.
+    session.connection(execution_options={READ_ONLY: True})
     actor = resolve_actor(request, session, settings, bearer_token(request))
     request.state.actor = actor
-    # End the look-up's transaction here, in this worker thread: on SQLite it holds the write lock, and the
-    # route may run on the event loop, where waiting for that lock would block the thread that holds it.
+    # End the look-up's transaction here, so the route's own work begins a transaction of its own kind.
     session.commit()
     return actor
 

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # Origins allowed for every tenant (console on another host); tenants add their own for the widget.
     allowed_origins: list[str] = []
     max_body_bytes: int = 1024 * 1024
-    # Agent turns running at once (PostgreSQL); SQLite always runs one at a time.
+    # Agent turns running at once in one process (each thread still runs one turn at a time).
     max_concurrent_turns: int = 32
     embed_token_ttl_seconds: int = 15 * 60
     public_link_ttl_days: int = 30

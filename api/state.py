@@ -24,7 +24,7 @@ class AppState:
     sessionmaker: sessionmaker[Session]
     http: httpx.AsyncClient
     qbo: QboServices
-    # One turn per chat thread, and a bound on turns in the process (1 on SQLite).
+    # One turn per chat thread across processes, and a bound on turns in the process.
     turns: TurnGate
     # Every origin some tenant allows, for CORS and the embed pages.
     origins: OriginRegistry
@@ -39,7 +39,7 @@ def build_state(
 ) -> AppState:
     """Everything a process shares, built once: sessions, the QBO services, the turn gate, the origin list."""
     sessions = make_sessionmaker(engine)
-    turns = TurnGate(1 if engine.dialect.name == "sqlite" else settings.max_concurrent_turns)
+    turns = TurnGate(sessions, settings.max_concurrent_turns, clock=clock)
     return AppState(
         settings=settings,
         engine=engine,

@@ -1,10 +1,11 @@
 """Load on the chat endpoints of the demo (offline model): N concurrent sessions, a bounded number of turns.
 
-Prints requests/s, p50/p95/p99 latency of ``POST /api/chat``, errors, and the time to the first Server-Sent
-Event of ``POST /api/chat/stream``. Starts the demo on loopback ports itself (SQLite in a temp dir, the QBO
-sandbox, the production agent wiring), or targets ``--base http://127.0.0.1:PORT`` with ``--key``.
+Prints a table per session count: read turns/s, p50/p99 latency of every turn (``POST /api/chat`` and the
+whole of ``POST /api/chat/stream``), the time to the first Server-Sent Event, and errors. Starts the demo on
+loopback ports itself (SQLite in a temp dir, or a scratch database on the ``--database-url`` PostgreSQL server;
+the QBO sandbox; the production agent wiring), or targets ``--base http://127.0.0.1:PORT`` with ``--key``.
 
-    python bench/load_chat.py --sessions 8 --turns 4
+    python bench/load_chat.py [--sessions 1,8,16,32] [--turns 4] [--database-url postgresql+psycopg://...]
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
-import statistics
 import sys
 import tempfile
 import threading
@@ -64,22 +64,47 @@ def _serve(app: Any, port: int) -> Iterator[str]:
 
 
 @contextmanager
-def demo_server() -> Iterator[tuple[str, str]]:
+def _database(url: str | None) -> Iterator[str | None]:
+    if url is None or url.startswith("sqlite"):
+        yield url
+        return
+    from domain.db import scratch_database
+
+    with scratch_database(url, "qbo_agent_bench") as scratch:
+        yield scratch
+
+
+@contextmanager
+def demo_server(database_url: str | None = None, books: str = "qbo") -> Iterator[tuple[str, str]]:
+    from api.agent_wiring import build_agent_runtime
     from api.app import create_app
     from api.qbo_wiring import callback_url
     from api.settings import Settings
+    from demo.company import demo_clock
     from demo.serve import DemoStartup, demo_sandbox, demo_settings
     from domain.models import Role
 
     port = _free_port()
-    with tempfile.TemporaryDirectory() as tmp:
+    clock = demo_clock()
+    with tempfile.TemporaryDirectory() as tmp, _database(database_url) as db_url:
         base = Settings(var_dir=Path(tmp) / "var", base_url=f"http://127.0.0.1:{port}", run_worker=False)
-        with demo_sandbox(base, callback=callback_url(base), today=None) as sandbox_url:
+        with demo_sandbox(base, callback=callback_url(base), clock=clock) as sandbox_url:
             settings = demo_settings(base, host="127.0.0.1", port=port, sandbox_url=sandbox_url)
+            if db_url is not None:
+                settings = settings.model_copy(update={"database_url": db_url})
+            startup = DemoStartup(lambda _line: None)
+            factory = None
+            if books == "local":
+                from tools.books import LocalBooks
+
+                async def factory(state: Any) -> Any:
+                    return await build_agent_runtime(state, lambda s, actor: LocalBooks(s, actor.tenant_id))
+
             app = create_app(
-                settings, startup=(startup := DemoStartup(lambda _line: None)), create_schema=True
+                settings, startup=startup, create_schema=True, clock=clock, agent_factory=factory
             )
             with _serve(app, port) as url:
+                assert startup.info is not None
                 yield url, startup.info.keys[Role.OWNER]
 
 
@@ -136,42 +161,68 @@ async def run(base: str, key: str, sessions: int, turns: int) -> dict[str, Any]:
     return {"elapsed": elapsed, "requests": requests, **out}
 
 
+def _ms(values: list[float], q: float) -> str:
+    return f"{_pct(values, q) * 1000:.0f} ms"
+
+
+def report(sessions: int, turns: int, result: dict[str, Any]) -> str:
+    """One table row: every chat and stream request is one read turn."""
+    lat = result["latency"] + result["stream"]
+    ttfe = [t for t in result["ttfe"] if t == t]
+    return (
+        f"| {sessions} | {turns} | {result['requests']} | {result['requests'] / result['elapsed']:.1f} "
+        f"| {_ms(lat, 0.5)} | {_ms(lat, 0.99)} | {_ms(ttfe, 0.5)} | {len(result['errors'])} |"
+    )
+
+
+def _sessions(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or not all(1 <= n <= 200 for n in counts):
+        raise argparse.ArgumentTypeError("session counts between 1 and 200, e.g. 1,8,16,32")
+    return counts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=8)
-    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--sessions", type=_sessions, default=[1, 8, 16, 32], help="e.g. 1,8,16,32")
+    parser.add_argument("--turns", type=int, default=4, help="chat + stream pairs per session")
+    parser.add_argument(
+        "--database-url", help="PostgreSQL server to make a scratch database on (default SQLite)"
+    )
+    parser.add_argument(
+        "--books",
+        choices=("qbo", "local"),
+        default="qbo",
+        help="answer from the QBO sandbox (bound by QBO's 10 requests/s per company) or the local store",
+    )
     parser.add_argument("--base", help="an already running server (loopback only)")
     parser.add_argument("--key", help="API key for --base")
     args = parser.parse_args()
-    if not 1 <= args.sessions <= 200 or not 1 <= args.turns <= 50:
-        parser.error("keep it bounded: 1..200 sessions, 1..50 turns")
+    if not 1 <= args.turns <= 50:
+        parser.error("keep it bounded: 1..50 turns")
 
-    def report(result: dict[str, Any]) -> None:
-        lat, ttfe = result["latency"], [t for t in result["ttfe"] if t == t]
-        print(
-            f"sessions={args.sessions} turns={args.turns} requests={result['requests']} "
-            f"elapsed={result['elapsed']:.2f}s"
-        )
-        print(f"requests/s       {result['requests'] / result['elapsed']:.1f}")
-        print(
-            f"chat latency     p50={_pct(lat, 0.5) * 1000:.0f}ms p95={_pct(lat, 0.95) * 1000:.0f}ms "
-            f"p99={_pct(lat, 0.99) * 1000:.0f}ms mean={statistics.fmean(lat) * 1000 if lat else float('nan'):.0f}ms"
-        )
-        print(
-            f"SSE first event  p50={_pct(ttfe, 0.5) * 1000:.0f}ms p95={_pct(ttfe, 0.95) * 1000:.0f}ms "
-            f"p99={_pct(ttfe, 0.99) * 1000:.0f}ms"
-        )
-        print(f"errors           {len(result['errors'])}")
-        for line in result["errors"][:5]:
+    def measure(base: str, key: str) -> None:
+        asyncio.run(run(base, key, 1, 1))  # warm-up: imports, first queries, caches
+        print("| sessions | turns | requests | read turns/s | p50 | p99 | SSE first event p50 | errors |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        errors: list[str] = []
+        for sessions in args.sessions:
+            result = asyncio.run(run(base, key, sessions, args.turns))
+            print(report(sessions, args.turns, result), flush=True)
+            errors += result["errors"]
+        for line in errors[:5]:
             print(f"  {line}")
 
     if args.base:
         if urlsplit(args.base).hostname not in ("127.0.0.1", "localhost", "::1") or not args.key:
             parser.error("--base must be a loopback URL and needs --key")
-        report(asyncio.run(run(args.base, args.key, args.sessions, args.turns)))
+        measure(args.base, args.key)
         return
-    with demo_server() as (base, key):
-        report(asyncio.run(run(base, key, args.sessions, args.turns)))
+    with demo_server(args.database_url, args.books) as (base, key):
+        print(
+            f"database: {'PostgreSQL' if args.database_url and not args.database_url.startswith('sqlite') else 'SQLite'}"
+        )
+        measure(base, key)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    make_url,
     text,
 )
 from sqlalchemy import Enum as SAEnum
@@ -33,6 +34,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapp
 from sqlalchemy.orm.decl_base import _declarative_constructor
 
 from domain.clock import system_clock
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -136,24 +139,59 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_sqlite(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front, so transactions are serial and a check-then-write always sees
     # the current row: SQLite's stand-in for SELECT ... FOR UPDATE. The busy timeout makes others wait.
-    mode = "DEFERRED" if conn.get_execution_options().get(READ_ONLY) else "IMMEDIATE"
+    options = conn.get_execution_options()
+    sync = "FULL" if options.get(DURABLE, True) else "NORMAL"
+    info = conn.connection.info
+    if info.get("synchronous") != sync:
+        # Per connection and only between transactions; a later FULL commit flushes the NORMAL ones before it.
+        conn.exec_driver_sql(f"PRAGMA synchronous={sync}")
+        info["synchronous"] = sync
+    mode = "DEFERRED" if options.get(READ_ONLY) else "IMMEDIATE"
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 READ_ONLY = "qbo_read_only"
+# False for bookkeeping a power cut may lose (turn leases): on SQLite its commit does not wait for the disk to
+# flush, which would otherwise hold the write lock for milliseconds. Business rows are always durable.
+DURABLE = "qbo_durable"
+# PostgreSQL connections per process: kept open, and allowed on top of them under a burst.
+POOL_SIZE = 20
+POOL_OVERFLOW = 20
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine; SQLite gets foreign keys, WAL, a busy timeout and serial (BEGIN IMMEDIATE) writes."""
+    """Build an engine; SQLite gets foreign keys, WAL, a busy timeout and serial (BEGIN IMMEDIATE) writes;
+    PostgreSQL a connection pool sized for concurrent turns."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        # Every concurrent turn and request holds a connection only for a short transaction, but a read tool
+        # keeps its read transaction open while it awaits QuickBooks: room for a busy process's turns at once.
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", POOL_SIZE)
+            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+            kwargs.setdefault("pool_timeout", 10)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``server_url``, dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -165,6 +203,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session, commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+async def run_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a transaction wholly inside one worker thread: begun, done and committed there.
+
+    The writer's lock (SQLite) is held only while ``work`` runs, never while this coroutine waits for the event
+    loop to resume it, which under load is what held it longest.
+    """
+
+    def run() -> T:
+        with transaction(factory) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
 
 
 @asynccontextmanager

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import domain.models  # noqa: F401 - registers every table
-from domain.db import Base, make_engine
+from domain.db import Base, make_engine, scratch_database
 
 PG_URL_VAR = "QBO_AGENT_TEST_PG_URL"
 
@@ -60,16 +59,8 @@ def postgres_url() -> Iterator[str]:
         _try_start_postgres()
         if not _pg_reachable(base):
             pytest.skip(f"PostgreSQL tests skipped: no server answers at {make_url(base).host}")
-    name = f"qbo_agent_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, "qbo_agent_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

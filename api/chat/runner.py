@@ -1,7 +1,7 @@
 """Run one chat turn (or resume after a decision) on the compiled graph and translate it into ChatEvents.
 
 The graph is streamed with ``messages`` (tokens as the model produces them) and ``updates`` (node results:
-tool calls, tool outcomes, interrupts). One turn per thread at a time within the process; decisions are also
+tool calls, tool outcomes, interrupts). One turn per thread at a time across processes; decisions are also
 serialised in the database (``approvals.decide``), so two processes cannot both execute one approval.
 """
 

@@ -49,7 +49,7 @@ class McpBridge:
     toolbox: Toolbox
     context: Callable[[], Context]
     transport: str
-    # One turn per thread (and one at a time on SQLite), shared with chat and decisions.
+    # One turn per thread across processes, shared with chat and decisions.
     gate: Callable[[str], AbstractAsyncContextManager[None]] = _no_gate
 
     def tools(self) -> list[types.Tool]:

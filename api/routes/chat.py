@@ -18,6 +18,7 @@ from api.chat.threads import get_thread, list_threads, open_thread
 from api.deps import ReaderDep, SessionDep, StateDep
 from api.state import AppState
 from domain.context import Actor
+from domain.db import READ_ONLY
 from domain.errors import AppError
 
 T = TypeVar("T")
@@ -118,7 +119,9 @@ async def _start_turn(
     # transaction holds the write lock, which must never be waited for on the event loop nor held across an await.
     if data.thread_id is not None:
         known = data.thread_id
-        await asyncio.to_thread(_in_transaction, session, lambda: get_thread(session, actor, known))
+        await asyncio.to_thread(
+            _in_transaction, session, lambda: get_thread(session, actor, known), read_only=True
+        )
         _messages, pending = await pending_interrupts(agent.graph, known)
         if pending:
             # The thread waits on an approval: the message is the reviewer's answer ("yes", "no, because …").
@@ -140,9 +143,14 @@ async def _start_turn(
     return thread_id, locked_events(state, thread_id, events)
 
 
-def _in_transaction(session: Any, work: Callable[[], T]) -> T:
-    """Run ``work`` and commit, in the calling (worker) thread; a failure rolls back."""
+def _in_transaction(session: Any, work: Callable[[], T], *, read_only: bool = False) -> T:
+    """Run ``work`` and commit, in the calling (worker) thread; a failure rolls back.
+
+    ``read_only`` work runs as a reader (on SQLite it neither waits for nor blocks the writer).
+    """
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         result = work()
         session.commit()
         return result
@@ -199,6 +207,8 @@ async def pending_interrupts(graph: Any, thread_id: str) -> tuple[list[Any], lis
 
 @router.get("/threads/{thread_id}/messages")
 async def history(thread_id: str, actor: ReaderDep, session: SessionDep, state: StateDep) -> HistoryPublic:
-    thread = await asyncio.to_thread(_in_transaction, session, lambda: get_thread(session, actor, thread_id))
+    thread = await asyncio.to_thread(
+        _in_transaction, session, lambda: get_thread(session, actor, thread_id), read_only=True
+    )
     messages, pending = await pending_interrupts(agent_of(state).graph, thread.id)
     return HistoryPublic(thread_id=thread.id, messages=serialize_history(messages), pending_approvals=pending)

@@ -4,7 +4,7 @@ from domain.models.approvals import Approval, ApprovalStatus
 from domain.models.audit import AuditLog
 from domain.models.catalog import Account, Customer, Item, ItemType, TaxRate, Term, Vendor
 from domain.models.connection import ConnectionStatus, QboConnection
-from domain.models.identity_extra import ChatThread, IdempotencyRecord
+from domain.models.identity_extra import ChatThread, IdempotencyRecord, TurnLease
 from domain.models.oauth_state import OAuthState
 from domain.models.payments import Bill, Payment, PaymentApplication, PaymentMethod, WriteOff
 from domain.models.sales import (
@@ -74,6 +74,7 @@ __all__ = [
     "TaxRate",
     "Tenant",
     "Term",
+    "TurnLease",
     "User",
     "Vendor",
     "WebhookEvent",

@@ -1,4 +1,4 @@
-"""Records the service keeps about callers: idempotency keys of POST requests, chat threads."""
+"""Records the service keeps about callers: idempotency keys of POST requests, chat threads, turn leases."""
 
 from __future__ import annotations
 
@@ -38,3 +38,16 @@ class ChatThread(IdMixin, TenantScoped, Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TurnLease(Base):
+    """Who runs a chat thread's turn right now, across every process; deleted when the turn ends.
+
+    ``expires_at`` lets another process take over the thread of a worker that died mid-turn.
+    """
+
+    __tablename__ = "turn_leases"
+
+    thread_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column()
