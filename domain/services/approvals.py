@@ -186,13 +186,17 @@ def decide(
             raise StaleDecision(
                 "This action was changed while you decided; review it again", approval_id=approval_id
             )
-        raise AlreadyDecided(
-            f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
-            approval_id=approval_id,
-            status=str(approval.status),
-        )
+        raise _already_decided(approval)
     session.refresh(approval)
     return approval
+
+
+def _already_decided(approval: Approval) -> AlreadyDecided:
+    return AlreadyDecided(
+        f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
+        approval_id=approval.id,
+        status=str(approval.status),
+    )
 
 
 def revise(
@@ -235,11 +239,7 @@ def revise(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(approval)
-        raise AlreadyDecided(
-            f"This action was already {approval.status} by {approval.decided_by or 'someone else'}",
-            approval_id=approval_id,
-            status=str(approval.status),
-        )
+        raise _already_decided(approval)
     session.refresh(approval)
     return approval
 
