@@ -36,7 +36,7 @@ test: install system-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain integrations agent tools api
+	$(BIN)/mypy domain integrations agent tools api cli demo
 
 format: install
 	$(BIN)/ruff format .
