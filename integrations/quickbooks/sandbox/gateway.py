@@ -125,17 +125,21 @@ class QboGateway:
                 captured["headers"] = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
+                captured["complete"] = not message.get("more_body", False)
             await send(message)
 
         try:
             await self.app(scope, receive, self._with_tid(capture))
+        finally:
+            # Remembered even when the caller went away before the answer reached it (a timeout, a reset):
+            # QBO keeps a requestid's result whether or not its answer arrived, so the retry gets that result
+            # instead of making the record a second time. Only real answers count; auth, throttle and server
+            # errors may succeed on retry.
             status = captured.get("status", 500)
-            # Only real answers are remembered; auth, throttle and server errors may succeed on retry.
-            if status < 500 and status not in (401, 403, 429):
+            if captured.get("complete") and status < 500 and status not in (401, 403, 429):
                 sandbox.replay_cache[key] = CachedResponse(
                     status, captured["headers"], bytes(captured["body"]), signature
                 )
-        finally:
             del self._in_flight[key]
             done.set()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from integrations.quickbooks.sandbox.state import Sandbox
@@ -293,3 +295,63 @@ def test_bill_totals_terms_and_account_lines(qbo: Qbo) -> None:
     assert status == 400 and fault_codes(data) == ["2500"]
     status, data = qbo.query("select * from Bill where VendorRef = '1' and Balance > '0'")
     assert bill["Id"] in [b["Id"] for b in data["QueryResponse"]["Bill"]]
+
+
+def test_a_requestid_whose_answer_never_arrived_is_still_not_made_twice(
+    app: FastAPI, qbo: Qbo, sandbox: Sandbox
+) -> None:
+    """The caller timed out while QBO answered: its retry with the same requestid gets the first result."""
+    import asyncio
+
+    from integrations.quickbooks.sandbox.wire import dumps
+
+    body = dumps({"DisplayName": "Gone Away Plumbing"})
+    path = f"/v3/company/{sandbox.default_realm_id}/customer"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"requestid=gone-1",
+        "headers": [
+            (b"authorization", qbo.headers["Authorization"].encode()),
+            (b"content-type", b"application/json"),
+            (b"accept", b"application/json"),
+        ],
+    }
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def vanished(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            raise OSError("the caller went away")
+
+    async def call() -> None:
+        with pytest.raises(OSError):
+            await app(scope, receive, vanished)
+
+    asyncio.run(call())
+    made = [
+        c
+        for c in sandbox.realm(sandbox.default_realm_id).all("Customer")
+        if c["DisplayName"] == "Gone Away Plumbing"
+    ]
+    assert len(made) == 1
+    status, data = qbo.post("customer", {"DisplayName": "Gone Away Plumbing"}, requestid="gone-1")
+    assert status == 200 and data["Customer"]["Id"] == made[0]["Id"]
+    assert (
+        len(
+            [
+                c
+                for c in sandbox.realm(sandbox.default_realm_id).all("Customer")
+                if c["DisplayName"] == "Gone Away Plumbing"
+            ]
+        )
+        == 1
+    )
