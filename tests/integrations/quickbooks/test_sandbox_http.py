@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.clock import ManualClock
 from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
 from integrations.quickbooks.api.batch import BatchOp
 from integrations.quickbooks.api.client import QboClient
@@ -236,14 +237,6 @@ async def test_limiter_keeps_a_throttling_qbo_from_answering_429() -> None:
 # ---- OAuth over real HTTP, tokens in the database ----------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 18, 17, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture()
 def tenant_id(committing_sessionmaker: sessionmaker[Session]) -> Iterator[str]:
     with committing_sessionmaker() as s, s.begin():
@@ -277,7 +270,7 @@ async def test_oauth_dance_refresh_rotation_invalid_grant_and_revoke(
     server: Server, committing_sessionmaker: sessionmaker[Session], tenant_id: str
 ) -> None:
     token_calls = Recorder()
-    clock = Clock()
+    clock = ManualClock(datetime(2026, 3, 18, 17, 0, tzinfo=UTC))
     cipher = TokenCipher(generate_key())
     settings = OAuthSettings(
         client_id="sandbox-client-id",
@@ -307,7 +300,7 @@ async def test_oauth_dance_refresh_rotation_invalid_grant_and_revoke(
 
         # Within 5 minutes of expiry: ten concurrent callers, one refresh, a rotated refresh token stored.
         before = refreshes()
-        clock.now += timedelta(minutes=56)
+        clock.advance(timedelta(minutes=56))
         tokens = await asyncio.gather(*(store.provider(tenant_id)() for _ in range(10)))
         assert len(set(tokens)) == 1 and refreshes() - before == 1
         with committing_sessionmaker() as s:
@@ -318,7 +311,7 @@ async def test_oauth_dance_refresh_rotation_invalid_grant_and_revoke(
 
         # Revoked behind our back: the next refresh gets invalid_grant and the connection needs a new consent.
         await endpoint.revoke(rotated)
-        clock.now += timedelta(minutes=56)
+        clock.advance(timedelta(minutes=56))
         with pytest.raises(QboAuthError, match="reconnect"):
             await client.count("Invoice")
         assert (await store.info(tenant_id)).status is ConnectionStatus.NEEDS_REAUTH

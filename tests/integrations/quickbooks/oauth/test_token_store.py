@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.clock import ManualClock
 from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.errors import QboAuthError
@@ -31,14 +32,6 @@ BASE = "https://idp.test"
 ENV = QboEnvironment.custom(BASE)
 TOKEN_URL = ENV.token_url
 REVOKE_URL = ENV.revoke_url
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class TokenServer:
@@ -101,7 +94,7 @@ def settings() -> OAuthSettings:
 
 @pytest.fixture()
 async def parts(committing_sessionmaker: sessionmaker[Session], settings: OAuthSettings) -> Any:
-    clock = Clock()
+    clock = ManualClock(datetime(2026, 3, 18, 12, 0, tzinfo=UTC))
     cipher = TokenCipher(generate_key())
     async with httpx.AsyncClient() as http:
         endpoint = OAuthTokenEndpoint(http, settings, retry=RetryPolicy(max_attempts=1))
@@ -208,7 +201,7 @@ async def test_expired_state_and_denied_consent(parts: Any, tenant_id: str) -> N
     flow, _store, clock, _ = parts
     url = await flow.authorization_url(tenant_id, None)
     state = parse_qs(urlsplit(url).query)["state"][0]
-    clock.now += timedelta(minutes=11)
+    clock.advance(timedelta(minutes=11))
     with pytest.raises(OAuthStateError, match="expired"):
         await flow.complete(state=state, code="c", realm_id="123")
     url = await flow.authorization_url(tenant_id, None)
@@ -224,12 +217,12 @@ async def test_refresh_five_minutes_before_expiry_rotates_and_persists(parts: An
     await connect(flow, tenant_id, server)
     provider = store.provider(tenant_id)
     assert await provider() == "access-1"
-    clock.now += timedelta(minutes=54)
+    clock.advance(timedelta(minutes=54))
     assert await provider() == "access-1"  # 6 minutes left: still fine
-    clock.now += timedelta(minutes=2)
+    clock.advance(timedelta(minutes=2))
     assert await provider() == "access-2"  # 4 minutes left: refreshed
     assert server.requests[-1]["refresh_token"] == ["refresh-1"]
-    clock.now += timedelta(minutes=56)
+    clock.advance(timedelta(minutes=56))
     assert await provider() == "access-3"
     assert server.requests[-1]["refresh_token"] == ["refresh-2"]  # the rotated token was stored and used
 
@@ -240,7 +233,7 @@ async def test_concurrent_callers_share_one_refresh(parts: Any, tenant_id: str) 
     server = TokenServer()
     await connect(flow, tenant_id, server)
     server.delay = 0.05
-    clock.now += timedelta(minutes=58)
+    clock.advance(timedelta(minutes=58))
     tokens = await asyncio.gather(*(store.provider(tenant_id)() for _ in range(10)))
     assert set(tokens) == {"access-2"}
     assert len(server.requests) == 2  # the code exchange and exactly one refresh
@@ -265,7 +258,7 @@ async def test_invalid_grant_marks_needs_reauth(parts: Any, tenant_id: str) -> N
     server = TokenServer()
     await connect(flow, tenant_id, server)
     server.valid_refresh.clear()  # revoked at Intuit
-    clock.now += timedelta(hours=2)
+    clock.advance(timedelta(hours=2))
     with pytest.raises(QboAuthError, match="reconnect"):
         await store.provider(tenant_id)()
     info = await store.info(tenant_id)
