@@ -28,6 +28,7 @@ from domain.models.sales import Estimate, EstimateLine, Invoice, InvoiceLine, In
 from domain.models.sync import ConflictStatus, SyncConflict, SyncDirection, SyncJob, SyncJobStatus
 from domain.models.tenancy import Tenant
 from domain.services.invoices import net_of_write_offs
+from domain.services.lines import LINE_COLUMNS
 from domain.services.payment_methods import store_payment_methods
 from integrations.quickbooks.entity_specs import IMPORT_ORDER, SPECS
 from integrations.quickbooks.mapping.documents import (
@@ -63,19 +64,8 @@ _CHILDREN: dict[type[Base], str] = {Estimate: "lines", Invoice: "lines", Payment
 _ACCOUNTING = ("balance_due", "amount_paid", "status")  # what QBO masters on an invoice
 # A push that has not landed: queued, running, waiting to retry, or dead until someone retries or dismisses it.
 _UNSETTLED = (SyncJobStatus.PENDING, SyncJobStatus.RUNNING, SyncJobStatus.FAILED, SyncJobStatus.DEAD)
-_LINE_FIELDS = (
-    "position",
-    "item_id",
-    "type",
-    "name",
-    "description",
-    "quantity",
-    "unit_price",
-    "markup_percent",
-    "markup_amount",
-    "line_subtotal",
-    "taxable",
-)
+# A line is unchanged when its place and every priced column agree.
+_LINE_FIELDS = ("position", *LINE_COLUMNS)
 
 
 def local_changes(session: Session, tenant_id: str) -> set[tuple[str, str]]:
