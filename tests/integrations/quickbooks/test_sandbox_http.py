@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.clock import ManualClock
-from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
+from domain.models import ConnectionStatus, QboConnection
 from integrations.quickbooks.api.batch import BatchOp
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.errors import (
@@ -235,20 +235,6 @@ async def test_limiter_keeps_a_throttling_qbo_from_answering_429() -> None:
 
 
 # ---- OAuth over real HTTP, tokens in the database ----------------------------------------------------------
-
-
-@pytest.fixture()
-def tenant_id(committing_sessionmaker: sessionmaker[Session]) -> Iterator[str]:
-    with committing_sessionmaker() as s, s.begin():
-        tenant = Tenant(name="Sandbox tenant")
-        s.add(tenant)
-        s.flush()
-        tid = tenant.id
-    yield tid
-    with committing_sessionmaker() as s, s.begin():
-        s.execute(delete(OAuthState).where(OAuthState.tenant_id == tid))
-        s.execute(delete(QboConnection).where(QboConnection.tenant_id == tid))
-        s.execute(delete(Tenant).where(Tenant.id == tid))
 
 
 async def consent(http: httpx.AsyncClient, flow: QboOAuthFlow, tenant_id: str) -> Any:

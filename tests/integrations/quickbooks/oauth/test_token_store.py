@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,11 +13,11 @@ import httpx
 import pytest
 import respx
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.clock import ManualClock
-from domain.models import ConnectionStatus, OAuthState, QboConnection, Tenant
+from domain.models import ConnectionStatus, QboConnection
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.errors import QboAuthError
 from integrations.quickbooks.api.retry import RetryPolicy
@@ -65,20 +64,6 @@ class TokenServer:
                 "x_refresh_token_hard_expires_in": 86400 * 400,
             },
         )
-
-
-@pytest.fixture()
-def tenant_id(committing_sessionmaker: sessionmaker[Session]) -> Iterator[str]:
-    with committing_sessionmaker() as s, s.begin():
-        tenant = Tenant(name="Northwind")
-        s.add(tenant)
-        s.flush()
-        tid = tenant.id
-    yield tid
-    with committing_sessionmaker() as s, s.begin():
-        s.execute(delete(OAuthState).where(OAuthState.tenant_id == tid))
-        s.execute(delete(QboConnection).where(QboConnection.tenant_id == tid))
-        s.execute(delete(Tenant).where(Tenant.id == tid))
 
 
 @pytest.fixture()
