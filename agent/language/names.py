@@ -67,18 +67,9 @@ _ANCHOR_BEFORE = frozenset(
         "up",
     }
 )
-_ANCHOR_AFTER = frozenset(
-    {
-        "pay",
-        "paid",
-        "pays",
-        "owe",
-        "owes",
-        "owed",
-        "has",
-        "have",
-        "had",
-        "sent",
+# The kinds of document staff ask about; none of them is ever part of a customer's name.
+_DOCUMENT_NOUNS = frozenset(
+    [
         "invoice",
         "invoices",
         "estimate",
@@ -91,6 +82,20 @@ _ANCHOR_AFTER = frozenset(
         "bills",
         "payment",
         "payments",
+    ]
+)
+_ANCHOR_AFTER = _DOCUMENT_NOUNS | frozenset(
+    {
+        "pay",
+        "paid",
+        "pays",
+        "owe",
+        "owes",
+        "owed",
+        "has",
+        "have",
+        "had",
+        "sent",
         "account",
         "balance",
         "still",
@@ -109,20 +114,8 @@ _ANCHOR_AFTER = frozenset(
     }
 )
 # Capitalised question words that never continue a name ("ACME Invoices" is ACME's invoices).
-_NEVER_EXTEND = frozenset(
+_NEVER_EXTEND = _DOCUMENT_NOUNS | frozenset(
     {
-        "invoice",
-        "invoices",
-        "estimate",
-        "estimates",
-        "quote",
-        "quotes",
-        "bid",
-        "bids",
-        "bill",
-        "bills",
-        "payment",
-        "payments",
         "paid",
         "unpaid",
         "open",
