@@ -107,5 +107,7 @@ async def test_faults_and_concurrent_qbo_edits_lose_and_duplicate_nothing(
     assert tally.events_sent >= 500 and tally.duplicates_sent > 0
     assert tally.qbo_edits > 0
     injected = stats.get("injected_faults") or {}
-    assert sum(injected.values()) > 50, f"faults were not exercised: {stats}"
+    # Faults are drawn per request and the request count depends on timing, so the floor is far below the
+    # expected number (about one request in seven fails) yet shows every kind of fault was met.
+    assert sum(injected.values()) >= 20 and len(injected) >= 3, f"faults were not exercised: {stats}"
     assert counts["invoice"] > 100 and counts["payment"] > 30 and counts["write_offs"] > 10
