@@ -21,7 +21,11 @@ def free_port() -> int:
 @contextmanager
 def serve(app: Any, port: int | None = None) -> Iterator[str]:
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    # Race tests open their connections first and hold them idle until every thread is ready; on a loaded
+    # machine that can outlast uvicorn's default 5 s keep-alive, and a closed connection is not a race result.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_keep_alive=120
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
