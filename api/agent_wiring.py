@@ -30,7 +30,7 @@ class AgentHandle:
 
     def context_for(self, session: Session, actor: Actor) -> Context:
         from agent.prompts import catalog_summary
-        from tools.lookup import catalog
+        from tools.lookup import prompt_catalog
 
         tenant = session.get(Tenant, actor.tenant_id)
         return Context(
@@ -43,7 +43,7 @@ class AgentHandle:
             timezone=tenant.timezone if tenant else "America/Los_Angeles",
             company_name=tenant.name if tenant else "",
             # The model prices from the company's own catalog (an LLM sees it in its system prompt).
-            catalog_summary=catalog_summary(catalog(session, actor.tenant_id)),
+            catalog_summary=catalog_summary(prompt_catalog(session, actor.tenant_id)),
             markup_percent=tenant.default_markup_percent if tenant else DEFAULT_MARKUP_PERCENT,
         )
 

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.drafting import CatalogEntry
-from domain.models import Customer, Estimate, Invoice, Item
-from domain.money import cents
-from domain.names import NameCandidate, resolve_name
+from domain.models import Customer, Estimate, Invoice, Item, ItemType
+from domain.money import cents, to_decimal
+from domain.names import resolve_name
+from domain.queries import name_candidates
 from domain.services.common import get_scoped
 from domain.services.estimates import get_estimate_by_number
 from domain.services.invoices import get_invoice_by_number
@@ -25,17 +26,7 @@ def money(value: Decimal | str | int) -> str:
 
 def find_customer(session: Session, tenant_id: str, name: str) -> Customer:
     """The one active customer ``name`` means (fuzzy), or AmbiguousName / UnknownName."""
-    rows = list(session.scalars(select(Customer).where(Customer.tenant_id == tenant_id)))
-    candidates = [
-        NameCandidate(
-            id=c.id,
-            name=c.display_name,
-            aliases=tuple(a for a in (c.company_name,) if a),
-            active=bool(c.active),
-        )
-        for c in rows
-    ]
-    chosen = resolve_name(name, candidates, kind="customer")
+    chosen = resolve_name(name, name_candidates(session, tenant_id, Customer), kind="customer")
     return get_scoped(session, Customer, tenant_id, chosen.id)
 
 
@@ -49,6 +40,26 @@ def find_estimate(session: Session, tenant_id: str, doc_number: str) -> Estimate
 
 def customer_name(session: Session, tenant_id: str, customer_id: str) -> str:
     return get_scoped(session, Customer, tenant_id, customer_id).display_name
+
+
+# The system prompt lists at most this many items: enough for a trade's price list, bounded for a large one.
+PROMPT_CATALOG_LIMIT = 80
+
+
+def prompt_catalog(session: Session, tenant_id: str, limit: int = PROMPT_CATALOG_LIMIT) -> list[CatalogEntry]:
+    """The active items the system prompt lists, by name: only the columns it shows, read on every turn."""
+    rows = session.execute(
+        select(Item.id, Item.name, Item.type, Item.rate, Item.unit_of_measure)
+        .where(Item.tenant_id == tenant_id, Item.active.is_(True))
+        .order_by(Item.name)
+        .limit(limit)
+    )
+    return [
+        CatalogEntry(
+            id=r.id, name=r.name, type=ItemType(r.type), rate=to_decimal(r.rate), unit=r.unit_of_measure
+        )
+        for r in rows
+    ]
 
 
 def catalog(session: Session, tenant_id: str) -> list[CatalogEntry]:

@@ -107,6 +107,17 @@ def _update_events(update: dict[str, Any], streamed_text: bool) -> list[ChatEven
     return events
 
 
+def durability_for(resume: dict[str, Any] | None) -> str:
+    """When the turn's checkpoints are written.
+
+    A turn from a message is checkpointed once, when it ends (finished, failed or interrupted for an approval):
+    its steps change nothing outside the checkpoint but audit rows and proposed approvals, which are committed
+    before the step returns, so a crash mid-turn loses only the unanswered question, which the user asks again.
+    A resume carries a decision that executes a write, so its every step is checkpointed before the next runs.
+    """
+    return "sync" if resume is not None else "exit"
+
+
 async def stream_turn(
     graph: Any,
     *,
@@ -124,7 +135,11 @@ async def stream_turn(
     streamed_text = False
     try:
         async for mode, chunk in graph.astream(
-            graph_input, config, context=context, stream_mode=["messages", "updates"]
+            graph_input,
+            config,
+            context=context,
+            stream_mode=["messages", "updates"],
+            durability=durability_for(resume),
         ):
             if mode == "messages":
                 piece, meta = chunk

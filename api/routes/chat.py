@@ -20,6 +20,7 @@ from api.state import AppState
 from domain.context import Actor
 from domain.db import READ_ONLY
 from domain.errors import AppError
+from domain.services import approvals as approvals_svc
 
 T = TypeVar("T")
 
@@ -119,10 +120,15 @@ async def _start_turn(
     # transaction holds the write lock, which must never be waited for on the event loop nor held across an await.
     if data.thread_id is not None:
         known = data.thread_id
-        await asyncio.to_thread(
-            _in_transaction, session, lambda: get_thread(session, actor, known), read_only=True
-        )
-        _messages, pending = await pending_interrupts(agent.graph, known)
+
+        def awaits_decision() -> bool:
+            get_thread(session, actor, known)
+            return approvals_svc.has_pending(session, actor.tenant_id, known)
+
+        # The approval row is committed before the graph pauses on it, so a thread with none pending has no
+        # interrupt either, and its checkpoint (the whole conversation) need not be read here.
+        waiting = await asyncio.to_thread(_in_transaction, session, awaits_decision, read_only=True)
+        _messages, pending = await pending_interrupts(agent.graph, known) if waiting else ([], [])
         if pending:
             # The thread waits on an approval: the message is the reviewer's answer ("yes", "no, because …").
             resume = await asyncio.to_thread(

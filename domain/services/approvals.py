@@ -119,6 +119,16 @@ def list_pending(session: Session, tenant_id: str, *, thread_id: str | None = No
     return list(session.scalars(query.order_by(Approval.created_at)))
 
 
+def has_pending(session: Session, tenant_id: str, thread_id: str) -> bool:
+    """Whether an approval on the thread still waits for a decision (one indexed look-up)."""
+    query = select(Approval.id).where(
+        Approval.tenant_id == tenant_id,
+        Approval.thread_id == thread_id,
+        Approval.status == ApprovalStatus.PENDING,
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def check_decider(actor: Actor, approval: Approval, decision: str) -> None:
     """Who may approve may also edit or reject; a proposer may withdraw (reject) their own proposal."""
     if decision == "reject" and actor.user_id is not None and actor.user_id == approval.proposed_by_user_id:

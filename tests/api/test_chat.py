@@ -314,3 +314,34 @@ def test_a_bug_in_a_json_turn_is_a_problem_500(
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "internal_error" and response.headers["x-request-id"]
+
+
+def test_a_read_turn_is_checkpointed_once_when_it_ends(
+    chat: TestClient, tenant: TenantKeys, script: ScriptedModel
+) -> None:
+    # Model → tools → model is three steps; a question changes nothing a crash could leave half done, so the
+    # conversation is written once, at the end, not after every step.
+    script.script += [says("", call("find_customers", name_contains="Jane")), says("Jane Cooper.")]
+    body = chat.post("/api/chat", json={"message": "who is jane"}, headers=tenant.headers()).json()
+    assert body["status"] == "complete", body
+    graph = chat.app.state.services.agent.graph  # type: ignore[attr-defined]
+    config = {"configurable": {"thread_id": body["thread_id"]}}
+    assert len(list(graph.checkpointer.list(config))) == 1
+    # The next turn on the thread reads that one checkpoint and answers with the whole conversation kept.
+    script.script += [says("She is active.")]
+    again = chat.post(
+        "/api/chat",
+        json={"message": "is she active", "thread_id": body["thread_id"]},
+        headers=tenant.headers(),
+    ).json()
+    assert again["reply"] == "She is active."
+    history = chat.get(f"/api/threads/{body['thread_id']}/messages", headers=tenant.headers()).json()
+    assert [m["role"] for m in history["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+        "assistant",
+    ]
+    assert len(list(graph.checkpointer.list(config))) == 2
