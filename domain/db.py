@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
-    Connection,
     DateTime,
     Engine,
     ForeignKey,
@@ -34,6 +33,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapp
 from sqlalchemy.orm.decl_base import _declarative_constructor
 
 from domain.clock import system_clock
+
+# Transaction options callers pass (``execution_options``); how SQLite honours them lives in sqlite_writes.
+from domain.sqlite_writes import DURABLE as DURABLE
+from domain.sqlite_writes import READ_ONLY as READ_ONLY
+from domain.sqlite_writes import WriteGate, begin_transaction, configure_connection, gated_connection_class
 
 T = TypeVar("T")
 
@@ -125,45 +129,21 @@ class QboSynced:
     source_system: Mapped[SourceSystem] = mapped_column(default=SourceSystem.PLATFORM)
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own transaction handling runs reads outside any transaction and BEGINs only before the
-    # first write, so a read-then-write saw stale rows (lost updates). Turn it off; _begin_sqlite opens them.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
-
-
-def _begin_sqlite(conn: Connection) -> None:
-    # IMMEDIATE takes the write lock up front, so transactions are serial and a check-then-write always sees
-    # the current row: SQLite's stand-in for SELECT ... FOR UPDATE. The busy timeout makes others wait.
-    options = conn.get_execution_options()
-    sync = "FULL" if options.get(DURABLE, True) else "NORMAL"
-    info = conn.connection.info
-    if info.get("synchronous") != sync:
-        # Per connection and only between transactions; a later FULL commit flushes the NORMAL ones before it.
-        conn.exec_driver_sql(f"PRAGMA synchronous={sync}")
-        info["synchronous"] = sync
-    mode = "DEFERRED" if options.get(READ_ONLY) else "IMMEDIATE"
-    conn.exec_driver_sql(f"BEGIN {mode}")
-
-
-READ_ONLY = "qbo_read_only"
-# False for bookkeeping a power cut may lose (turn leases): on SQLite its commit does not wait for the disk to
-# flush, which would otherwise hold the write lock for milliseconds. Business rows are always durable.
-DURABLE = "qbo_durable"
 # PostgreSQL connections per process: kept open, and allowed on top of them under a burst.
 POOL_SIZE = 20
 POOL_OVERFLOW = 20
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine; SQLite gets foreign keys, WAL, a busy timeout and serial (BEGIN IMMEDIATE) writes;
-    PostgreSQL a connection pool sized for concurrent turns."""
+    """Build an engine; SQLite gets foreign keys, WAL, a busy timeout and serial (BEGIN IMMEDIATE) writes queued
+    at one gate per engine (:mod:`domain.sqlite_writes`); PostgreSQL a connection pool sized for concurrent turns."""
+    gate = WriteGate()
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"check_same_thread": False})
+        kwargs["connect_args"] = {
+            "check_same_thread": False,
+            "factory": gated_connection_class(gate),
+            **kwargs.get("connect_args", {}),
+        }
     else:
         kwargs.setdefault("pool_pre_ping", True)
         # Every concurrent turn and request holds a connection only for a short transaction, but a read tool
@@ -174,8 +154,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("pool_timeout", 10)
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
-        event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_sqlite)
+        event.listen(engine, "connect", configure_connection)
+        event.listen(engine, "begin", lambda conn: begin_transaction(conn, gate))
     return engine
 
 

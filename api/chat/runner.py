@@ -125,8 +125,13 @@ async def stream_turn(
     context: Any,
     message: str | None = None,
     resume: dict[str, Any] | None = None,
+    tokens: bool = True,
 ) -> AsyncIterator[ChatEvent]:
-    """Run the graph from a user message or a resume value; always ends with ``done``."""
+    """Run the graph from a user message or a resume value; always ends with ``done``.
+
+    ``tokens=False`` leaves out the ``token`` events (a caller that waits for the whole reply): the model then
+    answers in one piece instead of streaming through the callbacks word by word.
+    """
     config = {"configurable": {"thread_id": thread_id}}
     graph_input: Any = (
         Command(resume=resume) if resume is not None else {"messages": [HumanMessage(message or "")]}
@@ -138,7 +143,7 @@ async def stream_turn(
             graph_input,
             config,
             context=context,
-            stream_mode=["messages", "updates"],
+            stream_mode=["messages", "updates"] if tokens else ["updates"],
             durability=durability_for(resume),
         ):
             if mode == "messages":

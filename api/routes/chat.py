@@ -18,7 +18,7 @@ from api.chat.threads import get_thread, list_threads, open_thread
 from api.deps import ReaderDep, SessionDep, StateDep
 from api.state import AppState
 from domain.context import Actor
-from domain.db import READ_ONLY
+from domain.db import DURABLE, READ_ONLY
 from domain.errors import AppError
 from domain.services import approvals as approvals_svc
 
@@ -112,51 +112,55 @@ def sse_response(events: AsyncIterator[ChatEvent]) -> StreamingResponse:
 
 
 async def _start_turn(
-    state: AppState, session: Any, actor: Actor, data: ChatIn
+    state: AppState, session: Any, actor: Actor, data: ChatIn, *, tokens: bool
 ) -> tuple[str, AsyncIterator[ChatEvent]]:
     agent = agent_of(state)
-    resume: dict[str, Any] | None = None
     # The request's session is used only in worker threads, each step ending its transaction: on SQLite a
     # transaction holds the write lock, which must never be waited for on the event loop nor held across an await.
-    if data.thread_id is not None:
-        known = data.thread_id
 
-        def awaits_decision() -> bool:
-            get_thread(session, actor, known)
-            return approvals_svc.has_pending(session, actor.tenant_id, known)
-
+    def open_turn() -> tuple[Any, str, bool]:
+        # The thread row must exist for the agent's own transactions (other sessions) before the graph runs.
+        thread = open_thread(session, actor, data.thread_id, data.message)
         # The approval row is committed before the graph pauses on it, so a thread with none pending has no
         # interrupt either, and its checkpoint (the whole conversation) need not be read here.
-        waiting = await asyncio.to_thread(_in_transaction, session, awaits_decision, read_only=True)
-        _messages, pending = await pending_interrupts(agent.graph, known) if waiting else ([], [])
+        waiting = data.thread_id is not None and approvals_svc.has_pending(
+            session, actor.tenant_id, thread.id
+        )
+        return agent.context_for(session, actor), thread.id, waiting
+
+    # Only the thread's row and its time of last use change: bookkeeping whose commit need not wait for the disk
+    # (a power cut may lose it, as it may the conversation's last checkpoint it goes with).
+    context, thread_id, waiting = await asyncio.to_thread(_in_transaction, session, open_turn, durable=False)
+    if waiting:
+        _messages, pending = await pending_interrupts(agent.graph, thread_id)
         if pending:
             # The thread waits on an approval: the message is the reviewer's answer ("yes", "no, because …").
             resume = await asyncio.to_thread(
                 _in_transaction, session, lambda: resume_from_words(session, actor, pending[0], data.message)
             )
             if resume is None:
-                return data.thread_id, _ask_for_decision(data.thread_id, pending[0])
-
-    def open_turn() -> tuple[Any, str]:
-        # The thread row must exist for the agent's own transactions (other sessions) before the graph runs.
-        return agent.context_for(session, actor), open_thread(session, actor, data.thread_id, data.message).id
-
-    context, thread_id = await asyncio.to_thread(_in_transaction, session, open_turn)
-    if resume is not None:
-        events = stream_turn(agent.graph, thread_id=thread_id, context=context, resume=resume)
-    else:
-        events = stream_turn(agent.graph, thread_id=thread_id, context=context, message=data.message)
+                return thread_id, _ask_for_decision(thread_id, pending[0])
+            events = stream_turn(
+                agent.graph, thread_id=thread_id, context=context, resume=resume, tokens=tokens
+            )
+            return thread_id, locked_events(state, thread_id, events)
+    events = stream_turn(
+        agent.graph, thread_id=thread_id, context=context, message=data.message, tokens=tokens
+    )
     return thread_id, locked_events(state, thread_id, events)
 
 
-def _in_transaction(session: Any, work: Callable[[], T], *, read_only: bool = False) -> T:
+def _in_transaction(
+    session: Any, work: Callable[[], T], *, read_only: bool = False, durable: bool = True
+) -> T:
     """Run ``work`` and commit, in the calling (worker) thread; a failure rolls back.
 
-    ``read_only`` work runs as a reader (on SQLite it neither waits for nor blocks the writer).
+    ``read_only`` work runs as a reader (on SQLite it neither waits for nor blocks the writer); work that is not
+    ``durable`` commits without waiting for the disk on SQLite (see ``domain.db.DURABLE``).
     """
     try:
-        if read_only:
-            session.connection(execution_options={READ_ONLY: True})
+        if read_only or not durable:
+            session.connection(execution_options={READ_ONLY: read_only, DURABLE: durable})
         result = work()
         session.commit()
         return result
@@ -173,7 +177,7 @@ async def _ask_for_decision(thread_id: str, payload: dict[str, Any]) -> AsyncIte
 
 @router.post("/chat")
 async def chat(data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep) -> TurnPublic:
-    thread_id, events = await _start_turn(state, session, actor, data)
+    thread_id, events = await _start_turn(state, session, actor, data, tokens=False)
     return turn_public(await collect(events, thread_id))
 
 
@@ -190,7 +194,7 @@ async def chat(data: ChatIn, actor: ReaderDep, session: SessionDep, state: State
 async def chat_stream(
     data: ChatIn, actor: ReaderDep, session: SessionDep, state: StateDep
 ) -> StreamingResponse:
-    _thread_id, events = await _start_turn(state, session, actor, data)
+    _thread_id, events = await _start_turn(state, session, actor, data, tokens=True)
     return sse_response(events)
 
 
