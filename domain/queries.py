@@ -296,17 +296,27 @@ def _aggregate(intent: QboIntent, amounts: Sequence[Decimal], count: int) -> Agg
     return None
 
 
-def run_intent_locally(session: Session, tenant_id: str, intent: QboIntent, *, today: date) -> LocalResult:
-    """Rows of the requested page (QBO field names), the aggregate over every match, and how many matched."""
+def run_intent_locally(
+    session: Session,
+    tenant_id: str,
+    intent: QboIntent,
+    *,
+    today: date,
+    customer_id: str | None = None,
+    vendor_id: str | None = None,
+) -> LocalResult:
+    """Rows of the requested page (QBO field names), the aggregate over every match, and how many matched.
+
+    The customer and vendor the intent names are resolved here unless the caller already did (their local ids).
+    """
     f = intent.filters
     op = intent.operation
     page = intent.pagination
-    customer_id = vendor_id = None
-    if f.customer_name:
+    if f.customer_name and customer_id is None:
         customer_id = resolve_name(
             f.customer_name, name_candidates(session, tenant_id, Customer), kind="customer"
         ).id
-    if f.vendor_name:
+    if f.vendor_name and vendor_id is None:
         vendor_id = resolve_name(f.vendor_name, name_candidates(session, tenant_id, Vendor), kind="vendor").id
 
     if op in {Operation.LIST_CUSTOMERS, Operation.GET_CUSTOMER}:

@@ -6,16 +6,17 @@ names — so the agent, the CLI and the differential test cannot tell them apart
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.intent import QboIntent
 from domain.models import Customer, Vendor
 from domain.names import resolve_name
 from domain.queries import name_candidates, run_intent_locally
-from domain.services.common import get_scoped
 from integrations.quickbooks.api.client import QboClient
 from integrations.quickbooks.api.query import compile_intent, finish_rows
 from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
@@ -28,10 +29,10 @@ class LocalBooks:
         self.session = session
         self.tenant_id = tenant_id
 
-    def _qbo_ref(self, model: type[Customer] | type[Vendor], name: str, kind: str) -> tuple[str, str]:
+    def _named(self, model: type[Customer] | type[Vendor], name: str, kind: str) -> _Named:
         chosen = resolve_name(name, name_candidates(self.session, self.tenant_id, model), kind=kind)
-        row = get_scoped(self.session, model, self.tenant_id, chosen.id)
-        return row.qbo_id or row.id, chosen.name
+        qbo_id = self.session.scalar(select(model.qbo_id).where(model.id == chosen.id))
+        return _Named(chosen.id, qbo_id or chosen.id, chosen.name)
 
     def resolve_customer(self, name: str) -> tuple[str, str]:
         """(local id, the company's spelling) of a customer named in a question."""
@@ -39,23 +40,44 @@ class LocalBooks:
         return chosen.id, chosen.name
 
     async def run_intent(self, intent: QboIntent, *, today: date) -> dict[str, Any]:
-        result = run_intent_locally(self.session, self.tenant_id, intent, today=today)
-        # The QBO query that asks the same question, so "show me the query" means the same everywhere.
+        # Each name is resolved once, for the local query and for the QBO query shown beside its answer.
         f = intent.filters
-        customer = self._qbo_ref(Customer, f.customer_name, "customer") if f.customer_name else None
-        vendor = self._qbo_ref(Vendor, f.vendor_name, "vendor") if f.vendor_name else None
+        customer = self._named(Customer, f.customer_name, "customer") if f.customer_name else None
+        vendor = self._named(Vendor, f.vendor_name, "vendor") if f.vendor_name else None
+        result = run_intent_locally(
+            self.session,
+            self.tenant_id,
+            intent,
+            today=today,
+            customer_id=customer.local_id if customer else None,
+            vendor_id=vendor.local_id if vendor else None,
+        )
+        # The QBO query that asks the same question, so "show me the query" means the same everywhere.
         compiled = compile_intent(
             intent,
             today=today,
-            customer_id=customer[0] if customer else None,
-            vendor_id=vendor[0] if vendor else None,
+            customer_id=customer.ref if customer else None,
+            vendor_id=vendor.ref if vendor else None,
         )
         return {
-            "intent": _with_names(intent, customer, vendor).to_json(),
+            "intent": _with_names(
+                intent,
+                (customer.ref, customer.name) if customer else None,
+                (vendor.ref, vendor.name) if vendor else None,
+            ).to_json(),
             "query": compiled.text,
             "results": result.rows,
             "aggregate": result.aggregate.to_json() if result.aggregate else None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """A customer or vendor a question names: its local id, the id QBO knows it by, and its spelling."""
+
+    local_id: str
+    ref: str
+    name: str
 
 
 class QboBooks:
