@@ -53,17 +53,19 @@ def build_graph(
         prompt = [SystemMessage(system), *state["messages"]]
         return {"messages": [await bound.ainvoke(prompt)], "working_set": working_set}
 
-    def after_model(state: State) -> str:
+    # Routing and give_up are coroutines although they never wait: LangGraph runs a plain function in a worker
+    # thread, and those hops cost a read turn more than the routing itself.
+    async def after_model(state: State) -> str:
         last = state["messages"][-1]
         calls = isinstance(last, AIMessage) and (last.tool_calls or last.invalid_tool_calls)
         return "tools" if calls else END
 
-    def after_tools(state: State) -> str:
+    async def after_tools(state: State) -> str:
         if (state.get("tool_failures") or 0) >= max_tool_failures:
             return "give_up"
         return "approval" if state.get("pending") else "model"
 
-    def give_up(state: State) -> dict[str, Any]:
+    async def give_up(state: State) -> dict[str, Any]:
         errors = [m.content for m in state["messages"][-6:] if getattr(m, "status", None) == "error"]
         last = errors[-1] if errors else "the tools kept failing"
         text = (

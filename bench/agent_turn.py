@@ -29,6 +29,7 @@ from langgraph.types import Command  # noqa: E402
 from pydantic import ConfigDict  # noqa: E402
 
 from agent.graph import build_graph  # noqa: E402
+from api.chat.runner import durability_for  # noqa: E402
 from demo.company import demo_as_of  # noqa: E402
 from demo.runtime import open_demo  # noqa: E402
 from domain.models import Role  # noqa: E402
@@ -41,11 +42,11 @@ DRAFT = (
 
 
 class TimedModel(BaseChatModel):
-    """Delegates to a chat model and adds up the wall time spent inside it."""
+    """Delegates to a chat model and adds up the wall and CPU time spent inside it."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     inner: Any
-    clock: list[float]
+    clock: list[float]  # [wall seconds, CPU seconds] inside the model
 
     @property
     def _llm_type(self) -> str:
@@ -57,11 +58,18 @@ class TimedModel(BaseChatModel):
     def _generate(
         self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
     ) -> ChatResult:
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         try:
             return self.inner._generate(messages, stop=stop, **kwargs)
         finally:
-            self.clock[0] += time.perf_counter() - start
+            self.clock[0] += time.perf_counter() - wall
+            self.clock[1] += time.process_time() - cpu
+
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        # In the loop, as the offline model itself answers: no worker-thread hop the product does not make.
+        return self._generate(messages, stop, run_manager, **kwargs)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -69,17 +77,24 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def main(turns: int) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {"read": [], "draft (propose)": [], "draft (approve)": []}
-    async with open_demo(demo_as_of()) as rt:
-        clock = [0.0]
+async def main(turns: int, books: str) -> dict[str, list[tuple[float, float]]]:
+    results: dict[str, list[tuple[float, float]]] = {"read": [], "draft (propose)": [], "draft (approve)": []}
+    async with open_demo(demo_as_of(), books=books) as rt:  # type: ignore[arg-type]
+        clock = [0.0, 0.0]
         graph = build_graph(TimedModel(inner=rt.model(), clock=clock), rt.toolbox, InMemorySaver())
 
         async def timed(kind: str, payload: Any, config: dict[str, Any], role: Role) -> Any:
-            clock[0] = 0.0
-            start = time.perf_counter()
-            out = await graph.ainvoke(payload, config, context=rt.context(role))
-            results[kind].append((time.perf_counter() - start - clock[0]) * 1000)
+            clock[0] = clock[1] = 0.0
+            wall, cpu = time.perf_counter(), time.process_time()
+            # Checkpointed as the chat API does it: a message turn once at its end, a decision at every step.
+            durability = durability_for(None if isinstance(payload, dict) else {})
+            out = await graph.ainvoke(payload, config, context=rt.context(role), durability=durability)
+            results[kind].append(
+                (
+                    (time.perf_counter() - wall - clock[0]) * 1000,
+                    (time.process_time() - cpu - clock[1]) * 1000,
+                )
+            )
             return out
 
         for _ in range(2):  # warm-up: imports, first queries
@@ -108,16 +123,27 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument(
+        "--books",
+        choices=("local", "qbo"),
+        default="local",
+        help="answer from the local books, or from the QBO emulator (it runs in this process, so its own "
+        "work is counted as overhead too)",
+    )
+    parser.add_argument(
         "--max-p95-ms", type=float, default=0.0, help="fail when any p95 is above this (0: off)"
     )
     args = parser.parse_args()
-    measured = asyncio.run(main(args.turns))
+    measured = asyncio.run(main(args.turns, args.books))
     worst = 0.0
-    print(f"agent turn overhead, model time excluded ({args.turns} turns each)")
+    print(f"agent turn overhead, model time excluded ({args.turns} turns each, {args.books} books)")
     for kind, values in measured.items():
-        p50, p95 = statistics.median(values), pct(values, 95)
+        walls = [w for w, _ in values]
+        cpus = [c for _, c in values]
+        p50, p95 = statistics.median(walls), pct(walls, 95)
         worst = max(worst, p95)
-        print(f"  {kind:<16} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+        print(
+            f"  {kind:<16} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   CPU p50 {statistics.median(cpus):7.1f} ms"
+        )
     if args.max_p95_ms and worst > args.max_p95_ms:
         print(f"FAIL: p95 {worst:.1f} ms is over {args.max_p95_ms} ms")
         sys.exit(1)

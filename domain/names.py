@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -44,6 +45,8 @@ ACCEPT_SCORE = 80.0  # below this a name is not a match at all
 SUGGEST_SCORE = 55.0  # ...but still worth offering as "did you mean"
 AMBIGUITY_MARGIN = 6.0  # a runner-up this close to the best makes the answer a question
 TOKEN_MATCH = 80.0  # how alike two words must be to count as the same word with a typo
+# Names whose normal form is remembered (a large company's customers and vendors, and what people type).
+NORMALIZED_NAMES_KEPT = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +59,13 @@ class NameCandidate:
     active: bool = True
 
 
+@lru_cache(maxsize=NORMALIZED_NAMES_KEPT)
 def normalize_name(text: str) -> str:
-    """Lower-case words without punctuation, possessives, legal suffixes or titles."""
+    """Lower-case words without punctuation, possessives, legal suffixes or titles.
+
+    Remembered: every question that names a customer compares it with every customer's name, so the same few
+    thousand names are normalised on every turn otherwise.
+    """
     # Accents go ("Ölaf" = "Olaf"), but letters of other scripts stay: dropping them made "李 Plumbing" match
     # any plumber.
     decomposed = unicodedata.normalize("NFKD", text)
