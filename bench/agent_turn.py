@@ -1,10 +1,12 @@
 """Per-turn overhead of the agent, excluding model time, on the demo company.
 
-Runs a read question and an estimate draft (proposal, then approval) through the whole graph — tools, books
-(sandbox QBO in-process), approvals, audit, checkpoints — with the offline model, and subtracts the time spent
-inside the model. Prints p50 / p95 in milliseconds per kind of turn.
+Runs a read question and an estimate draft (proposal, then approval) through the whole graph — tools, books,
+approvals, audit, checkpoints, checkpointed as the chat API does — with the offline model, and subtracts the
+time spent inside the model. Prints p50 / p95 wall time and p50 CPU time in milliseconds per kind of turn.
+``--books local`` (the default) answers from the local books; ``--books qbo`` from the QBO emulator, which runs
+in this process, so its own work is counted too.
 
-    python bench/agent_turn.py [--turns 30] [--max-p95-ms 0]
+    python bench/agent_turn.py [--turns 30] [--books local|qbo] [--max-p95-ms 0]
 """
 
 from __future__ import annotations
