@@ -24,8 +24,8 @@ from domain.models import Approval, ApprovalStatus, AuditLog, Customer, Role
 from domain.services.approvals import AlreadyDecided
 from tests.agent.fakes import AddCustomer, FindCustomers, NewCustomer, ScriptedModel, call, says
 from tests.agent.test_graph import audit_actions, cfg, ctx, customer_names, tool_payloads, toolbox
-from tests.agent.transaction_watch import watch_write_transactions
-from tools.base import Toolbox, ToolDeps, ToolEnv
+from tests.agent.transaction_watch import on_event_loop, watch_write_transactions
+from tools.base import ProposedAction, Toolbox, ToolDeps, ToolEnv
 
 APPROVE = {"decisions": [{"type": "approve"}]}
 # Long enough for any loaded machine; the test never waits this long unless the loop is blocked.
@@ -104,8 +104,14 @@ class WaitsForTheLoop(AddCustomer):
 
     _started: threading.Event = PrivateAttr(default_factory=threading.Event)
     _go: threading.Event = PrivateAttr(default_factory=threading.Event)
+    _on_loop: list[bool] = PrivateAttr(default_factory=list)  # per call: did it run on the event loop?
+
+    def propose(self, args: NewCustomer, env: ToolEnv) -> ProposedAction:
+        self._on_loop.append(on_event_loop())
+        return super().propose(args, env)
 
     def execute(self, args: NewCustomer, env: ToolEnv) -> dict[str, Any]:
+        self._on_loop.append(on_event_loop())
         self._started.set()
         loop_was_free = self._go.wait(timeout=PATIENCE_SECONDS)
         return {**super().execute(args, env), "loop_was_free": loop_was_free}
@@ -125,6 +131,8 @@ async def test_the_event_loop_stays_free_while_an_approved_write_executes(sm, te
     out = await decision
     [payload] = [p for p in tool_payloads(out) if p.get("status") == "executed"]
     assert payload["result"]["loop_was_free"] is True
+    # Proposed by the tool step, proposed again and executed by the approval step: never on the loop.
+    assert tool._on_loop == [False, False, False]
     assert "Harbor Cafe" in customer_names(sm, tenant_id)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, event
 from domain.db import READ_ONLY
 
 
-def _on_event_loop() -> bool:
+def on_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -55,7 +55,7 @@ class WriteTransactionWatch:
         if began is None:
             return
         first_words = " ".join(what.split()[:4])
-        if _on_event_loop():
+        if on_event_loop():
             self.violations.append(f"on the event loop, inside a write transaction: {first_words}")
         elif threading.get_ident() != began:
             self.violations.append(
