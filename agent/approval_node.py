@@ -3,19 +3,22 @@
 The node re-runs from its start when resumed, so everything before ``interrupt()`` is idempotent: the approval
 record is got-or-created by (thread, tool call) and the "proposed" audit row is written only on creation. The
 decision, the execution and their audit rows share one transaction, so a committed approval is either still
-pending, rejected, executed or failed — never "approved, execution unknown".
+pending, rejected, executed or failed — never "approved, execution unknown". That transaction is begun, worked
+and committed inside one worker thread (the tools' writes are synchronous domain work), so the write lock is never
+held across an await and no SQL that may wait for it runs on the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
 
 from agent.audit import audit_approval
 from agent.context import Context
@@ -23,13 +26,13 @@ from agent.errors import EXPECTED_ERRORS, describe_error
 from agent.state import PendingAction, State
 from agent.tool_node import make_env, thread_id_of, tool_message
 from domain.context import Actor
-from domain.db import async_transaction, transaction
+from domain.db import run_transaction
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.models.approvals import Approval, ApprovalStatus
 from domain.models.tenancy import Role
 from domain.permissions import Permission
 from domain.services import approvals as approvals_svc
-from tools.base import Toolbox, dump_args
+from tools.base import ProposedAction, Toolbox, ToolEnv, WriteTool, dump_args
 
 ALLOWED_DECISIONS = ["approve", "edit", "reject"]
 
@@ -100,40 +103,39 @@ def make_approval_node(toolbox: Toolbox) -> Callable[..., Awaitable[Command[Any]
         item: PendingAction = state["pending"][0]
         rest = list(state["pending"][1:])
 
-        def record_proposal() -> tuple[dict[str, Any], ApprovalStatus, str]:
+        def record_proposal(session: Session) -> tuple[dict[str, Any], ApprovalStatus, str]:
             # Off the event loop: taking SQLite's write lock may wait for another writer.
-            with transaction(sm) as session:
-                approval, created = approvals_svc.propose(
+            approval, created = approvals_svc.propose(
+                session,
+                ctx.actor,
+                approvals_svc.ProposalIn(
+                    thread_id=thread_id,
+                    tool_call_id=item["tool_call_id"],
+                    action_name=item["name"],
+                    args=item["args"],
+                    description=item["description"],
+                    preview=item["preview"],
+                    permission=Permission(item["permission"]),
+                ),
+            )
+            if created:
+                audit_approval(
                     session,
                     ctx.actor,
-                    approvals_svc.ProposalIn(
-                        thread_id=thread_id,
-                        tool_call_id=item["tool_call_id"],
-                        action_name=item["name"],
-                        args=item["args"],
-                        description=item["description"],
-                        preview=item["preview"],
-                        permission=Permission(item["permission"]),
-                    ),
+                    "agent.action_proposed",
+                    approval.id,
+                    {
+                        "thread_id": thread_id,
+                        "tool": item["name"],
+                        "args": item["args"],
+                        "preview": item["preview"],
+                        "required_role": approval.required_role,
+                    },
                 )
-                if created:
-                    audit_approval(
-                        session,
-                        ctx.actor,
-                        "agent.action_proposed",
-                        approval.id,
-                        {
-                            "thread_id": thread_id,
-                            "tool": item["name"],
-                            "args": item["args"],
-                            "preview": item["preview"],
-                            "required_role": approval.required_role,
-                        },
-                    )
-                payload = interrupt_payload(approval, state.get("refusal"))
-                return payload, approval.status, approval.id
+            payload = interrupt_payload(approval, state.get("refusal"))
+            return payload, approval.status, approval.id
 
-        payload, status, approval_id = await asyncio.to_thread(record_proposal)
+        payload, status, approval_id = await run_transaction(sm, record_proposal)
 
         if status != ApprovalStatus.PENDING:
             # Decided elsewhere (another process won the race): report what happened, do not ask again.
@@ -183,7 +185,7 @@ async def _apply(
 ) -> Command[Any]:
     sm = toolbox.deps.sessionmaker
     tool = toolbox.get(item["name"])
-    if tool is None:  # the tool set changed between proposal and decision (a deploy): nothing can run it
+    if not isinstance(tool, WriteTool):  # the tool set changed between proposal and decision (a deploy)
         raise ValidationFailed(f"the action '{item['name']}' is no longer available")
     args = item["args"]
     if decision.type in ("edit", "revise"):
@@ -200,50 +202,16 @@ async def _apply(
             )
     if decision.type == "revise":
         return await _revise(toolbox, ctx, thread_id, item, rest, approval_id, args, decider, seen_hash)
+    step = _Step(toolbox, ctx, thread_id, item, approval_id, decider)
     try:
-        async with async_transaction(sm) as session:
-            approvals_svc.decide(
-                session,
-                decider,
-                approval_id,
-                decision=decision.type,
-                seen_hash=seen_hash,
-                final_args=args if decision.type != "reject" else None,
-                message=decision.message,
-            )
-            audit_approval(
-                session,
-                decider,
-                "agent.action_decided",
-                approval_id,
-                {
-                    "thread_id": thread_id,
-                    "decision": decision.type,
-                    "tool": item["name"],
-                    "edited_args": args if decision.type == "edit" else None,
-                    "message": decision.message,
-                },
-            )
-            if decision.type == "reject":
-                return _done(
-                    item,
-                    rest,
-                    {
-                        "status": "rejected",
-                        "approval_id": approval_id,
-                        "message": decision.message or "The reviewer declined this action.",
-                    },
-                )
-            env = make_env(toolbox, session, ctx, thread_id)
-            env.actor = decider  # the approver is who makes the change
-            outcome = await _execute(tool, args, env, approval_id, thread_id)
-            approvals_svc.finish(
-                session, ctx.tenant_id, approval_id, result=outcome.get("result"), error=outcome.get("error")
-            )
-            return _done(item, rest, outcome, error="error" in outcome)
+        # Decide, execute, finish and audit in one transaction, begun and committed in one worker thread.
+        outcome = await run_transaction(
+            sm, lambda session: step.decide_and_execute(session, tool, decision, args, seen_hash)
+        )
     except (PermissionDenied, approvals_svc.StaleDecision) as exc:
         return await _refuse(sm, decider, approval_id, exc.message)
     # AlreadyDecided propagates: another decider won, this resume loses loudly and the winner's outcome stands.
+    return _done(item, rest, outcome, error="error" in outcome)
 
 
 async def _revise(
@@ -260,33 +228,10 @@ async def _revise(
     """Re-propose with the changed arguments (the same checks, a new preview), then ask again."""
     sm = toolbox.deps.sessionmaker
     tool = toolbox.get(item["name"])
-    assert tool is not None  # checked by the caller
+    assert isinstance(tool, WriteTool)  # checked by the caller
+    step = _Step(toolbox, ctx, thread_id, item, approval_id, decider)
     try:
-        async with async_transaction(sm) as session:
-            env = make_env(toolbox, session, ctx, thread_id)
-            with session.begin_nested():
-                proposed = await tool.propose(tool.validate_args(args), env)
-            approvals_svc.revise(
-                session,
-                decider,
-                approval_id,
-                seen_hash=seen_hash,
-                args=proposed.args,
-                description=proposed.description,
-                preview=proposed.preview,
-            )
-            audit_approval(
-                session,
-                decider,
-                "agent.action_revised",
-                approval_id,
-                {
-                    "thread_id": thread_id,
-                    "tool": item["name"],
-                    "before": item["args"],
-                    "after": proposed.args,
-                },
-            )
+        proposed = await run_transaction(sm, lambda session: step.revise(session, tool, args, seen_hash))
     except EXPECTED_ERRORS as exc:
         return await _refuse(sm, decider, approval_id, f"That change cannot be made: {describe_error(exc)}")
     revised: PendingAction = {
@@ -298,34 +243,116 @@ async def _revise(
     return Command(update={"pending": [revised, *rest], "refusal": None}, goto="approval")
 
 
-async def _execute(
-    tool: Any, args: dict[str, Any], env: Any, approval_id: str, thread_id: str
-) -> dict[str, Any]:
-    """Run the write inside a savepoint: a domain / QuickBooks failure undoes only the write itself."""
-    try:
-        with env.session.begin_nested():
-            validated = tool.validate_args(args)
-            # Edited args must pass the same checks a proposal does (balances, catalog, prices).
-            await tool.propose(validated, env)
-            result = await tool.execute(validated, env)
-    except EXPECTED_ERRORS as exc:
-        message = describe_error(exc)
-        audit_approval(
-            env.session,
-            env.actor,
-            "agent.action_failed",
-            approval_id,
-            {"thread_id": thread_id, "tool": tool.name, "args": args, "error": message},
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """The synchronous work of one decision, run inside a worker thread's transaction (``session``)."""
+
+    toolbox: Toolbox
+    ctx: Context
+    thread_id: str
+    item: PendingAction
+    approval_id: str
+    decider: Actor
+
+    def env(self, session: Session, actor: Actor) -> ToolEnv:
+        env = make_env(self.toolbox, session, self.ctx, self.thread_id, with_books=False)
+        env.actor = actor
+        return env
+
+    def decide_and_execute(
+        self,
+        session: Session,
+        tool: WriteTool,
+        decision: Decision,
+        args: dict[str, Any],
+        seen_hash: str | None,
+    ) -> dict[str, Any]:
+        approvals_svc.decide(
+            session,
+            self.decider,
+            self.approval_id,
+            decision=decision.type,
+            seen_hash=seen_hash,
+            final_args=args if decision.type != "reject" else None,
+            message=decision.message,
         )
-        return {"status": "failed", "approval_id": approval_id, "error": message}
-    audit_approval(
-        env.session,
-        env.actor,
-        "agent.action_executed",
-        approval_id,
-        {"thread_id": thread_id, "tool": tool.name, "args": args, "result": result},
-    )
-    return {"status": "executed", "approval_id": approval_id, "result": result}
+        audit_approval(
+            session,
+            self.decider,
+            "agent.action_decided",
+            self.approval_id,
+            {
+                "thread_id": self.thread_id,
+                "decision": decision.type,
+                "tool": self.item["name"],
+                "edited_args": args if decision.type == "edit" else None,
+                "message": decision.message,
+            },
+        )
+        if decision.type == "reject":
+            return {
+                "status": "rejected",
+                "approval_id": self.approval_id,
+                "message": decision.message or "The reviewer declined this action.",
+            }
+        outcome = self.execute(self.env(session, self.decider), tool, args)  # the approver makes the change
+        approvals_svc.finish(
+            session,
+            self.ctx.tenant_id,
+            self.approval_id,
+            result=outcome.get("result"),
+            error=outcome.get("error"),
+        )
+        return outcome
+
+    def execute(self, env: ToolEnv, tool: WriteTool, args: dict[str, Any]) -> dict[str, Any]:
+        """Run the write inside a savepoint: a domain / QuickBooks failure undoes only the write itself."""
+        try:
+            with env.session.begin_nested():
+                validated = tool.validate_args(args)
+                # Edited args must pass the same checks a proposal does (balances, catalog, prices).
+                tool.propose(validated, env)
+                result = tool.execute(validated, env)
+        except EXPECTED_ERRORS as exc:
+            message = describe_error(exc)
+            self.audit(env, "agent.action_failed", {"tool": tool.name, "args": args, "error": message})
+            return {"status": "failed", "approval_id": self.approval_id, "error": message}
+        self.audit(env, "agent.action_executed", {"tool": tool.name, "args": args, "result": result})
+        return {"status": "executed", "approval_id": self.approval_id, "result": result}
+
+    def revise(
+        self, session: Session, tool: WriteTool, args: dict[str, Any], seen_hash: str | None
+    ) -> ProposedAction:
+        with session.begin_nested():
+            # Proposed again as the turn's user, as the first proposal was; the decider only asked for the change.
+            proposed = tool.propose(tool.validate_args(args), self.env(session, self.ctx.actor))
+        approvals_svc.revise(
+            session,
+            self.decider,
+            self.approval_id,
+            seen_hash=seen_hash,
+            args=proposed.args,
+            description=proposed.description,
+            preview=proposed.preview,
+        )
+        audit_approval(
+            session,
+            self.decider,
+            "agent.action_revised",
+            self.approval_id,
+            {
+                "thread_id": self.thread_id,
+                "tool": self.item["name"],
+                "before": self.item["args"],
+                "after": proposed.args,
+            },
+        )
+        return proposed
+
+    def audit(self, env: ToolEnv, action: str, detail: dict[str, Any]) -> None:
+        audit_approval(
+            env.session, env.actor, action, self.approval_id, {"thread_id": self.thread_id, **detail}
+        )
 
 
 def _done(
@@ -344,9 +371,7 @@ def _done(
 async def _refuse(sm: Any, actor: Actor, approval_id: str, reason: str) -> Command[Any]:
     """The approval stays pending; audit the refusal and ask again with the reason on the card."""
 
-    def record() -> None:
-        with transaction(sm) as session:
-            audit_approval(session, actor, "agent.decision_refused", approval_id, {"reason": reason})
-
-    await asyncio.to_thread(record)
+    await run_transaction(
+        sm, lambda s: audit_approval(s, actor, "agent.decision_refused", approval_id, {"reason": reason})
+    )
     return Command(update={"refusal": reason}, goto="approval")

@@ -1,11 +1,13 @@
 """The tool step: run read tools, turn write calls into pending proposals, hand expected errors back.
 
 Argument errors and expected domain / QuickBooks errors become tool messages so the model can correct itself;
-anything else is a bug and propagates. Each call runs in its own transaction and leaves an audit row.
+anything else is a bug and propagates. Each call runs in its own transaction and leaves an audit row. A write's
+proposal is synchronous and runs wholly in a worker thread; only a read awaits inside its (read-only) transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,8 +20,8 @@ from agent.audit import audit_thread
 from agent.context import Context
 from agent.errors import EXPECTED_ERRORS, describe_error, error_code
 from agent.state import PendingAction, State
-from domain.db import async_transaction, run_transaction
-from tools.base import BooksTool, Toolbox, ToolEnv, dump_args
+from domain.db import READ_ONLY, async_transaction, run_transaction
+from tools.base import BooksTool, Toolbox, ToolEnv, WriteTool, dump_args
 
 
 def thread_id_of(config: RunnableConfig) -> str:
@@ -36,9 +38,12 @@ def tool_message(call_id: str, name: str, payload: dict[str, Any], *, error: boo
     )
 
 
-def make_env(toolbox: Toolbox, session: Any, ctx: Context, thread_id: str) -> ToolEnv:
+def make_env(
+    toolbox: Toolbox, session: Any, ctx: Context, thread_id: str, *, with_books: bool = True
+) -> ToolEnv:
+    """The environment of one call; a write is local domain work and is given no books to read."""
     actor = ctx.actor
-    books = toolbox.deps.books_for(session, actor) if toolbox.deps.books_for else None
+    books = toolbox.deps.books_for(session, actor) if with_books and toolbox.deps.books_for else None
     return ToolEnv(
         session=session,
         actor=actor,
@@ -114,23 +119,15 @@ async def run_tool_call(
     """One call: a read answers (a tool message), a write becomes a pending action; both are audited."""
     sm = toolbox.deps.sessionmaker
     try:
+        if isinstance(tool, WriteTool):
+            # Propose only: validation and a preview, no change; the approval step decides (and audits it).
+            return await asyncio.to_thread(_propose, toolbox, tool, call_id, raw, ctx, thread_id)
         # Reads only, so no lock is held while a read awaits QuickBooks; the audit row is its own transaction,
         # begun and committed in one worker thread.
         async with async_transaction(sm, read_only=True) as session:
             env = make_env(toolbox, session, ctx, thread_id)
             tool.check_proposer(env)
             args = tool.validate_args(raw)
-            if tool.writes:
-                # Propose only: validation and a preview, no change; the approval step decides.
-                proposal = await tool.propose(args, env)
-                return PendingAction(
-                    tool_call_id=call_id,
-                    name=tool.name,
-                    args=dump_args(args),
-                    description=proposal.description,
-                    preview=proposal.preview,
-                    permission=proposal.permission.value,
-                )
             out = await tool.answer(args, env)
         detail = _audit_detail(tool.name, call_id, dump_args(args), out)
         await run_transaction(sm, lambda s: audit_thread(s, ctx.actor, "agent.tool_call", thread_id, detail))
@@ -148,3 +145,24 @@ async def run_tool_call(
             sm, lambda s: audit_thread(s, ctx.actor, "agent.tool_failed", thread_id, failed)
         )
         return tool_message(call_id, tool.name, {"error": message, "code": error_code(exc)}, error=True)
+
+
+def _propose(
+    toolbox: Toolbox, tool: WriteTool, call_id: str, raw: dict[str, Any], ctx: Context, thread_id: str
+) -> PendingAction:
+    """In a worker thread, in a read-only transaction that is never committed: a proposal changes nothing."""
+    with toolbox.deps.sessionmaker() as session:
+        # On SQLite a WAL reader: it neither waits for the writer nor blocks it.
+        session.connection(execution_options={READ_ONLY: True})
+        env = make_env(toolbox, session, ctx, thread_id, with_books=False)
+        tool.check_proposer(env)
+        args = tool.validate_args(raw)
+        proposal = tool.propose(args, env)
+    return PendingAction(
+        tool_call_id=call_id,
+        name=tool.name,
+        args=dump_args(args),
+        description=proposal.description,
+        preview=proposal.preview,
+        permission=proposal.permission.value,
+    )

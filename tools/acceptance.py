@@ -11,7 +11,7 @@ from domain.models import Customer, EstimateStatus
 from domain.permissions import Permission
 from domain.services import estimates as estimates_svc
 from domain.services.common import get_scoped
-from tools.base import BooksTool, ProposedAction, ToolEnv
+from tools.base import ProposedAction, ToolEnv, WriteTool
 from tools.documents import EstimateRef
 from tools.lookup import estimate_summary, find_estimate
 
@@ -27,13 +27,12 @@ class AcceptArgs(EstimateRef):
     )
 
 
-class AcceptEstimate(BooksTool):
+class AcceptEstimate(WriteTool):
     name: str = "accept_estimate"
     description: str = (
         "Propose recording that the customer accepted an estimate (by phone, in person...); needs approval."
     )
     args_schema: type[BaseModel] = AcceptArgs
-    writes: bool = True
     permission: Permission = Permission.SEND_DOCUMENTS
 
     def _who(self, args: AcceptArgs, env: ToolEnv, customer_id: str) -> str:
@@ -43,7 +42,7 @@ class AcceptEstimate(BooksTool):
         contact = " ".join(filter(None, [customer.first_name, customer.last_name]))
         return contact or customer.display_name
 
-    async def propose(self, args: AcceptArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: AcceptArgs, env: ToolEnv) -> ProposedAction:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         if est.status not in ACCEPTABLE:
             raise InvalidTransition("Estimate", args.doc_number, str(est.status), "approved")
@@ -65,7 +64,7 @@ class AcceptEstimate(BooksTool):
             },
         )
 
-    async def execute(self, args: AcceptArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: AcceptArgs, env: ToolEnv) -> dict[str, Any]:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         who = self._who(args, env, est.customer_id)
         est = estimates_svc.approve_estimate(

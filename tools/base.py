@@ -1,16 +1,18 @@
 """What every agent tool shares: the environment it runs in, the proposal a write returns, and the base class.
 
 Tools are LangChain tools (name, description, pydantic ``args_schema``) so any chat model can bind them. Reads
-answer; writes never execute when called — ``propose`` validates and previews, and only the agent's approval
-step calls ``execute`` after a human said yes.
+answer (asynchronously: they may await QuickBooks); writes never execute when called — ``propose`` validates and
+previews, and only the agent's approval step calls ``execute`` after a human said yes. ``propose`` and ``execute``
+are synchronous domain work, which their callers run off the event loop in one transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
@@ -79,30 +81,17 @@ class ProposedAction(BaseModel):
 
 
 class BooksTool(BaseTool):
-    """Base for every agent tool. Subclasses set ``args_schema`` and implement ``answer`` or ``propose``/``execute``."""
+    """Base for every agent tool. A read subclasses it and implements ``answer``; a write subclasses ``WriteTool``.
 
-    writes: bool = False
+    ``answer`` is asynchronous because a read may await QuickBooks (inside a read-only transaction, which holds no
+    lock). Writes are synchronous: see ``WriteTool``.
+    """
+
+    writes: ClassVar[bool] = False
     permission: Permission = Permission.READ_BOOKS
 
     async def answer(self, args: Any, env: ToolEnv) -> dict[str, Any]:
-        raise TypeError(f"{self.name} is a write tool; it proposes instead of answering")
-
-    async def propose(self, args: Any, env: ToolEnv) -> ProposedAction:
-        raise TypeError(f"{self.name} is a read tool; it answers instead of proposing")
-
-    async def execute(self, args: Any, env: ToolEnv) -> dict[str, Any]:
-        raise TypeError(f"{self.name} is a read tool; there is nothing to execute")
-
-    def proposal(
-        self, args: BaseModel, description: str, preview: dict[str, Any], permission: Permission | None = None
-    ) -> ProposedAction:
-        return ProposedAction(
-            name=self.name,
-            args=dump_args(args),
-            description=description,
-            preview=jsonable(preview),
-            permission=permission or self.permission,
-        )
+        raise NotImplementedError(f"{self.name} answers nothing")
 
     def validate_args(self, raw: dict[str, Any]) -> BaseModel:
         schema = self.args_schema
@@ -115,16 +104,55 @@ class BooksTool(BaseTool):
 
     async def _arun(self, *, config: RunnableConfig, **kwargs: Any) -> Any:
         """Invocation through LangChain: the environment travels in ``configurable``."""
-        env = config.get("configurable", {}).get(ENV_KEY)
-        if not isinstance(env, ToolEnv):
-            raise ValueError(f"{self.name} needs a ToolEnv in config['configurable']['{ENV_KEY}']")
-        args = self.validate_args(kwargs)
-        if self.writes:
-            return (await self.propose(args, env)).model_dump(mode="json")
-        return await self.answer(args, env)
+        return await self.answer(self.validate_args(kwargs), env_of(self.name, config))
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{self.name} is asynchronous; use ainvoke")
+
+
+class WriteTool(BooksTool):
+    """A write: ``propose`` validates and previews, ``execute`` makes the change after a human said yes.
+
+    Both are synchronous local domain work (the sync worker pushes to QuickBooks later, through the outbox), so the
+    caller runs them in a worker thread inside one transaction, and no lock is ever held across an await.
+    """
+
+    writes: ClassVar[bool] = True
+
+    def propose(self, args: Any, env: ToolEnv) -> ProposedAction:
+        raise NotImplementedError(f"{self.name} proposes nothing")
+
+    def execute(self, args: Any, env: ToolEnv) -> dict[str, Any]:
+        raise NotImplementedError(f"{self.name} executes nothing")
+
+    async def answer(self, args: Any, env: ToolEnv) -> dict[str, Any]:
+        raise TypeError(f"{self.name} is a write tool; it proposes instead of answering")
+
+    def proposal(
+        self, args: BaseModel, description: str, preview: dict[str, Any], permission: Permission | None = None
+    ) -> ProposedAction:
+        return ProposedAction(
+            name=self.name,
+            args=dump_args(args),
+            description=description,
+            preview=jsonable(preview),
+            permission=permission or self.permission,
+        )
+
+    def _run(self, *, config: RunnableConfig, **kwargs: Any) -> Any:
+        """Invocation through LangChain proposes only; the caller's session is used in this thread alone."""
+        return self.propose(self.validate_args(kwargs), env_of(self.name, config)).model_dump(mode="json")
+
+    async def _arun(self, *, config: RunnableConfig, **kwargs: Any) -> Any:
+        # The proposal runs SQL, which never runs on the event loop.
+        return await asyncio.to_thread(self._run, config=config, **kwargs)
+
+
+def env_of(name: str, config: RunnableConfig) -> ToolEnv:
+    env = config.get("configurable", {}).get(ENV_KEY)
+    if not isinstance(env, ToolEnv):
+        raise ValueError(f"{name} needs a ToolEnv in config['configurable']['{ENV_KEY}']")
+    return env
 
 
 def dump_args(args: BaseModel) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from domain.models import Customer
 from domain.permissions import Permission
 from domain.schemas import Address, CustomerCreate
 from domain.services import catalog as catalog_svc
-from tools.base import BooksTool, ProposedAction, ToolEnv
+from tools.base import ProposedAction, ToolEnv, WriteTool
 
 
 class CustomerArgs(BaseModel):
@@ -36,14 +36,13 @@ def split_name(full: str | None) -> tuple[str | None, str | None]:
     return words[0][:100], (" ".join(words[1:])[:100] or None)
 
 
-class CreateCustomer(BooksTool):
+class CreateCustomer(WriteTool):
     name: str = "create_customer"
     description: str = "Propose adding a new customer (needs approval)."
     args_schema: type[BaseModel] = CustomerArgs
-    writes: bool = True
     permission: Permission = Permission.MANAGE_CUSTOMERS
 
-    async def propose(self, args: CustomerArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: CustomerArgs, env: ToolEnv) -> ProposedAction:
         if catalog_svc.name_taken(env.session, Customer, env.actor.tenant_id, args.display_name):
             raise Conflict(f"A customer named '{args.display_name}' already exists")
         fields = {k: v for k, v in args.model_dump(exclude_none=True).items()}
@@ -51,7 +50,7 @@ class CreateCustomer(BooksTool):
             args, f"Add customer {args.display_name}", {"target": "Customer (new)", "changes": fields}
         )
 
-    async def execute(self, args: CustomerArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: CustomerArgs, env: ToolEnv) -> dict[str, Any]:
         address = args.address or Address()
         first, last = split_name(args.contact_name)
         customer = catalog_svc.create_customer(

@@ -17,7 +17,7 @@ from domain.permissions import Permission
 from domain.schemas import WriteOffCreate
 from domain.services import estimates as estimates_svc
 from domain.services import invoices as invoices_svc
-from tools.base import BooksTool, ProposedAction, ToolEnv
+from tools.base import ProposedAction, ToolEnv, WriteTool
 from tools.lookup import (
     estimate_summary,
     find_estimate,
@@ -60,14 +60,13 @@ class WriteOffArgs(InvoiceRef):
     )
 
 
-class SendEstimate(BooksTool):
+class SendEstimate(WriteTool):
     name: str = "send_estimate"
     description: str = "Propose emailing an estimate to its customer (needs approval)."
     args_schema: type[BaseModel] = EstimateRef
-    writes: bool = True
     permission: Permission = Permission.SEND_DOCUMENTS
 
-    async def propose(self, args: EstimateRef, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: EstimateRef, env: ToolEnv) -> ProposedAction:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         allowed = {EstimateStatus.DRAFT, EstimateStatus.SENT, EstimateStatus.VIEWED}
         if est.status not in allowed:
@@ -85,22 +84,21 @@ class SendEstimate(BooksTool):
             },
         )
 
-    async def execute(self, args: EstimateRef, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: EstimateRef, env: ToolEnv) -> dict[str, Any]:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         est = estimates_svc.send_estimate(env.session, env.actor, est.id, today=env.today)
         return {"estimate": est.doc_number, "status": str(est.status)}
 
 
-class ConvertEstimate(BooksTool):
+class ConvertEstimate(WriteTool):
     name: str = "convert_estimate_to_invoice"
     description: str = (
         "Propose turning an approved estimate into an invoice, optionally sending it (needs approval)."
     )
     args_schema: type[BaseModel] = ConvertArgs
-    writes: bool = True
     permission: Permission = Permission.CONVERT_ESTIMATE
 
-    async def propose(self, args: ConvertArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: ConvertArgs, env: ToolEnv) -> ProposedAction:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         if est.status != EstimateStatus.APPROVED:
             raise InvalidTransition(
@@ -126,7 +124,7 @@ class ConvertEstimate(BooksTool):
             },
         )
 
-    async def execute(self, args: ConvertArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: ConvertArgs, env: ToolEnv) -> dict[str, Any]:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         inv = invoices_svc.convert_estimate_to_invoice(env.session, env.actor, est.id, issue_date=env.today)
         if args.send:
@@ -139,14 +137,13 @@ class ConvertEstimate(BooksTool):
         }
 
 
-class SendInvoice(BooksTool):
+class SendInvoice(WriteTool):
     name: str = "send_invoice"
     description: str = "Propose emailing an invoice to its customer (needs approval)."
     args_schema: type[BaseModel] = InvoiceRef
-    writes: bool = True
     permission: Permission = Permission.SEND_DOCUMENTS
 
-    async def propose(self, args: InvoiceRef, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: InvoiceRef, env: ToolEnv) -> ProposedAction:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
         if inv.status is InvoiceStatus.VOID:
             raise InvalidTransition("Invoice", args.doc_number, "void", "sent", "it is void")
@@ -158,22 +155,21 @@ class SendInvoice(BooksTool):
             {"target": f"Invoice {inv.doc_number}", "document": summary, **to},
         )
 
-    async def execute(self, args: InvoiceRef, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: InvoiceRef, env: ToolEnv) -> dict[str, Any]:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
         inv = invoices_svc.send_invoice(env.session, env.actor, inv.id)
         return {"invoice": inv.doc_number, "sent_at": inv.sent_at}
 
 
-class VoidInvoice(BooksTool):
+class VoidInvoice(WriteTool):
     name: str = "void_invoice"
     description: str = (
         "Propose voiding an invoice: its balance becomes zero (destructive; admin or owner approves)."
     )
     args_schema: type[BaseModel] = VoidArgs
-    writes: bool = True
     permission: Permission = Permission.DESTRUCTIVE
 
-    async def propose(self, args: VoidArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: VoidArgs, env: ToolEnv) -> ProposedAction:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
         if inv.status is InvoiceStatus.VOID:
             raise InvalidTransition("Invoice", args.doc_number, "void", "void", "it is already void")
@@ -194,23 +190,22 @@ class VoidInvoice(BooksTool):
             },
         )
 
-    async def execute(self, args: VoidArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: VoidArgs, env: ToolEnv) -> dict[str, Any]:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
         inv = invoices_svc.void_invoice(env.session, env.actor, inv.id, reason=args.reason)
         return {"invoice": inv.doc_number, "status": str(inv.status)}
 
 
-class WriteOffInvoice(BooksTool):
+class WriteOffInvoice(WriteTool):
     name: str = "write_off_invoice"
     description: str = (
         "Propose writing off part or all of an invoice's open balance as bad debt "
         "(destructive; admin or owner approves)."
     )
     args_schema: type[BaseModel] = WriteOffArgs
-    writes: bool = True
     permission: Permission = Permission.DESTRUCTIVE
 
-    async def propose(self, args: WriteOffArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: WriteOffArgs, env: ToolEnv) -> ProposedAction:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
         if inv.balance_due <= 0 or inv.status in (InvoiceStatus.VOID, InvoiceStatus.WRITTEN_OFF):
             raise InvalidTransition(
@@ -235,7 +230,7 @@ class WriteOffInvoice(BooksTool):
             },
         )
 
-    async def execute(self, args: WriteOffArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: WriteOffArgs, env: ToolEnv) -> dict[str, Any]:
         inv = find_invoice(env.session, env.actor.tenant_id, args.doc_number)
         wo = invoices_svc.write_off_invoice(
             env.session,

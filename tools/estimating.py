@@ -26,7 +26,7 @@ from domain.schemas import EstimateUpdate, LineCreate
 from domain.services import estimates as estimates_svc
 from domain.services.common import get_scoped, get_tenant
 from domain.services.lines import price_requested_lines
-from tools.base import BooksTool, ProposedAction, ToolEnv
+from tools.base import ProposedAction, ToolEnv, WriteTool
 from tools.documents import DocNumber
 from tools.lookup import catalog, find_customer, find_estimate, money
 
@@ -139,14 +139,13 @@ def _preview_lines(env: ToolEnv, customer: Customer, lines: list[LineCreate]) ->
     }
 
 
-class DraftEstimate(BooksTool):
+class DraftEstimate(WriteTool):
     name: str = "draft_estimate"
     description: str = (
         "Draft an estimate for a job from catalog items; saving the draft needs approval. "
         "Technicians may draft at catalog prices."
     )
     args_schema: type[BaseModel] = DraftArgs
-    writes: bool = True
     permission: Permission = Permission.DRAFT_ESTIMATE
 
     def _build(self, args: DraftArgs, env: ToolEnv) -> tuple[Customer, EstimateDraft]:
@@ -163,7 +162,7 @@ class DraftEstimate(BooksTool):
         customer = find_customer(env.session, env.actor.tenant_id, args.customer)
         return customer, _draft(_with_hours(lines, args.hours, env), env, customer, notes, discounts)
 
-    async def propose(self, args: DraftArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: DraftArgs, env: ToolEnv) -> ProposedAction:
         customer, draft = self._build(args, env)
         if not draft.lines:
             raise ValidationFailed("none of the lines matched the catalog: " + "; ".join(draft.warnings))
@@ -180,7 +179,7 @@ class DraftEstimate(BooksTool):
             args, f"Save a draft estimate for {customer.display_name}: {preview['total']}", preview
         )
 
-    async def execute(self, args: DraftArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: DraftArgs, env: ToolEnv) -> dict[str, Any]:
         customer, draft = self._build(args, env)
         data = draft_to_estimate_create(
             draft,
@@ -200,11 +199,10 @@ class DraftEstimate(BooksTool):
         }
 
 
-class UpdateEstimate(BooksTool):
+class UpdateEstimate(WriteTool):
     name: str = "update_estimate"
     description: str = "Propose changing a draft or sent estimate's lines, title or notes (needs approval)."
     args_schema: type[BaseModel] = UpdateArgs
-    writes: bool = True
     permission: Permission = Permission.DRAFT_ESTIMATE
 
     def _lines(
@@ -222,7 +220,7 @@ class UpdateEstimate(BooksTool):
             draft, keep_prices=can(env.actor.role, Permission.CHANGE_PRICES)
         ), draft.warnings
 
-    async def propose(self, args: UpdateArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: UpdateArgs, env: ToolEnv) -> ProposedAction:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         if est.status not in estimates_svc.EDITABLE_STATES:
             raise ValidationFailed(f"estimate {est.doc_number} is {est.status} and can no longer be edited")
@@ -239,7 +237,7 @@ class UpdateEstimate(BooksTool):
         preview["changes"] = changes
         return self.proposal(args, f"Update estimate {est.doc_number}", preview)
 
-    async def execute(self, args: UpdateArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: UpdateArgs, env: ToolEnv) -> dict[str, Any]:
         est = find_estimate(env.session, env.actor.tenant_id, args.doc_number)
         lines, warnings = self._lines(args, env, est)
         fields: dict[str, Any] = {

@@ -15,7 +15,7 @@ from domain.permissions import Permission
 from domain.schemas import PaymentApplicationIn, PaymentCreate
 from domain.services import payments as payments_svc
 from domain.services.payment_methods import method_label, resolve_payment_method
-from tools.base import BooksTool, ProposedAction, ToolEnv
+from tools.base import ProposedAction, ToolEnv, WriteTool
 from tools.documents import DocNumber
 from tools.lookup import find_customer, find_invoice, money
 
@@ -43,13 +43,12 @@ class PaymentArgs(BaseModel):
     memo: str | None = Field(default=None, max_length=1000)
 
 
-class RecordPayment(BooksTool):
+class RecordPayment(WriteTool):
     name: str = "record_payment"
     description: str = (
         "Propose recording money received from a customer and applying it to invoices (needs approval)."
     )
     args_schema: type[BaseModel] = PaymentArgs
-    writes: bool = True
     permission: Permission = Permission.RECORD_PAYMENT
 
     def _plan(self, args: PaymentArgs, env: ToolEnv) -> tuple[Any, list[tuple[Any, Decimal]], Decimal]:
@@ -68,7 +67,7 @@ class RecordPayment(BooksTool):
                 left -= applied
         return customer, plan, left
 
-    async def propose(self, args: PaymentArgs, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: PaymentArgs, env: ToolEnv) -> ProposedAction:
         customer, plan, left = self._plan(args, env)
         # A method the company does not have is a question now, not a payment QuickBooks will refuse later.
         method = resolve_payment_method(env.session, env.actor.tenant_id, args.method)
@@ -100,7 +99,7 @@ class RecordPayment(BooksTool):
             preview,
         )
 
-    async def execute(self, args: PaymentArgs, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: PaymentArgs, env: ToolEnv) -> dict[str, Any]:
         customer, plan, _ = self._plan(args, env)
         payment = payments_svc.record_payment(
             env.session,

@@ -7,6 +7,7 @@ console; that decision resumes the thread and the approval step executes the wri
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -22,7 +23,7 @@ from mcp.server.lowlevel import Server
 from agent.audit import audit_thread
 from agent.context import Context
 from agent.tool_node import run_tool_call
-from domain.db import transaction
+from domain.db import READ_ONLY, run_transaction
 from domain.errors import AppError
 from domain.services import approvals as approvals_svc
 from tools.base import Toolbox
@@ -47,6 +48,7 @@ class McpBridge:
 
     graph: Any
     toolbox: Toolbox
+    # Called in a worker thread: it reads the database, which never happens on the event loop.
     context: Callable[[], Context]
     transport: str
     # One turn per thread across processes, shared with chat and decisions.
@@ -76,26 +78,22 @@ class McpBridge:
         return listed
 
     async def call(self, name: str, args: dict[str, Any]) -> types.CallToolResult:
-        ctx = self.context()
+        ctx = await asyncio.to_thread(self.context)
         thread_id = f"mcp-{uuid.uuid4().hex}"
         try:
             outcome, error = await self._call(ctx, thread_id, name, args)
         except AppError as exc:
             outcome, error = exc.to_problem(), True
-        sm = self.toolbox.deps.sessionmaker
-        with transaction(sm) as session:
-            audit_thread(
-                session,
-                ctx.actor,
-                "mcp.tool_call",
-                thread_id,
-                {
-                    "tool": name,
-                    "transport": self.transport,
-                    "status": "error" if error else str(outcome.get("status", "ok")),
-                    "approval_id": outcome.get("approval_id"),
-                },
-            )
+        detail = {
+            "tool": name,
+            "transport": self.transport,
+            "status": "error" if error else str(outcome.get("status", "ok")),
+            "approval_id": outcome.get("approval_id"),
+        }
+        await run_transaction(
+            self.toolbox.deps.sessionmaker,
+            lambda s: audit_thread(s, ctx.actor, "mcp.tool_call", thread_id, detail),
+        )
         text = json.dumps(outcome, default=str)
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=text)], structuredContent=outcome, isError=error
@@ -105,7 +103,7 @@ class McpBridge:
         self, ctx: Context, thread_id: str, name: str, args: dict[str, Any]
     ) -> tuple[dict[str, Any], bool]:
         if name == GET_APPROVAL:
-            return self._approval(ctx, str(args.get("approval_id", ""))), False
+            return await asyncio.to_thread(self._approval, ctx, str(args.get("approval_id", ""))), False
         tool = self.toolbox.get(name)
         if tool is None:
             known = ", ".join([t.name for t in self.toolbox] + [GET_APPROVAL])
@@ -141,7 +139,9 @@ class McpBridge:
         }, False
 
     def _approval(self, ctx: Context, approval_id: str) -> dict[str, Any]:
-        with transaction(self.toolbox.deps.sessionmaker) as session:
+        with self.toolbox.deps.sessionmaker() as session:
+            # A look-up: on SQLite a WAL reader, which takes no write lock.
+            session.connection(execution_options={READ_ONLY: True})
             row = approvals_svc.get_approval(session, ctx.tenant_id, approval_id)
             return {
                 "approval_id": row.id,

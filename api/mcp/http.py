@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from api.errors import problem_response
 from api.mcp.bridge import McpBridge, build_server
 from api.state import AppState
 from domain.context import Actor
+from domain.db import READ_ONLY
 from domain.errors import AppError, Unauthenticated
 
 _caller: contextvars.ContextVar[Actor] = contextvars.ContextVar("mcp_caller")
@@ -34,8 +36,9 @@ class McpHttp:
             yield  # no agent in this app (some tests): /mcp answers 503
             return
 
-        def context() -> Any:
+        def context() -> Any:  # in a worker thread, which carries the caller's context variables
             with state.sessionmaker() as session:
+                session.connection(execution_options={READ_ONLY: True})
                 return agent.context_for(session, _caller.get())
 
         gate = state.turns.turn
@@ -49,7 +52,8 @@ class McpHttp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            actor = self._authenticate(request)
+            # Off the event loop: it reads the database.
+            actor = await asyncio.to_thread(self._authenticate, request)
         except AppError as exc:
             await problem_response(exc.status, exc.to_problem(), request)(scope, receive, send)
             return
@@ -73,4 +77,5 @@ class McpHttp:
         if not token.startswith(KEY_PREFIX):
             raise Unauthenticated("MCP takes an API key: 'Authorization: Bearer <API key>'")
         with state.sessionmaker() as session:
+            session.connection(execution_options={READ_ONLY: True})
             return authenticate_api_key(session, state.settings.secret, token)

@@ -18,7 +18,7 @@ from domain.models import Customer
 from domain.permissions import Permission
 from domain.schemas import CustomerCreate, CustomerUpdate
 from domain.services import catalog
-from tools.base import BooksTool, ProposedAction, ToolEnv
+from tools.base import BooksTool, ProposedAction, ToolEnv, WriteTool
 
 _ids = itertools.count(1)
 
@@ -91,14 +91,13 @@ class NewCustomer(BaseModel):
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
-class AddCustomer(BooksTool):
+class AddCustomer(WriteTool):
     name: str = "add_customer"
     description: str = "Propose a new customer."
     args_schema: type[BaseModel] = NewCustomer
-    writes: bool = True
     permission: Permission = Permission.MANAGE_CUSTOMERS
 
-    async def propose(self, args: NewCustomer, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: NewCustomer, env: ToolEnv) -> ProposedAction:
         return ProposedAction(
             name=self.name,
             args=args.model_dump(),
@@ -107,7 +106,7 @@ class AddCustomer(BooksTool):
             permission=self.permission,
         )
 
-    async def execute(self, args: NewCustomer, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: NewCustomer, env: ToolEnv) -> dict[str, Any]:
         c = catalog.create_customer(
             env.session, env.actor, CustomerCreate(display_name=args.display_name, email=args.email)
         )
@@ -118,11 +117,10 @@ class Deactivate(BaseModel):
     display_name: str
 
 
-class DeactivateCustomer(BooksTool):
+class DeactivateCustomer(WriteTool):
     name: str = "deactivate_customer"
     description: str = "Propose deactivating a customer (destructive)."
     args_schema: type[BaseModel] = Deactivate
-    writes: bool = True
     permission: Permission = Permission.DESTRUCTIVE
 
     def _find(self, env: ToolEnv, name: str) -> Customer:
@@ -133,7 +131,7 @@ class DeactivateCustomer(BooksTool):
             raise UnknownName("customer", name)
         return found
 
-    async def propose(self, args: Deactivate, env: ToolEnv) -> ProposedAction:
+    def propose(self, args: Deactivate, env: ToolEnv) -> ProposedAction:
         self._find(env, args.display_name)
         return ProposedAction(
             name=self.name,
@@ -143,7 +141,7 @@ class DeactivateCustomer(BooksTool):
             permission=self.permission,
         )
 
-    async def execute(self, args: Deactivate, env: ToolEnv) -> dict[str, Any]:
+    def execute(self, args: Deactivate, env: ToolEnv) -> dict[str, Any]:
         c = catalog.update_customer(
             env.session, env.actor, self._find(env, args.display_name).id, CustomerUpdate(active=False)
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.checkpoint import make_checkpointer
@@ -21,24 +20,10 @@ from agent.graph import build_graph
 from domain.errors import AppError
 from domain.models import Approval, ApprovalStatus, AuditLog, Customer, Role
 from domain.services.audit import verify_chain
-from domain.services.tenants import create_tenant
 from tests.agent.fakes import AddCustomer, DeactivateCustomer, FindCustomers, ScriptedModel, call, says
 from tools.base import Toolbox, ToolDeps
 
 TODAY = date(2026, 3, 18)
-
-
-@pytest.fixture()
-def sm(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-@pytest.fixture()
-def tenant_id(sm: sessionmaker[Session]) -> Iterator[str]:
-    with sm() as s, s.begin():
-        tenant = create_tenant(s, f"Graph Plumbing {uuid.uuid4().hex[:6]}")
-        s.add(Customer(tenant_id=tenant.id, display_name="Bob's Bakery"))
-    yield tenant.id
 
 
 def ctx(tenant_id: str, role: Role = Role.OFFICE, name: str = "Olivia") -> Context:

@@ -8,36 +8,21 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 import respx
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.context import Context
 from agent.graph import build_graph
 from agent.models import ModelSettings, make_chat_model
 from domain.models import Customer, Role
-from domain.services.tenants import create_tenant
 from tests.agent.fakes import AddCustomer, FindCustomers
 from tools.base import Toolbox, ToolDeps
 
 LLM = "http://llm.test/v1"
-
-
-@pytest.fixture()
-def sm(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-@pytest.fixture()
-def tenant_id(sm: sessionmaker[Session]) -> str:
-    with sm() as s, s.begin():
-        tenant = create_tenant(s, f"Northwind {uuid.uuid4().hex[:6]}")
-        s.add(Customer(tenant_id=tenant.id, display_name="Bob's Bakery"))
-    return tenant.id
 
 
 def completion(*, content: str | None = None, calls: list[tuple[str, str]] = ()) -> httpx.Response:

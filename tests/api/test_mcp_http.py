@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.app import create_app
 from domain.models import Approval, AuditLog, Customer, Role
+from tests.agent.transaction_watch import watch_write_transactions
 from tests.api.conftest import TenantKeys, make_settings, seed_tenant
 from tests.api.live import serve
 from tools.registry import all_tools
@@ -122,3 +123,16 @@ def test_mcp_needs_an_api_key(live: Live) -> None:
         response = httpx.post(f"{live.base}/mcp", json=body, headers=headers)
         assert response.status_code == 401
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_mcp_calls_hold_no_write_transaction_on_the_event_loop(live: Live) -> None:
+    """Authentication, the caller's context, a proposal, its approval card, the audit row and a status look-up."""
+    with watch_write_transactions(live.engine) as watch:
+        async with live.session(live.tenant.keys[Role.TECHNICIAN]) as mcp:
+            write = await mcp.call_tool("create_customer", {"display_name": "Loop Free Heating"})
+            assert write.structuredContent is not None, write.content
+            approval_id = write.structuredContent["approval_id"]
+            status = await mcp.call_tool("get_approval", {"approval_id": approval_id})
+            assert status.structuredContent is not None and status.structuredContent["status"] == "pending"
+    assert watch.violations == []
+    assert watch.watched >= 3  # the approval record and the two audit rows, at least
