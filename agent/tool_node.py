@@ -15,12 +15,13 @@ from typing import Any
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
+from pydantic import BaseModel
 
 from agent.audit import audit_thread
 from agent.context import Context
 from agent.errors import EXPECTED_ERRORS, describe_error, error_code
 from agent.state import PendingAction, State
-from domain.db import READ_ONLY, async_transaction, run_transaction
+from domain.db import READ_ONLY, run_transaction
 from tools.base import BooksTool, Toolbox, ToolEnv, WriteTool, dump_args
 
 
@@ -122,13 +123,8 @@ async def run_tool_call(
         if isinstance(tool, WriteTool):
             # Propose only: validation and a preview, no change; the approval step decides (and audits it).
             return await asyncio.to_thread(_propose, toolbox, tool, call_id, raw, ctx, thread_id)
-        # Reads only, so no lock is held while a read awaits QuickBooks; the audit row is its own transaction,
-        # begun and committed in one worker thread.
-        async with async_transaction(sm, read_only=True) as session:
-            env = make_env(toolbox, session, ctx, thread_id)
-            tool.check_proposer(env)
-            args = tool.validate_args(raw)
-            out = await tool.answer(args, env)
+        args, out = await _answer(toolbox, tool, raw, ctx, thread_id)
+        # The audit row is its own transaction, begun and committed in one worker thread.
         detail = _audit_detail(tool.name, call_id, dump_args(args), out)
         await run_transaction(sm, lambda s: audit_thread(s, ctx.actor, "agent.tool_call", thread_id, detail))
         return tool_message(call_id, tool.name, out)
@@ -145,6 +141,28 @@ async def run_tool_call(
             sm, lambda s: audit_thread(s, ctx.actor, "agent.tool_failed", thread_id, failed)
         )
         return tool_message(call_id, tool.name, {"error": message, "code": error_code(exc)}, error=True)
+
+
+async def _answer(
+    toolbox: Toolbox, tool: BooksTool, raw: dict[str, Any], ctx: Context, thread_id: str
+) -> tuple[BaseModel, dict[str, Any]]:
+    """A read, in a read-only transaction (on SQLite a WAL reader: no lock) that ends before any network wait.
+
+    Local books answer inside the transaction without suspending. Live books answer over the network, so the
+    transaction is over first: on PostgreSQL an open one would hold a pooled connection, idle in transaction, for
+    as long as QuickBooks takes (or its rate limit makes us wait).
+    """
+    session = toolbox.deps.sessionmaker()
+    try:
+        await asyncio.to_thread(session.connection, execution_options={READ_ONLY: True})
+        env = make_env(toolbox, session, ctx, thread_id)
+        tool.check_proposer(env)
+        args = tool.validate_args(raw)
+        if env.books is not None and env.books.live and not tool.local_only:
+            await asyncio.to_thread(session.close)
+        return args, await tool.answer(args, env)
+    finally:
+        await asyncio.shield(asyncio.to_thread(session.close))
 
 
 def _propose(

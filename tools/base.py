@@ -28,7 +28,12 @@ ENV_KEY = "books_tool_env"
 
 
 class BooksSource(Protocol):
-    """Where read questions are answered: live QBO when connected, else the local store."""
+    """Where read questions are answered: live QBO when connected, else the local store.
+
+    ``live`` books answer over the network: the caller ends its database transaction before awaiting them.
+    """
+
+    live: bool
 
     async def run_intent(self, intent: Any, *, today: date) -> dict[str, Any]:
         """Return ``{"query", "results", "aggregate"}`` for a validated QboIntent."""
@@ -83,11 +88,14 @@ class ProposedAction(BaseModel):
 class BooksTool(BaseTool):
     """Base for every agent tool. A read subclasses it and implements ``answer``; a write subclasses ``WriteTool``.
 
-    ``answer`` is asynchronous because a read may await QuickBooks (inside a read-only transaction, which holds no
-    lock). Writes are synchronous: see ``WriteTool``.
+    ``answer`` is asynchronous because a read may await QuickBooks; when the books are live the caller has ended
+    the database transaction by then, so such a read must use only ``env.books``. A read that answers from the
+    local store whatever the books (``local_only``) keeps its read-only transaction. Writes are synchronous: see
+    ``WriteTool``.
     """
 
     writes: ClassVar[bool] = False
+    local_only: ClassVar[bool] = False
     permission: Permission = Permission.READ_BOOKS
 
     async def answer(self, args: Any, env: ToolEnv) -> dict[str, Any]:

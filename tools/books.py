@@ -25,6 +25,8 @@ from integrations.quickbooks.mapping.lists import name_candidates_from_qbo
 class LocalBooks:
     """The local mirror of the company (imported from QBO, kept current by sync)."""
 
+    live = False
+
     def __init__(self, session: Session, tenant_id: str) -> None:
         self.session = session
         self.tenant_id = tenant_id
@@ -82,6 +84,8 @@ class _Named:
 
 class QboBooks:
     """Live answers: resolve names against QBO's lists, compile, fetch, finish (post filters, paging, sums)."""
+
+    live = True
 
     def __init__(self, client: QboClient) -> None:
         self.client = client

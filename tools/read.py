@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -113,6 +113,8 @@ class ListItems(BooksTool):
     name: str = "list_items"
     description: str = "List the catalog (labor, materials, fees) with rates; optionally filtered by words."
     args_schema: type[BaseModel] = ItemArgs
+    # The catalog is the company's own price list, kept here (QuickBooks has it too, but drafting prices from ours).
+    local_only: ClassVar[bool] = True
 
     async def answer(self, args: ItemArgs, env: ToolEnv) -> dict[str, Any]:
         items = list(

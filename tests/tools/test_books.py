@@ -126,3 +126,46 @@ async def test_qbo_failures_go_back_to_the_model_as_tool_messages(engine) -> Non
     [tool] = [m for m in out["messages"] if isinstance(m, ToolMessage)]
     assert tool.status == "error" and json.loads(tool.content)["code"].startswith("qbo")
     assert out["messages"][-1].content == "QuickBooks is down."
+
+
+async def test_a_live_read_holds_no_database_connection_while_quickbooks_answers(engine) -> None:
+    # Over real HTTP from the sandbox: each request QuickBooks gets is checked against the pool, so a read
+    # transaction left open across the network wait (on PostgreSQL an idle-in-transaction connection, held for
+    # as long as QBO or its rate limit takes) fails the test on either database.
+    today = fixture_as_of()
+    app = create_sandbox_app(SandboxConfig(today=today))
+    sandbox = app.state.sandbox
+    token = sandbox.issue_tokens()["access_token"]
+    sm = sessionmaker(engine, expire_on_commit=False)
+    with sm() as s, s.begin():
+        tenant = create_tenant(s, f"Live {uuid.uuid4().hex[:6]}")
+    held: list[int] = []
+
+    async def check_pool(request: httpx.Request) -> None:
+        held.append(engine.pool.checkedout())
+
+    async def tokens(*, force_refresh: bool = False) -> str:
+        return token
+
+    model = ScriptedModel(
+        script=[
+            says("", call("query_books", intent=OPEN_FOR_BOB.to_json())),
+            says("Bob owes that much."),
+        ]
+    )
+    with run_sandbox_server(app) as base:
+        async with httpx.AsyncClient(timeout=10, event_hooks={"request": [check_pool]}) as http:
+            books = QboBooks(QboClient(http, tokens, sandbox.default_realm_id, base))
+            deps = ToolDeps(sessionmaker=sm, books_for=lambda session, actor: books)
+            graph = build_graph(model, Toolbox(tools=[QueryBooks()], deps=deps), InMemorySaver())
+            ctx = Context(tenant_id=tenant.id, user_id="u", role=Role.OFFICE, user_name="O", today=today)
+            out = await graph.ainvoke(
+                {"messages": [HumanMessage("what does bob owe")]},
+                {"configurable": {"thread_id": uuid.uuid4().hex}},
+                context=ctx,
+            )
+    [tool] = [m for m in out["messages"] if isinstance(m, ToolMessage)]
+    assert tool.status == "success", tool.content
+    assert json.loads(tool.content)["results"], "the answer came from QuickBooks"
+    assert len(held) >= 2  # the customer list and the invoices
+    assert held == [0] * len(held), f"connections held while QuickBooks answered: {held}"
