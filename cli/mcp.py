@@ -18,7 +18,7 @@ from api.agent_wiring import build_agent_runtime
 from api.identity import authenticate_api_key
 from api.settings import Settings
 from api.state import build_state
-from domain.db import make_engine, make_sessionmaker
+from domain.db import READ_ONLY, make_engine, make_sessionmaker
 from tools.books import LocalBooks
 
 API_KEY_VAR = "QBO_AGENT_API_KEY"
@@ -43,6 +43,8 @@ async def _serve_stdio(demo: bool, today: date | None) -> None:
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     with sessions() as session:
+        # Look-ups only: on SQLite a WAL reader, which never waits for nor blocks a writer.
+        session.connection(execution_options={READ_ONLY: True})
         actor = authenticate_api_key(session, settings.secret, key)
     async with httpx.AsyncClient(timeout=30) as http:
         state = build_state(settings, engine, http)
@@ -53,6 +55,7 @@ async def _serve_stdio(demo: bool, today: date | None) -> None:
 
             def context() -> Any:
                 with sessions() as session:
+                    session.connection(execution_options={READ_ONLY: True})
                     return agent.context_for(session, actor)
 
             server = build_server(McpBridge(agent.graph, agent.toolbox, context, transport="stdio"))
