@@ -37,7 +37,13 @@ from domain.clock import system_clock
 # Transaction options callers pass (``execution_options``); how SQLite honours them lives in sqlite_writes.
 from domain.sqlite_writes import DURABLE as DURABLE
 from domain.sqlite_writes import READ_ONLY as READ_ONLY
-from domain.sqlite_writes import WriteGate, begin_transaction, configure_connection, gated_connection_class
+from domain.sqlite_writes import (
+    WriteGate,
+    begin_transaction,
+    configure_connection,
+    gate_file,
+    gated_connection_class,
+)
 
 T = TypeVar("T")
 
@@ -137,8 +143,8 @@ POOL_OVERFLOW = 20
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Build an engine; SQLite gets foreign keys, WAL, a busy timeout and serial (BEGIN IMMEDIATE) writes queued
     at one gate per engine (:mod:`domain.sqlite_writes`); PostgreSQL a connection pool sized for concurrent turns."""
-    gate = WriteGate()
-    if url.startswith("sqlite"):
+    gate = WriteGate(lock_path=gate_file(make_url(url).database)) if url.startswith("sqlite") else None
+    if gate is not None:
         kwargs["connect_args"] = {
             "check_same_thread": False,
             "factory": gated_connection_class(gate),
@@ -146,14 +152,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         }
     else:
         kwargs.setdefault("pool_pre_ping", True)
-        # Every concurrent turn and request holds a connection only for a short transaction, but a read tool
-        # keeps its read transaction open while it awaits QuickBooks: room for a busy process's turns at once.
+        # Every concurrent turn and request holds a connection only for a short transaction (none while it
+        # waits for QuickBooks or a model): room for a busy process's turns and requests at once.
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", POOL_SIZE)
             kwargs.setdefault("max_overflow", POOL_OVERFLOW)
             kwargs.setdefault("pool_timeout", 10)
     engine = create_engine(url, **kwargs)
-    if url.startswith("sqlite"):
+    if gate is not None:
         event.listen(engine, "connect", configure_connection)
         event.listen(engine, "begin", lambda conn: begin_transaction(conn, gate))
     return engine

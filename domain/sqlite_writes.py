@@ -4,20 +4,27 @@ SQLite lets one transaction write at a time. ``BEGIN IMMEDIATE`` takes that lock
 always sees the current row (SQLite's stand-in for ``SELECT … FOR UPDATE``). A writer that finds the lock taken
 retries inside SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10, 15, 20, 25 ms …): under load it
 keeps sleeping long after the lock came free, and the write lock's idle gaps become every request's latency.
-So the writers of one process first queue on a :class:`WriteGate` and start the moment the previous one ends;
-SQLite's own lock and busy timeout still order writers across processes.
+So writers first queue on a :class:`WriteGate` (a lock in the process, and a file lock beside the database for
+the other processes) and start the moment the previous one ends; SQLite's own lock and busy timeout stay as the
+backstop for anything that writes without the gate.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
 
 # How long a writer waits for another (SQLite's busy timeout, and the gate's, in seconds).
 BUSY_SECONDS = 5.0
+# How often a writer waiting for another process's write looks again (seconds).
+FILE_LOCK_POLL = 0.0005
 READ_ONLY = "qbo_read_only"
 # False for bookkeeping a power cut may lose (turn leases): on SQLite its commit does not wait for the disk to
 # flush, which would otherwise hold the write lock for milliseconds. Business rows are always durable.
@@ -25,19 +32,63 @@ DURABLE = "qbo_durable"
 
 
 class WriteGate:
-    """One write transaction at a time in this process, in the order writers arrive (near enough)."""
+    """One write transaction at a time, in the order writers arrive (near enough).
 
-    def __init__(self, timeout: float = BUSY_SECONDS) -> None:
+    Threads of this process queue on a lock; with ``lock_path`` the holder also takes an advisory file lock, so
+    the writers of other processes on the same database (``serve --workers N``) queue there as well instead of
+    in SQLite's busy handler. Either wait ends after ``timeout`` with SQLite's own "database is locked".
+    """
+
+    def __init__(self, timeout: float = BUSY_SECONDS, lock_path: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._timeout = timeout
+        self._lock_path = lock_path
+        self._fd: int | None = None
 
     def enter(self) -> None:
+        deadline = time.monotonic() + self._timeout
         if not self._lock.acquire(timeout=self._timeout):
-            # What SQLite itself answers when its busy timeout runs out.
-            raise sqlite3.OperationalError("database is locked")
+            raise _locked()
+        if self._lock_path is None:
+            return
+        try:
+            self._lock_file(deadline)
+        except BaseException:
+            self._lock.release()
+            raise
 
     def leave(self) -> None:
-        self._lock.release()
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def _lock_file(self, deadline: float) -> None:
+        if self._fd is None:
+            assert self._lock_path is not None
+            self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise _locked() from None
+                # Short polls: the holder's transaction lasts a millisecond or so.
+                time.sleep(FILE_LOCK_POLL)
+
+
+def _locked() -> sqlite3.OperationalError:
+    # What SQLite itself answers when its busy timeout runs out.
+    return sqlite3.OperationalError("database is locked")
+
+
+def gate_file(database: str | None) -> Path | None:
+    """The lock file beside a database file; none for an in-memory database (it has one process)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + ".write-gate")
 
 
 def gated_connection_class(gate: WriteGate) -> type[sqlite3.Connection]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from domain.db import READ_ONLY, make_engine
-from domain.sqlite_writes import WriteGate
+from domain.sqlite_writes import WriteGate, gate_file
 
 
 @pytest.fixture()
@@ -103,3 +106,44 @@ def test_a_writer_that_waits_too_long_gets_sqlites_own_error() -> None:
         gate.leave()
     gate.enter()  # free again
     gate.leave()
+
+
+def test_writers_of_other_processes_queue_at_the_file_beside_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "shared.sqlite"
+    path = gate_file(str(database))
+    assert path is not None and path.parent == tmp_path
+    assert gate_file(":memory:") is None and gate_file(None) is None
+    ready = tmp_path / "held"
+    # Another process takes the gate and keeps it until told to let go (its stdin closes).
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib\n"
+            "from domain.sqlite_writes import WriteGate\n"
+            f"gate = WriteGate(lock_path=pathlib.Path({str(path)!r}))\n"
+            "gate.enter()\n"
+            f"pathlib.Path({str(ready)!r}).touch()\n"
+            "sys.stdin.read()\n"
+            "gate.leave()\n",
+        ],
+        stdin=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        for _ in range(400):
+            if ready.exists():
+                break
+            time.sleep(0.025)
+        assert ready.exists(), "the other process did not take the gate"
+        mine = WriteGate(timeout=0.2, lock_path=path)
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            mine.enter()
+        assert holder.stdin is not None
+        holder.stdin.close()
+        assert holder.wait(timeout=30) == 0
+        mine.enter()  # the other process let go
+        mine.leave()
+    finally:
+        if holder.poll() is None:
+            holder.kill()
