@@ -25,7 +25,7 @@ from integrations.quickbooks.api.errors import (
     QboRateLimited,
 )
 from integrations.quickbooks.api.faults import error_from_response
-from integrations.quickbooks.api.ratelimit import RealmLimiter, Sleep
+from integrations.quickbooks.api.ratelimit import Limiter, Sleep
 from integrations.quickbooks.api.retry import RetryPolicy
 from integrations.quickbooks.api.wire import WireBody, encode_payload, entity_key, json_object, read_body
 
@@ -66,7 +66,7 @@ class QboClient:
         realm_id: str,
         base_url: str,
         minor_version: int = DEFAULT_MINOR_VERSION,
-        limiter: RealmLimiter | None = None,
+        limiter: Limiter | None = None,
         *,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
