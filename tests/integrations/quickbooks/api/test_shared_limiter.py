@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.clock import ManualClock
 from domain.db import transaction
-from domain.models import QboRateSlot
+from domain.models import QboRateRealm, QboRateSlot
 from integrations.quickbooks.api.ratelimit import RateLimits
 from integrations.quickbooks.api.shared_limiter import (
     Admission,
@@ -44,15 +44,24 @@ def realm() -> str:
     return f"realm-{uuid.uuid4().hex[:12]}"
 
 
-def _admit(sessions: sessionmaker[Session], realm: str, at: float, *, batch: bool = False) -> Admission:
+class One:
+    """One admission's outcome, as the tests ask for one request at a time."""
+
+    def __init__(self, admission: Admission) -> None:
+        self.slot_id = admission.slot_ids[0] if admission.slot_ids else None
+        self.wait = admission.wait
+        self.in_flight = admission.in_flight
+
+
+def _admit(sessions: sessionmaker[Session], realm: str, at: float, *, batch: bool = False) -> One:
     with transaction(sessions) as session:
-        return admit(session, realm, batch=batch, clock=lambda: at, limits=LIMITS, poll=0.5)
+        return One(admit(session, realm, batches=[batch], clock=lambda: at, limits=LIMITS, poll=0.5))
 
 
 def _finish(sessions: sessionmaker[Session], slot_id: str | None, at: float) -> None:
     assert slot_id is not None
     with transaction(sessions) as session:
-        finish(session, slot_id, at)
+        finish(session, [(slot_id, at)])
 
 
 def _slots(sessions: sessionmaker[Session], realm: str) -> int:
@@ -104,6 +113,17 @@ def test_a_slot_a_dead_process_held_runs_out_at_the_request_timeout(
     # A window after the timeout no window counts them, and they are gone.
     _admit(committing_sessionmaker, realm, t0 + LIMITS.request_timeout + LIMITS.minute + 2)
     assert _slots(committing_sessionmaker, realm) == 2
+
+
+def test_one_transaction_admits_the_waiting_callers_while_there_is_room(
+    committing_sessionmaker: sessionmaker[Session], realm: str
+) -> None:
+    with transaction(committing_sessionmaker) as session:
+        admission = admit(
+            session, realm, batches=[False, False, False], clock=START.timestamp, limits=LIMITS, poll=0.5
+        )
+    assert len(admission.slot_ids) == LIMITS.concurrent and admission.wait > 0
+    assert _slots(committing_sessionmaker, realm) == LIMITS.concurrent
 
 
 def test_batches_have_their_own_window(committing_sessionmaker: sessionmaker[Session], realm: str) -> None:
@@ -168,6 +188,8 @@ async def test_in_flight_across_processes_waits_for_an_answer(
         assert finished == ["first"]
         assert other.stats.max_in_flight == LIMITS.concurrent
     await second.__aexit__(None, None, None)
+    await one.flush()
+    await other.flush()
     assert _slots(committing_sessionmaker, realm) == 3
 
 
@@ -181,3 +203,10 @@ async def test_a_local_pause_holds_this_process_at_once(
     async with limiter.slot():
         pass
     assert limiter.stats.throttled == 1 and clock() >= START + timedelta(seconds=7)
+    await limiter.flush()
+    with committing_sessionmaker() as session:
+        row = session.get(QboRateRealm, realm)
+        # The pause reached the database, so every other process holds too.
+        assert row is not None and row.paused_until == pytest.approx(
+            (START + timedelta(seconds=7)).timestamp()
+        )
