@@ -1,11 +1,11 @@
 """QBO's per-realm limits kept in the database, so every process and machine draws from one budget.
 
 API workers (chat reads, sends), sync workers and the CLI each talk to the same company, and QBO counts all
-of them together (500 requests/min, 10/s, 10 in flight, 40 batches/min). Each admission is one short
-transaction that locks the realm's row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the transaction's
+of them together (500 requests/min, 10/s, 10 in flight, 40 batches/min). Admission is one short transaction
+that locks the realm's row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the transaction's
 ``BEGIN IMMEDIATE`` already makes writers serial), counts the realm's slots with the same sliding windows as
-the in-process :class:`RealmLimiter`, and inserts a slot when there is room. A second short transaction
-records when the answer came in. No transaction is open while the request is in flight.
+the in-process :class:`RealmLimiter`, and inserts a slot per request while there is room. When the answer is
+in, a later short transaction records it. No transaction is open while a request is in flight.
 
 A process that dies with a request in flight never records its end: the slot then counts as in flight until
 QBO's own request timeout (120 s) and in the windows a window after that.
