@@ -1,4 +1,5 @@
-"""The QuickBooks connection services the API uses: the OAuth consent flow and the encrypted token store."""
+"""The QuickBooks connection services the API uses: the OAuth consent flow, the encrypted token store, and the
+per-realm request budget every process shares."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.security.keys import derive_key
 from api.settings import Settings
 from integrations.quickbooks.api.client import QboClient
-from integrations.quickbooks.api.ratelimit import RateLimiterRegistry
+from integrations.quickbooks.api.ratelimit import LimiterRegistry, RateLimiterRegistry
+from integrations.quickbooks.api.shared_limiter import SharedLimiterRegistry
 from integrations.quickbooks.oauth.consent import QboOAuthFlow
 from integrations.quickbooks.oauth.crypto import TokenCipher
 from integrations.quickbooks.oauth.endpoint import OAuthSettings, OAuthTokenEndpoint, QboEnvironment
@@ -24,7 +26,8 @@ class QboServices:
     oauth: QboOAuthFlow
     tokens: TokenStore
     http: httpx.AsyncClient
-    limiters: RateLimiterRegistry = field(default_factory=RateLimiterRegistry)
+    # build_qbo shares the budget through the database; the in-process default serves tests that build it.
+    limiters: LimiterRegistry = field(default_factory=RateLimiterRegistry)
 
     async def client_for(self, tenant_id: str) -> QboClient:
         """A client for the tenant's connected company (raises QboNotConnected when there is none)."""
@@ -68,4 +71,6 @@ def build_qbo(settings: Settings, http: httpx.AsyncClient, sessions: sessionmake
         oauth=QboOAuthFlow(oauth_settings, endpoint, sessions, tokens),
         tokens=tokens,
         http=http,
+        # Every process on this database (API workers, sync workers, the CLI) draws from one budget per realm.
+        limiters=SharedLimiterRegistry(sessions),
     )

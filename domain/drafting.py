@@ -8,7 +8,6 @@ the catalog cannot price is never invented, it becomes a warning for the person 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.discounts import DraftDiscount, discount_lines
 from domain.errors import ValidationFailed
+from domain.exact_json import dumps_exact
 from domain.models.catalog import Item, ItemType
 from domain.models.sales import LineType
 from domain.money import round_labor_hours, to_decimal
@@ -154,7 +154,7 @@ class EstimateDraft:
 
     def to_json(self) -> str:
         """One line of JSON; Decimals are written as JSON numbers, money always with two decimals."""
-        return _encode(self.to_dict())
+        return dumps_exact(self.to_dict())
 
 
 def _line_dict(line: DraftLine) -> dict[str, Any]:
@@ -176,18 +176,6 @@ def _plain(value: Decimal) -> Decimal:
     """Quantities and percents without trailing zeros (3.5, 12, 20) but never in exponent form."""
     normalized = value.normalize()
     return normalized.quantize(Decimal(1)) if normalized == normalized.to_integral_value() else normalized
-
-
-def _encode(value: Any) -> str:
-    # json.dumps cannot write a Decimal as a number without going through float; walking the tree keeps
-    # the exact digits (1140.00 stays 1140.00).
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {_encode(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_encode(v) for v in value) + "]"
-    return json.dumps(value)
 
 
 class _Catalog:

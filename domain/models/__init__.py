@@ -7,6 +7,7 @@ from domain.models.connection import ConnectionStatus, QboConnection
 from domain.models.identity_extra import ChatThread, IdempotencyRecord, TurnLease
 from domain.models.oauth_state import OAuthState
 from domain.models.payments import Bill, Payment, PaymentApplication, PaymentMethod, WriteOff
+from domain.models.rate_limit import QboRateRealm, QboRateSlot
 from domain.models.sales import (
     Estimate,
     EstimateLine,
@@ -61,6 +62,8 @@ __all__ = [
     "PaymentApplication",
     "PaymentMethod",
     "QboConnection",
+    "QboRateRealm",
+    "QboRateSlot",
     "RealmLease",
     "Role",
     "SyncAlert",

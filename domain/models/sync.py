@@ -211,8 +211,8 @@ class SyncAlert(IdMixin, TenantScoped, Base):
 
 
 class RealmLease(Base):
-    """Which sync worker owns one QBO company's traffic, until when: QBO's per-realm throttles (500/min, 10 in
-    flight) are kept by the owner's limiter alone. Keyed by realm (or, on SQLite, one key for the one worker)."""
+    """Which sync worker owns one QBO company's sync work, until when (QBO's per-realm throttles are kept by the
+    shared budget, ``QboRateSlot``). Keyed by realm (or, on SQLite, one key for the one worker)."""
 
     __tablename__ = "sync_realm_leases"
 

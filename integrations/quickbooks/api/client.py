@@ -8,12 +8,10 @@ QBO answers a repeated request from its cache instead of executing it twice (ref
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
@@ -27,8 +25,9 @@ from integrations.quickbooks.api.errors import (
     QboRateLimited,
 )
 from integrations.quickbooks.api.faults import error_from_response
-from integrations.quickbooks.api.ratelimit import RealmLimiter, Sleep
+from integrations.quickbooks.api.ratelimit import Limiter, Sleep
 from integrations.quickbooks.api.retry import RetryPolicy
+from integrations.quickbooks.api.wire import WireBody, encode_payload, entity_key, json_object, read_body
 
 DEFAULT_MINOR_VERSION = 75
 MAX_PAGE_SIZE = 1000
@@ -59,34 +58,6 @@ def derived_request_id(request_id: str, part: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"qbo-request:{request_id}:{part}"))
 
 
-def _wire_value(value: Any) -> Any:
-    """Payloads carry ``Decimal`` money; QBO wants JSON numbers. A float's repr is the shortest text that
-    round-trips, so any amount of up to 15 significant digits goes on the wire exactly as written."""
-    if isinstance(value, Decimal):
-        return (
-            int(value)
-            if value == value.to_integral_value() and value.as_tuple().exponent == 0
-            else float(value)
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot send {type(value).__name__} to QuickBooks")
-
-
-def encode_payload(body: Any) -> bytes:
-    return json.dumps(body, default=_wire_value, separators=(",", ":")).encode()
-
-
-def _entity_key(data: dict[str, Any], entity: str) -> Any:
-    if entity in data:
-        return data[entity]
-    lowered = entity.lower()
-    for key, value in data.items():
-        if key.lower() == lowered:
-            return value
-    return None
-
-
 class QboClient:
     def __init__(
         self,
@@ -95,7 +66,7 @@ class QboClient:
         realm_id: str,
         base_url: str,
         minor_version: int = DEFAULT_MINOR_VERSION,
-        limiter: RealmLimiter | None = None,
+        limiter: Limiter | None = None,
         *,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -179,7 +150,7 @@ class QboClient:
         self, entity: str, entity_id: str, email: str | None = None, *, request_id: str | None = None
     ) -> dict[str, Any]:
         params = {"sendTo": email} if email else {}
-        response = await self._request(
+        answer = await self._request(
             "POST",
             f"/{entity.lower()}/{entity_id}/send",
             params=params,
@@ -188,10 +159,12 @@ class QboClient:
             write=True,
             request_id=request_id,
         )
-        return self._unwrap(self._decode(response), entity)
+        return self._unwrap(json_object(*answer), entity)
 
     async def pdf(self, entity: str, entity_id: str) -> bytes:
-        response = await self._request("GET", f"/{entity.lower()}/{entity_id}/pdf", accept="application/pdf")
+        response, _ = await self._request(
+            "GET", f"/{entity.lower()}/{entity_id}/pdf", accept="application/pdf"
+        )
         return response.content
 
     # ---- reports -------------------------------------------------------------------------------------------
@@ -209,11 +182,11 @@ class QboClient:
 
     async def query(self, text: str) -> dict[str, Any]:
         """Run one query; returns the ``QueryResponse`` object (entity list, startPosition, maxResults...)."""
-        response = await self._request(
+        response, body = await self._request(
             "POST", "/query", content=text.encode(), content_type="application/text"
         )
-        data = self._decode(response)
-        result = _entity_key(data, "QueryResponse")
+        data = json_object(response, body)
+        result = entity_key(data, "QueryResponse")
         if not isinstance(result, dict):
             raise QboProtocolError(
                 "QuickBooks query answer has no QueryResponse", http_status=response.status_code
@@ -232,7 +205,7 @@ class QboClient:
         start = 1
         while True:
             result = await self.query(f"{select.rstrip()} STARTPOSITION {start} MAXRESULTS {page_size}")
-            rows = _entity_key(result, entity) or []
+            rows = entity_key(result, entity) or []
             if rows:
                 yield rows
             if len(rows) < page_size:
@@ -248,7 +221,7 @@ class QboClient:
     async def count(self, entity: str, where: str | None = None) -> int:
         text = f"SELECT COUNT(*) FROM {entity}" + (f" WHERE {where}" if where else "")
         result = await self.query(text)
-        total = _entity_key(result, "totalCount")
+        total = entity_key(result, "totalCount")
         return int(total or 0)
 
     async def cdc(self, entities: Sequence[str], changed_since: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -259,10 +232,10 @@ class QboClient:
             "GET", "/cdc", params={"entities": ",".join(entities), "changedSince": changed_since.isoformat()}
         )
         changes: dict[str, list[dict[str, Any]]] = {name: [] for name in entities}
-        for block in _entity_key(data, "CDCResponse") or []:
-            for response in _entity_key(block, "QueryResponse") or []:
+        for block in entity_key(data, "CDCResponse") or []:
+            for response in entity_key(block, "QueryResponse") or []:
                 for name in entities:
-                    rows = _entity_key(response, name)
+                    rows = entity_key(response, name)
                     if rows:
                         changes[name].extend(rows)
         return changes
@@ -299,24 +272,10 @@ class QboClient:
 
     @staticmethod
     def _unwrap(data: dict[str, Any], entity: str) -> dict[str, Any]:
-        value = _entity_key(data, entity)
+        value = entity_key(data, entity)
         if not isinstance(value, dict):
             raise QboProtocolError(f"QuickBooks answer has no {entity} object")
         return value
-
-    @staticmethod
-    def _decode(response: httpx.Response) -> dict[str, Any]:
-        try:
-            data = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise QboProtocolError(
-                "QuickBooks answered with something that is not JSON",
-                http_status=response.status_code,
-                intuit_tid=response.headers.get("intuit_tid"),
-            ) from exc
-        if not isinstance(data, dict):
-            raise QboProtocolError("QuickBooks answer is not a JSON object", http_status=response.status_code)
-        return data
 
     async def _json(
         self,
@@ -330,7 +289,7 @@ class QboClient:
         batch: bool = False,
     ) -> dict[str, Any]:
         content = encode_payload(body) if body is not None else None
-        response = await self._request(
+        answer = await self._request(
             method,
             path,
             params=params,
@@ -340,7 +299,7 @@ class QboClient:
             request_id=request_id,
             batch=batch,
         )
-        return self._decode(response)
+        return json_object(*answer)
 
     async def _request(
         self,
@@ -354,7 +313,8 @@ class QboClient:
         write: bool = False,
         request_id: str | None = None,
         batch: bool = False,
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, WireBody]:
+        """The response and its body, read once (the fault check and the caller share it)."""
         query: dict[str, str] = dict(params or {})
         query["minorversion"] = str(self.minor_version)
         if write:
@@ -379,11 +339,12 @@ class QboClient:
                     response = await self._http.request(
                         method, url, params=query, content=content, headers=headers
                     )
-                error = error_from_response(response.status_code, response.content, dict(response.headers))
+                body = read_body(response.content)
+                error = error_from_response(response.status_code, body, dict(response.headers))
             except httpx.TransportError as exc:
                 error = QboNetworkError(f"could not reach QuickBooks: {exc.__class__.__name__}: {exc}")
             if error is None:
-                return response
+                return response, body
             if isinstance(error, QboAuthError) and not refreshed:
                 # The access token may have been revoked or rotated elsewhere: one forced refresh, then retry.
                 refreshed = True

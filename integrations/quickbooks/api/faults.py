@@ -7,7 +7,6 @@ statuses. :func:`error_from_response` reads all three so callers only ever see o
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -23,6 +22,7 @@ from integrations.quickbooks.api.errors import (
     QboUnavailable,
     QboValidationError,
 )
+from integrations.quickbooks.api.wire import WireBody, read_body
 
 THROTTLE_CODE = "3001"
 STALE_OBJECT_CODE = "5010"
@@ -39,19 +39,17 @@ def _ci_get(obj: dict[str, Any], key: str) -> Any:
     return None
 
 
-def parse_fault(body: bytes | str) -> tuple[str | None, list[FaultItem]]:
-    """Extract (fault type, errors) from a JSON or XML body; ([], None) when it holds no fault."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    stripped = text.lstrip()
-    if stripped.startswith("<"):
-        return _parse_xml_fault(stripped)
-    try:
-        data = json.loads(stripped) if stripped else None
-    except ValueError:
+def parse_fault(body: bytes | str | WireBody) -> tuple[str | None, list[FaultItem]]:
+    """Extract (fault type, errors) from a JSON or XML body; (None, []) when it holds no fault.
+
+    Pass the :class:`WireBody` the caller already read, so a body is never parsed twice.
+    """
+    read = body if isinstance(body, WireBody) else read_body(body)
+    if read.xml is not None:
+        return _parse_xml_fault(read.xml)
+    if not isinstance(read.data, dict):
         return None, []
-    if not isinstance(data, dict):
-        return None, []
-    return parse_fault_obj(data)
+    return parse_fault_obj(read.data)
 
 
 def parse_fault_obj(data: dict[str, Any]) -> tuple[str | None, list[FaultItem]]:
@@ -117,7 +115,7 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 def error_from_response(
     status: int,
-    body: bytes | str,
+    body: bytes | str | WireBody,
     headers: dict[str, str] | None = None,
 ) -> QboError | None:
     """Map an HTTP status plus Fault body to the typed error; None for a success without a fault.

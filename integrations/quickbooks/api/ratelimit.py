@@ -1,10 +1,12 @@
 """Per-realm client-side limiter so QBO's own throttles (reference §9) are never hit.
 
 QBO counts per realm and app: 500 requests per minute, 10 per second, 10 in flight, and 40 batch requests
-per minute. Every client talking to one realm must share one :class:`RealmLimiter`, which is why they come
-from a :class:`RateLimiterRegistry` the application builds once (no module-level state).
+per minute. Every client talking to one realm must share one limiter, which is why they come from a registry
+the application builds once (no module-level state). :class:`RealmLimiter` keeps the budget in this process
+(tests, benchmarks, a lone client); the application shares it across processes through the database
+(``shared_limiter``), with the same windows and the same :class:`Limiter` interface.
 
-Sliding windows remember when each request was in flight (see :class:`_Window`), so whatever the delays,
+Sliding windows remember when each request was in flight (see :class:`Window`), so whatever the delays,
 QBO's window never holds more of our requests than ours does; ``margin_seconds`` widens the windows a little
 more for clock differences between QBO's edge servers.
 """
@@ -14,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -30,6 +33,8 @@ class RateLimits:
     # >1 compresses time (an emulator running its minute in 60/time_scale seconds); 1 for real QBO.
     time_scale: float = 1.0
     margin_seconds: float = 0.25
+    # QBO ends a request after 120 s: a request whose answer never got recorded counts as in flight until then.
+    request_timeout: float = 120.0
 
     @property
     def minute(self) -> float:
@@ -40,7 +45,7 @@ class RateLimits:
         return 1.0 / self.time_scale + self.margin_seconds / (4 * self.time_scale)
 
 
-class _Stamp:
+class Stamp:
     __slots__ = ("at", "done")
 
     def __init__(self, at: float) -> None:
@@ -48,7 +53,7 @@ class _Stamp:
         self.done = False
 
 
-class _Window:
+class Window:
     """Requests counted within the last ``span`` seconds.
 
     A request is stamped when it is admitted and re-stamped when its response is in: QBO saw it somewhere in
@@ -59,7 +64,7 @@ class _Window:
     def __init__(self, capacity: int, span: float) -> None:
         self.capacity = capacity
         self.span = span
-        self.stamps: list[_Stamp] = []
+        self.stamps: list[Stamp] = []
 
     def wait_time(self, now: float) -> float:
         # A request still in flight counts however long it takes (QBO allows up to 120 s).
@@ -72,7 +77,7 @@ class _Window:
         ]
         return oldest + self.span - now
 
-    def add(self, stamp: _Stamp) -> None:
+    def add(self, stamp: Stamp) -> None:
         self.stamps.append(stamp)
 
 
@@ -85,8 +90,22 @@ class LimiterStats:
     max_in_flight: int = 0
 
 
+class Limiter(Protocol):
+    """What the client needs of a limiter: in-process (:class:`RealmLimiter`) or shared across processes."""
+
+    stats: LimiterStats
+
+    def slot(self, *, batch: bool = False) -> AbstractAsyncContextManager[None]: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
+class LimiterRegistry(Protocol):
+    def for_realm(self, realm_id: str) -> Limiter: ...
+
+
 class RealmLimiter:
-    """Admission control for one realm; ``async with limiter.slot(): send()``."""
+    """Admission control for one realm inside one process; ``async with limiter.slot(): send()``."""
 
     def __init__(
         self, limits: RateLimits | None = None, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
@@ -94,9 +113,9 @@ class RealmLimiter:
         self.limits = limits or RateLimits()
         self._clock = clock
         self._sleep = sleep
-        self._minute = _Window(self.limits.per_minute, self.limits.minute)
-        self._second = _Window(self.limits.per_second, self.limits.second)
-        self._batch = _Window(self.limits.batch_per_minute, self.limits.minute)
+        self._minute = Window(self.limits.per_minute, self.limits.minute)
+        self._second = Window(self.limits.per_second, self.limits.second)
+        self._batch = Window(self.limits.batch_per_minute, self.limits.minute)
         self._admission = asyncio.Lock()
         self._in_flight = asyncio.Semaphore(self.limits.concurrent)
         self._paused_until = 0.0
@@ -117,7 +136,7 @@ class RealmLimiter:
                 stamp.at = self._clock()
                 stamp.done = True
 
-    async def _admit(self, batch: bool) -> _Stamp:
+    async def _admit(self, batch: bool) -> Stamp:
         # One admission at a time keeps the order fair (FIFO on the lock) and the windows consistent.
         async with self._admission:
             while True:
@@ -125,13 +144,13 @@ class RealmLimiter:
                 windows = [self._minute, self._second] + ([self._batch] if batch else [])
                 wait = max([self._paused_until - now] + [w.wait_time(now) for w in windows])
                 if wait <= 0:
-                    stamp = _Stamp(now)
+                    stamp = Stamp(now)
                     self._minute.add(stamp)
                     if batch:
                         self._batch.add(stamp)
                     # The one-second window keeps the admission time: holding each of its 10 slots for a whole
                     # round trip more would cap throughput below 500/min; a rare per-second 429 is retried.
-                    sent = _Stamp(now)
+                    sent = Stamp(now)
                     sent.done = True
                     self._second.add(sent)
                     self.stats.admitted += 1
@@ -163,4 +182,13 @@ class RateLimiterRegistry:
         return limiter
 
 
-__all__ = ["LimiterStats", "RateLimiterRegistry", "RateLimits", "RealmLimiter"]
+__all__ = [
+    "Limiter",
+    "LimiterRegistry",
+    "LimiterStats",
+    "RateLimiterRegistry",
+    "RateLimits",
+    "RealmLimiter",
+    "Stamp",
+    "Window",
+]

@@ -50,7 +50,7 @@ def control_router(sandbox: Sandbox) -> APIRouter:
 
     @router.get("/stats")
     async def stats() -> Response:
-        return JSONResponse(sandbox.stats.snapshot())
+        return JSONResponse({**sandbox.stats.snapshot(), "max_in_flight": sandbox.throttle.max_in_flight})
 
     @router.get("/faults")
     async def get_faults() -> Response:

@@ -32,6 +32,7 @@ class Throttle:
         self._clock = clock
         self._lock = threading.Lock()
         self._realms: dict[str, _RealmCounters] = {}
+        self.max_in_flight = 0  # the most requests of one realm it held at once: what a client's limiter kept
 
     def acquire(self, realm_id: str, *, batch: bool) -> bool:
         """Admit one request (True) or refuse it as QBO would with a 429 (False); admitted ones must release."""
@@ -55,6 +56,7 @@ class Throttle:
             if batch:
                 counters.batch.append(now)
             counters.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, counters.in_flight)
             return True
 
     def release(self, realm_id: str) -> None:
@@ -66,3 +68,4 @@ class Throttle:
     def reset(self) -> None:
         with self._lock:
             self._realms.clear()
+            self.max_in_flight = 0

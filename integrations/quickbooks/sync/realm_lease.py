@@ -1,9 +1,10 @@
 """One sync worker at a time owns a QBO company's traffic: a lease row per realm, taken by one atomic upsert.
 
-QBO's throttles are per realm (500 requests/min, 10 in flight), and each worker's ``RealmLimiter`` counts only
-its own requests; with the lease only the owner talks to a realm, so its limiter is the realm's limiter across
-processes and machines. The owner renews the lease while it works; a worker that dies stops renewing, and once
-the lease has run out another worker takes the realm over (its claimed jobs come back on their own lease).
+QBO's throttles are per realm (500 requests/min, 10 in flight); every process draws its requests from the
+realm's budget in the database (``api/shared_limiter.py``), and the lease keeps the sync work of a realm on one
+worker so two workers never pull or push the same company at once. The owner renews the lease while it works;
+a worker that dies stops renewing, and once the lease has run out another worker takes the realm over (its
+claimed jobs come back on their own lease).
 
 The take is ``INSERT … ON CONFLICT DO UPDATE … WHERE owner = me OR expires_at < now RETURNING owner``: one
 statement, atomic on PostgreSQL and on SQLite alike. SQLite deployments run one worker: there the lease has a
