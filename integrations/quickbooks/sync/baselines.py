@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Numeric, insert, inspect, select, update
+from sqlalchemy import Numeric, Table, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from domain.db import Base, new_id, utcnow
@@ -29,6 +29,7 @@ from integrations.quickbooks.mapping import lists as m
 from integrations.quickbooks.sync.entities import last_updated, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.push import item_accounts, payload_checksum
 
+_TABLE: Table = SyncState.__table__  # type: ignore[assignment]
 Imported = dict[str, list[tuple[dict[str, Any], Base]]]  # entity -> (QBO JSON, the row now matching it)
 # What decides whether a stored state already says the same (the value columns follow their checksums).
 _COMPARED = (
@@ -67,13 +68,15 @@ def record_baselines(session: Session, tenant_id: str, imported: Imported, refs:
             if have is None:
                 inserts.append(
                     {"id": new_id(), "tenant_id": tenant_id, "entity": entity, "entity_id": entity_id}
+                    | {"payload_checksum": None}  # every row of one executemany names the same columns
                     | values
                     | {"synced_at": now}
                 )
             elif any(getattr(have, name) != values[name] for name in _COMPARED if name in values):
                 updates.append({"id": have.id, **values, "synced_at": now})
     if inserts:
-        session.execute(insert(SyncState), inserts)
+        # Core, not the ORM's bulk insert: nothing here is an object the session should know.
+        session.connection().execute(insert(_TABLE), inserts)
     if updates:
         session.execute(update(SyncState), updates)
         _expire_loaded(session, {u["id"] for u in updates})
