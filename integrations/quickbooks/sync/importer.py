@@ -221,17 +221,26 @@ def _sync_lines(
 
 def import_company_snapshot(session: Session, tenant_id: str, company: dict[str, Any]) -> dict[str, int]:
     """Upsert every entity of ``company`` (QBO v3 JSON lists keyed by entity name); returns rows changed per entity."""
+    counts = {entity: import_entity(session, tenant_id, company, entity) for entity in IMPORT_ORDER}
+    finish_import(session, tenant_id)
+    return counts
+
+
+def import_entity(session: Session, tenant_id: str, company: dict[str, Any], entity: str) -> int:
+    """Upsert ``company[entity]`` (one of ``IMPORT_ORDER``), the entities before it in that order already
+    imported (in this transaction or an earlier one); returns how many rows changed. ``company`` must also hold
+    what the entity reads (``EntitySpec.reads``: a tax rate's tax codes, a customer's payment methods)."""
     up = _Upserter(session, tenant_id, record_baselines)
-    counts = dict.fromkeys(IMPORT_ORDER, 0)
-    keywords: dict[str, list[str]] = company.get("itemKeywords") or {}
-    units: dict[str, str] = company.get("itemUnits") or {}
+    counts = {entity: 0}
+    methods = company.get("PaymentMethod") or []
+
+    def refs() -> Refs:
+        loaded = load_refs(session, tenant_id)
+        loaded.payment_methods = payment_methods_from_qbo(methods)  # as QBO has them, stored or not
+        return loaded
 
     def simple(
-        entity: str,
-        model: type[M],
-        mapper: Callable[[dict[str, Any]], Fields],
-        key: str | None,
-        refs: Refs | None = None,
+        model: type[M], mapper: Callable[[dict[str, Any]], Fields], key: str | None, refs: Refs | None = None
     ) -> None:
         by_qbo, by_key = up.existing(model, key)
         for obj in company.get(entity) or []:
@@ -239,38 +248,45 @@ def import_company_snapshot(session: Session, tenant_id: str, company: dict[str,
             counts[entity] += int(changed)
         up.finish(refs)
 
-    simple("Account", Account, account_from_qbo, None)
-    simple("Term", Term, term_from_qbo, None)
-    code_for_rate = tax_codes_by_rate(company.get("TaxCode") or [])
-    simple("TaxRate", TaxRate, lambda o: tax_rate_from_qbo(o, code_for_rate.get(str(o["Id"]))), None)
-    simple(
-        "Item",
-        Item,
-        lambda o: item_from_qbo(o, keywords=keywords.get(o["Name"]), unit=units.get(o["Name"])),
-        "name",
-    )
-    refs = load_refs(session, tenant_id)
-    store_payment_methods(session, tenant_id, company.get("PaymentMethod") or [])
-    refs.payment_methods = payment_methods_from_qbo(company.get("PaymentMethod") or [])
-    simple("Customer", Customer, lambda o: customer_from_qbo(o, refs), "display_name", refs)
-    simple("Vendor", Vendor, vendor_from_qbo, "display_name")
-    refs = _reload(session, tenant_id, refs)
+    if entity == "Account":
+        simple(Account, account_from_qbo, None)
+    elif entity == "Term":
+        simple(Term, term_from_qbo, None)
+    elif entity == "TaxRate":
+        code_for_rate = tax_codes_by_rate(company.get("TaxCode") or [])
+        simple(TaxRate, lambda o: tax_rate_from_qbo(o, code_for_rate.get(str(o["Id"]))), None)
+    elif entity == "Item":
+        keywords: dict[str, list[str]] = company.get("itemKeywords") or {}
+        units: dict[str, str] = company.get("itemUnits") or {}
+        simple(
+            Item,
+            lambda o: item_from_qbo(o, keywords=keywords.get(o["Name"]), unit=units.get(o["Name"])),
+            "name",
+        )
+    elif entity == "Customer":
+        store_payment_methods(session, tenant_id, methods)
+        known = refs()
+        simple(Customer, lambda o: customer_from_qbo(o, known), "display_name", known)
+    elif entity == "Vendor":
+        simple(Vendor, vendor_from_qbo, "display_name")
+    elif entity == "Estimate":
+        _documents(up, company, "Estimate", Estimate, EstimateLine, estimate_from_qbo, refs(), counts)
+    elif entity == "Invoice":
+        _documents(up, company, "Invoice", Invoice, InvoiceLine, invoice_from_qbo, refs(), counts)
+    elif entity == "Payment":
+        _payments(up, company, refs(), counts)
+    elif entity == "Bill":
+        known = refs()
+        simple(Bill, lambda o: bill_from_qbo(o, known), None)
+    else:
+        raise ValueError(f"{entity} is not an entity the import knows")
+    return counts[entity]
 
-    _documents(up, company, "Estimate", Estimate, EstimateLine, estimate_from_qbo, refs, counts)
-    refs = _reload(session, tenant_id, refs)
-    _documents(up, company, "Invoice", Invoice, InvoiceLine, invoice_from_qbo, refs, counts)
-    refs = _reload(session, tenant_id, refs)
-    _payments(up, company, refs, counts)
-    simple("Bill", Bill, lambda o: bill_from_qbo(o, refs), None)
+
+def finish_import(session: Session, tenant_id: str) -> None:
+    """What follows the last entity: a tenant without a default tax rate gets the company's only active one."""
     _default_tax_rate(session, tenant_id)
     session.flush()
-    return counts
-
-
-def _reload(session: Session, tenant_id: str, previous: Refs) -> Refs:
-    refs = load_refs(session, tenant_id)
-    refs.payment_methods = previous.payment_methods
-    return refs
 
 
 def _documents(
