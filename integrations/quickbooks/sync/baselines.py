@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Numeric, Table, insert, inspect, select, update
+from sqlalchemy import Numeric, Table, inspect, select, update
 from sqlalchemy.orm import Session
 
 from domain.db import Base, new_id, utcnow
@@ -26,6 +26,7 @@ from domain.services.payment_methods import qbo_payment_methods
 from domain.services.sync_checksums import checksum, local_key_fields
 from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.mapping import lists as m
+from integrations.quickbooks.sync.bulk_rows import insert_values
 from integrations.quickbooks.sync.entities import last_updated, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.push import item_accounts, payload_checksum
 
@@ -68,15 +69,15 @@ def record_baselines(session: Session, tenant_id: str, imported: Imported, refs:
             if have is None:
                 inserts.append(
                     {"id": new_id(), "tenant_id": tenant_id, "entity": entity, "entity_id": entity_id}
-                    | {"payload_checksum": None}  # every row of one executemany names the same columns
                     | values
                     | {"synced_at": now}
                 )
             elif any(getattr(have, name) != values[name] for name in _COMPARED if name in values):
                 updates.append({"id": have.id, **values, "synced_at": now})
     if inserts:
-        # Core, not the ORM's bulk insert: nothing here is an object the session should know.
-        session.connection().execute(insert(_TABLE), inserts)
+        # Every column given (a payload checksum left out is NULL), straight to the driver: nothing here is
+        # an object the session should know.
+        insert_values(session.connection(), _TABLE, inserts)
     if updates:
         session.execute(update(SyncState), updates)
         _expire_loaded(session, {u["id"] for u in updates})

@@ -11,17 +11,18 @@ when it needs them as persistent objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Table, insert, inspect
+from sqlalchemy import Connection, Dialect, Table, inspect
 from sqlalchemy.orm import Session
 
 from domain.db import Base
 
 M = TypeVar("M", bound=Base)
-_Default = tuple[str, bool, Any]  # column key, whether it is a callable, the value or the callable
+_Default = tuple[str, bool, Any]
+_Processor = Callable[[Any], Any]  # column key, whether it is a callable, the value or the callable
 
 
 def build(model: type[M], values: dict[str, Any], **children: list[Base]) -> M:
@@ -46,7 +47,7 @@ def insert_rows(session: Session, rows: list[Base], children: dict[type[Base], s
     parents: dict[Table, list[dict[str, Any]]] = {}
     kids: dict[Table, list[dict[str, Any]]] = {}
     for row in rows:
-        parents.setdefault(_table(row), []).append(_values(row))
+        parents.setdefault(_table(row), []).append(row.__dict__)
         relation = children.get(type(row))
         if relation is None:
             continue
@@ -54,43 +55,48 @@ def insert_rows(session: Session, rows: list[Base], children: dict[type[Base], s
         for child in getattr(row, relation):
             for local, remote in pairs:
                 child.__dict__[remote] = row.__dict__[local]
-            kids.setdefault(_table(child), []).append(_values(child))
+            kids.setdefault(_table(child), []).append(child.__dict__)
     connection = session.connection()
     for batch in (parents, kids):
         for table, values in batch.items():
-            for group in _by_null_json(table, values):
-                connection.execute(insert(table), group)
+            insert_values(connection, table, values)
 
 
-def _by_null_json(table: Table, values: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    """The rows grouped so a JSON column that is None is left out of its INSERT: SQL NULL, as the flush writes
-    it. Passed as None it would be stored as JSON ``null``, which ``IS NULL`` does not match."""
-    json_keys = _json_keys(table)
-    if not json_keys:
-        return [values]
-    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for row in values:
-        absent = frozenset(k for k in json_keys if row.get(k) is None)
-        groups.setdefault(absent, []).append(
-            {k: v for k, v in row.items() if k not in absent} if absent else row
+def insert_values(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One executemany of ``rows`` (column key -> value; a column left out is NULL) straight to the driver.
+
+    Each value goes through its column type's bind processor, as a Core insert would send it (an enum as its
+    value, JSON as text, on SQLite a decimal as a number); the statement itself is built once per table. Going
+    round Core's per-row parameter handling is what makes this several times faster for tens of thousands of
+    rows. None is sent as SQL NULL for every type, JSON included (as the flush writes it, and what ``IS NULL``
+    matches)."""
+    if not rows:
+        return
+    sql, columns = _statement(connection.dialect, table)
+    params = [
+        tuple(
+            None if (v := row.get(key)) is None else (process(v) if process else v)
+            for key, process in columns
         )
-    return groups.values()
+        for row in rows
+    ]
+    connection.exec_driver_sql(sql, params)
+
+
+@cache
+def _statement(dialect: Dialect, table: Table) -> tuple[str, tuple[tuple[str, _Processor | None], ...]]:
+    """The positional INSERT of every column of ``table`` for ``dialect``, and each column's bind processor."""
+    quote = dialect.identifier_preparer
+    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+    keys = [c.key for c in table.columns]
+    names = ", ".join(quote.quote(c.name) for c in table.columns)
+    sql = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES ({', '.join(mark for _ in keys)})"
+    processors = tuple(c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns)
+    return sql, tuple(zip(keys, processors, strict=True))
 
 
 def _table(obj: Base) -> Table:
     return obj.__table__  # type: ignore[return-value]
-
-
-def _values(obj: Base) -> dict[str, Any]:
-    """Every column's value on ``obj``: a column never set is NULL, as the flush would have written it."""
-    loaded = obj.__dict__
-    return {column: loaded.get(attr) for attr, column in _columns(type(obj))}
-
-
-@cache
-def _columns(model: type[Base]) -> tuple[tuple[str, str], ...]:
-    """(attribute, column) key of each column of ``model``."""
-    return tuple((attr.key, attr.columns[0].key) for attr in inspect(model).column_attrs)
 
 
 @cache
@@ -105,11 +111,6 @@ def _validators(model: type[Base]) -> tuple[tuple[str, Callable[[Any, str, Any],
     """The model's ``@validates`` methods by attribute: they run on every set, so ``build`` runs them too."""
     validators: dict[str, tuple[Any, Any]] = dict(inspect(model).validators)
     return tuple((key, method) for key, (method, _options) in validators.items())
-
-
-@cache
-def _json_keys(table: Table) -> tuple[str, ...]:
-    return tuple(c.key for c in table.columns if isinstance(c.type, JSON))
 
 
 @cache
