@@ -123,16 +123,16 @@ async def initial_import(
         session.commit()
 
     async def save() -> None:
-        saved = 0
         if on_progress:
             on_progress("saving", 0, None)
         for entity in IMPORT_ORDER:
             # An entity waits for every entity fetched before it: what it reads and what it refers to.
-            for needed in entities[: _position(entities, entity) + 1]:
-                await arrived[needed].wait()
+            needed = entities[: _position(entities, entity) + 1]
+            for name in needed:
+                await arrived[name].wait()
             result.changed[entity] = await asyncio.to_thread(_with_session, sessions, store, entity)
-            saved += result.fetched.get(entity, 0)
             if on_progress:
+                saved = sum(result.fetched[name] for name in needed)
                 on_progress("saving", saved, _expected(totals, entities))
         await asyncio.to_thread(_with_session, sessions, close)
         if on_progress:
