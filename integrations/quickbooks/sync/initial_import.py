@@ -74,8 +74,7 @@ async def initial_import(
     arrived = {entity: asyncio.Event() for entity in entities}
     totals: dict[str, int | None] = {}
     # Pages are fetched concurrently (the client's limiter keeps them within QBO's throttles), entities in
-    # dependency order, so the first ones to save are the first to arrive; an entity's pages land in order of
-    # position whatever order they arrive in.
+    # dependency order; an entity's pages land in order of position whatever order they arrive in.
     gate = asyncio.Semaphore(concurrency)
 
     async def page(select: str, start: int) -> list[dict[str, Any]]:
@@ -85,9 +84,7 @@ async def initial_import(
         return list(rows)
 
     async def fetch(entity: str) -> None:
-        total = totals[entity] = await _count(client, entity)
-        if on_progress:
-            on_progress(entity, 0, total)
+        total = totals[entity]
         select = _select(entity)
         starts = list(range(1, (total or 0) + 1, page_size)) or [1]
         done = 0
@@ -140,6 +137,14 @@ async def initial_import(
 
     # A failed fetch cancels the saving (and a failed save the fetching); what was saved stays, and the next
     # run takes it up again.
+    # Every count first, so the pages queue at the gate in dependency order rather than in whichever order the
+    # counts came back: the first entities to save are the first to arrive.
+    for entity, total in zip(
+        entities, await asyncio.gather(*(_count(client, e) for e in entities)), strict=True
+    ):
+        totals[entity] = total
+        if on_progress:
+            on_progress(entity, 0, total)
     async with asyncio.TaskGroup() as group:
         for entity in entities:
             group.create_task(fetch(entity))
