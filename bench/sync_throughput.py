@@ -193,7 +193,8 @@ async def run(
             )
             print(
                 f"  fetching only: {fetching:,.0f} rows/s = {fetching / bound_per_s:.1%} of the bound; "
-                f"{requests / (t_fetch / import_minute):,.0f} requests/QBO-minute"
+                f"{requests / (t_fetch / import_minute):,.0f} requests/QBO-minute (fewer than 500 requests in "
+                "a minute are never throttled, so a short import can fetch faster than the bound)"
             )
             print(
                 f"  with saving:   {saved:,.0f} rows/s = {saved / bound_per_s:.1%} of the bound "
