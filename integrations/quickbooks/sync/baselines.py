@@ -16,19 +16,21 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Numeric, insert, inspect, select, update
+from sqlalchemy import Numeric, Table, inspect, select, update
 from sqlalchemy.orm import Session
 
-from domain.db import Base, new_id, utcnow
+from domain.db import Base, utcnow
 from domain.models.catalog import Item
 from domain.models.sync import SyncState
 from domain.services.payment_methods import qbo_payment_methods
 from domain.services.sync_checksums import checksum, local_key_fields
 from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.mapping import lists as m
+from integrations.quickbooks.sync.bulk_rows import fast_id, insert_values
 from integrations.quickbooks.sync.entities import last_updated, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.push import item_accounts, payload_checksum
 
+_TABLE: Table = SyncState.__table__  # type: ignore[assignment]
 Imported = dict[str, list[tuple[dict[str, Any], Base]]]  # entity -> (QBO JSON, the row now matching it)
 # What decides whether a stored state already says the same (the value columns follow their checksums).
 _COMPARED = (
@@ -66,14 +68,16 @@ def record_baselines(session: Session, tenant_id: str, imported: Imported, refs:
             have = stored.get((entity, entity_id))
             if have is None:
                 inserts.append(
-                    {"id": new_id(), "tenant_id": tenant_id, "entity": entity, "entity_id": entity_id}
+                    {"id": fast_id(), "tenant_id": tenant_id, "entity": entity, "entity_id": entity_id}
                     | values
                     | {"synced_at": now}
                 )
             elif any(getattr(have, name) != values[name] for name in _COMPARED if name in values):
                 updates.append({"id": have.id, **values, "synced_at": now})
     if inserts:
-        session.execute(insert(SyncState), inserts)
+        # Every column given (a payload checksum left out is NULL), straight to the driver: nothing here is
+        # an object the session should know.
+        insert_values(session.connection(), _TABLE, inserts)
     if updates:
         session.execute(update(SyncState), updates)
         _expire_loaded(session, {u["id"] for u in updates})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from domain.services.payment_methods import store_payment_methods
 from integrations.quickbooks.entity_specs import IMPORT_ORDER, SPECS
 from integrations.quickbooks.mapping.documents import (
     MappedDocument,
+    MappedPayment,
     bill_from_qbo,
     estimate_from_qbo,
     invoice_from_qbo,
@@ -52,7 +54,7 @@ from integrations.quickbooks.mapping.lists import (
 )
 from integrations.quickbooks.mapping.write_off_docs import is_settlement
 from integrations.quickbooks.sync.baselines import Imported, record_baselines
-from integrations.quickbooks.sync.bulk_rows import insert_rows
+from integrations.quickbooks.sync.bulk_rows import build, insert_rows
 from integrations.quickbooks.sync.entities import load_refs
 from integrations.quickbooks.sync.row_fields import assign, older, same
 
@@ -108,6 +110,22 @@ class _Upserter:
             self.recorder(self.session, self.tenant_id, self.imported, refs or Refs())
             self.imported = {}
 
+    def build(self, model: type[M], fields: Fields, **children: list[Base]) -> M:
+        """A new row, as QBO has it, for the bulk insert at the end of the pass."""
+        row = build(
+            model,
+            {
+                "tenant_id": self.tenant_id,
+                **fields,
+                "sync_status": SyncStatus.SYNCED,
+                "source_system": SourceSystem.QUICKBOOKS,
+                "last_synced_at": self.now,
+            },
+            **children,
+        )
+        self.new.append(row)
+        return row
+
     def existing(self, model: type[M], natural_key: str | None = None) -> tuple[dict[str, M], dict[str, M]]:
         query = select(model).where(model.tenant_id == self.tenant_id)  # type: ignore[attr-defined]
         children = _CHILDREN.get(model)
@@ -126,8 +144,10 @@ class _Upserter:
         by_qbo: dict[str, M],
         by_key: dict[str, M],
         key: str | None,
+        children: Callable[[], dict[str, list[Base]]] | None = None,
     ) -> tuple[M, bool, bool]:
-        """(row, changed, whether it took QBO's whole version: lines and applications follow only then)."""
+        """(row, changed, whether it took QBO's whole version: lines and applications follow only then). A new
+        row is built with the collections ``children`` makes (``build``), so only an existing row's follow."""
         row = by_qbo.get(fields["qbo_id"])
         if row is None and key and fields.get(key) is not None:
             row = by_key.pop(fields[key], None)
@@ -138,12 +158,13 @@ class _Upserter:
             return row, _keep_local(row, fields), False
         if row is not None and older(fields["sync_token"], row.sync_token):  # type: ignore[attr-defined]
             return row, False, False  # a push or pull already brought a newer version here
-        created = row is None
         if row is None:
-            row = model(tenant_id=self.tenant_id)
-            self.new.append(row)
+            row = self.build(model, fields, **(children() if children else {}))
             by_qbo[fields["qbo_id"]] = row
-        changed = assign(row, fields) or created
+            if entity is not None:
+                self.imported.setdefault(entity, []).append((obj, row))
+            return row, True, False
+        changed = assign(row, fields)
         if changed:
             row.sync_status = SyncStatus.SYNCED  # type: ignore[attr-defined]
             row.source_system = SourceSystem.QUICKBOOKS  # type: ignore[attr-defined]
@@ -200,17 +221,26 @@ def _sync_lines(
 
 def import_company_snapshot(session: Session, tenant_id: str, company: dict[str, Any]) -> dict[str, int]:
     """Upsert every entity of ``company`` (QBO v3 JSON lists keyed by entity name); returns rows changed per entity."""
+    counts = {entity: import_entity(session, tenant_id, company, entity) for entity in IMPORT_ORDER}
+    finish_import(session, tenant_id)
+    return counts
+
+
+def import_entity(session: Session, tenant_id: str, company: dict[str, Any], entity: str) -> int:
+    """Upsert ``company[entity]`` (one of ``IMPORT_ORDER``), the entities before it in that order already
+    imported (in this transaction or an earlier one); returns how many rows changed. ``company`` must also hold
+    what the entity reads (``EntitySpec.reads``: a tax rate's tax codes, a customer's payment methods)."""
     up = _Upserter(session, tenant_id, record_baselines)
-    counts = dict.fromkeys(IMPORT_ORDER, 0)
-    keywords: dict[str, list[str]] = company.get("itemKeywords") or {}
-    units: dict[str, str] = company.get("itemUnits") or {}
+    counts = {entity: 0}
+    methods = company.get("PaymentMethod") or []
+
+    def refs() -> Refs:
+        loaded = load_refs(session, tenant_id)
+        loaded.payment_methods = payment_methods_from_qbo(methods)  # as QBO has them, stored or not
+        return loaded
 
     def simple(
-        entity: str,
-        model: type[M],
-        mapper: Callable[[dict[str, Any]], Fields],
-        key: str | None,
-        refs: Refs | None = None,
+        model: type[M], mapper: Callable[[dict[str, Any]], Fields], key: str | None, refs: Refs | None = None
     ) -> None:
         by_qbo, by_key = up.existing(model, key)
         for obj in company.get(entity) or []:
@@ -218,38 +248,45 @@ def import_company_snapshot(session: Session, tenant_id: str, company: dict[str,
             counts[entity] += int(changed)
         up.finish(refs)
 
-    simple("Account", Account, account_from_qbo, None)
-    simple("Term", Term, term_from_qbo, None)
-    code_for_rate = tax_codes_by_rate(company.get("TaxCode") or [])
-    simple("TaxRate", TaxRate, lambda o: tax_rate_from_qbo(o, code_for_rate.get(str(o["Id"]))), None)
-    simple(
-        "Item",
-        Item,
-        lambda o: item_from_qbo(o, keywords=keywords.get(o["Name"]), unit=units.get(o["Name"])),
-        "name",
-    )
-    refs = load_refs(session, tenant_id)
-    store_payment_methods(session, tenant_id, company.get("PaymentMethod") or [])
-    refs.payment_methods = payment_methods_from_qbo(company.get("PaymentMethod") or [])
-    simple("Customer", Customer, lambda o: customer_from_qbo(o, refs), "display_name", refs)
-    simple("Vendor", Vendor, vendor_from_qbo, "display_name")
-    refs = _reload(session, tenant_id, refs)
+    if entity == "Account":
+        simple(Account, account_from_qbo, None)
+    elif entity == "Term":
+        simple(Term, term_from_qbo, None)
+    elif entity == "TaxRate":
+        code_for_rate = tax_codes_by_rate(company.get("TaxCode") or [])
+        simple(TaxRate, lambda o: tax_rate_from_qbo(o, code_for_rate.get(str(o["Id"]))), None)
+    elif entity == "Item":
+        keywords: dict[str, list[str]] = company.get("itemKeywords") or {}
+        units: dict[str, str] = company.get("itemUnits") or {}
+        simple(
+            Item,
+            lambda o: item_from_qbo(o, keywords=keywords.get(o["Name"]), unit=units.get(o["Name"])),
+            "name",
+        )
+    elif entity == "Customer":
+        store_payment_methods(session, tenant_id, methods)
+        known = refs()
+        simple(Customer, lambda o: customer_from_qbo(o, known), "display_name", known)
+    elif entity == "Vendor":
+        simple(Vendor, vendor_from_qbo, "display_name")
+    elif entity == "Estimate":
+        _documents(up, company, "Estimate", Estimate, EstimateLine, estimate_from_qbo, refs(), counts)
+    elif entity == "Invoice":
+        _documents(up, company, "Invoice", Invoice, InvoiceLine, invoice_from_qbo, refs(), counts)
+    elif entity == "Payment":
+        _payments(up, company, refs(), counts)
+    elif entity == "Bill":
+        known = refs()
+        simple(Bill, lambda o: bill_from_qbo(o, known), None)
+    else:
+        raise ValueError(f"{entity} is not an entity the import knows")
+    return counts[entity]
 
-    _documents(up, company, "Estimate", Estimate, EstimateLine, estimate_from_qbo, refs, counts)
-    refs = _reload(session, tenant_id, refs)
-    _documents(up, company, "Invoice", Invoice, InvoiceLine, invoice_from_qbo, refs, counts)
-    refs = _reload(session, tenant_id, refs)
-    _payments(up, company, refs, counts)
-    simple("Bill", Bill, lambda o: bill_from_qbo(o, refs), None)
+
+def finish_import(session: Session, tenant_id: str) -> None:
+    """What follows the last entity: a tenant without a default tax rate gets the company's only active one."""
     _default_tax_rate(session, tenant_id)
     session.flush()
-    return counts
-
-
-def _reload(session: Session, tenant_id: str, previous: Refs) -> Refs:
-    refs = load_refs(session, tenant_id)
-    refs.payment_methods = previous.payment_methods
-    return refs
 
 
 def _documents(
@@ -265,7 +302,15 @@ def _documents(
     by_qbo, by_key = up.existing(model, "doc_number")
     for obj in company.get(entity) or []:
         mapped = mapper(obj, refs)
-        row, changed, whole = up.upsert(model, obj, mapped.fields, by_qbo, by_key, "doc_number")
+        row, changed, whole = up.upsert(
+            model,
+            obj,
+            mapped.fields,
+            by_qbo,
+            by_key,
+            "doc_number",
+            partial(_new_lines, up, line_model, mapped),
+        )
         if whole and _sync_lines(row, mapped.lines, line_model):
             changed = True
             row.sync_status, row.source_system, row.last_synced_at = (
@@ -283,14 +328,13 @@ def _payments(up: _Upserter, company: dict[str, Any], refs: Refs, counts: dict[s
         if is_settlement(obj):  # pairs a credit memo with invoices, moves no money: not a payment here
             continue
         mapped = payment_from_qbo(obj, refs)
-        row, changed, whole = up.upsert(Payment, obj, mapped.fields, by_qbo, by_key, None)
+        row, changed, whole = up.upsert(
+            Payment, obj, mapped.fields, by_qbo, by_key, None, partial(_applications, up, mapped)
+        )
         if not whole:
             counts["Payment"] += int(changed)
             continue
-        wanted: dict[str, Decimal] = {}
-        for app in mapped.applications:
-            if app.invoice_id is not None:  # an invoice outside the snapshot cannot be linked
-                wanted[app.invoice_id] = wanted.get(app.invoice_id, Decimal("0")) + app.amount
+        wanted = _applied(mapped)
         have = {a.invoice_id: Decimal(a.amount) for a in row.applications}
         if have != wanted:
             if row.applications:
@@ -303,6 +347,32 @@ def _payments(up: _Upserter, company: dict[str, Any], refs: Refs, counts: dict[s
             changed = True
         counts["Payment"] += int(changed)
     up.finish(refs)
+
+
+def _applied(mapped: MappedPayment) -> dict[str, Decimal]:
+    """The amount applied to each invoice (QBO may apply a payment to one invoice in several lines)."""
+    wanted: dict[str, Decimal] = {}
+    for app in mapped.applications:
+        if app.invoice_id is not None:  # an invoice outside the snapshot cannot be linked
+            wanted[app.invoice_id] = wanted.get(app.invoice_id, Decimal("0")) + app.amount
+    return wanted
+
+
+def _applications(up: _Upserter, mapped: MappedPayment) -> dict[str, list[Base]]:
+    """A new payment's applications, built for the bulk insert."""
+    return {
+        "applications": [
+            build(PaymentApplication, {"tenant_id": up.tenant_id, "invoice_id": invoice_id, "amount": amount})
+            for invoice_id, amount in _applied(mapped).items()
+        ]
+    }
+
+
+def _new_lines(
+    up: _Upserter, line_model: type[EstimateLine] | type[InvoiceLine], mapped: MappedDocument
+) -> dict[str, list[Base]]:
+    """A new document's lines, built for the bulk insert."""
+    return {"lines": [build(line_model, {"tenant_id": up.tenant_id, **fields}) for fields in mapped.lines]}
 
 
 def _default_tax_rate(session: Session, tenant_id: str) -> None:

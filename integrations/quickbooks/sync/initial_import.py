@@ -1,7 +1,13 @@
 """First-time import of a QBO company: every list and transaction, paged through the query API with progress,
-then upserted through the importer (idempotent, so an interrupted import is simply run again). The importer also
-records each record's agreed base (``SyncState``, see ``baselines``), so the first edits on either side after the
-import are told apart three ways, and it leaves local changes still waiting for their push alone."""
+and upserted through the importer entity by entity while the later entities are still being fetched (idempotent,
+so an interrupted import is simply run again). The importer also records each record's agreed base
+(``SyncState``, see ``baselines``), so the first edits on either side after the import are told apart three ways,
+and it leaves local changes still waiting for their push alone.
+
+Fetching and saving overlap: the pages come in on the event loop while a worker thread saves each entity as soon
+as it and everything it refers to have arrived, in the importer's dependency order. Each entity is saved in a
+transaction of its own, opened and committed inside that thread, so no transaction is held across an await.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.models.sync import SyncRun
 from domain.services.sync_log import bump_progress, finish_run, start_run
 from integrations.quickbooks.api.client import QboClient
-from integrations.quickbooks.entity_specs import IMPORT_ENTITIES, WITH_INACTIVE
-from integrations.quickbooks.sync.importer import import_company_snapshot
+from integrations.quickbooks.entity_specs import IMPORT_ENTITIES, IMPORT_ORDER, WITH_INACTIVE
+from integrations.quickbooks.sync.importer import finish_import, import_entity
 
 Progress = Callable[[str, int, int | None], None]  # entity, rows fetched so far, total (None: unknown)
 
@@ -53,7 +59,7 @@ async def initial_import(
     concurrency: int = 10,
     trigger: str = "manual",
 ) -> ImportResult:
-    """Pull ``entities`` page by page (reporting progress), then import them in one transaction."""
+    """Pull ``entities`` page by page (reporting progress), saving each entity as soon as it can be saved."""
     if not 1 <= page_size <= 1000:
         raise ValueError("page_size must be 1..1000")
 
@@ -65,8 +71,10 @@ async def initial_import(
     run_id = await asyncio.to_thread(_with_session, sessions, begin)
     result = ImportResult(run_id)
     company: dict[str, Any] = {}
-    # Pages are fetched concurrently (the client's limiter keeps them within QBO's throttles); an entity's
-    # pages land in order of position whatever order they arrive in.
+    arrived = {entity: asyncio.Event() for entity in entities}
+    totals: dict[str, int | None] = {}
+    # Pages are fetched concurrently (the client's limiter keeps them within QBO's throttles), entities in
+    # dependency order; an entity's pages land in order of position whatever order they arrive in.
     gate = asyncio.Semaphore(concurrency)
 
     async def page(select: str, start: int) -> list[dict[str, Any]]:
@@ -76,9 +84,7 @@ async def initial_import(
         return list(rows)
 
     async def fetch(entity: str) -> None:
-        total = await _count(client, entity)
-        if on_progress:
-            on_progress(entity, 0, total)
+        total = totals[entity]
         select = _select(entity)
         starts = list(range(1, (total or 0) + 1, page_size)) or [1]
         done = 0
@@ -95,12 +101,15 @@ async def initial_import(
         # Rows added while we paged (past the counted total) are picked up by the next CDC poll.
         company[entity] = [row for start in sorted(pages) for row in pages[start]]
         result.fetched[entity] = len(company[entity])
+        arrived[entity].set()
 
-    await asyncio.gather(*(fetch(entity) for entity in entities))
-    company = {entity: company[entity] for entity in entities}
+    def store(session: Session, entity: str) -> int:
+        changed = import_entity(session, tenant_id, company, entity)
+        session.commit()
+        return changed
 
-    def store(session: Session) -> dict[str, int]:
-        changed = import_company_snapshot(session, tenant_id, company)
+    def close(session: Session) -> None:
+        finish_import(session, tenant_id)
         run = session.get(SyncRun, run_id)
         assert run is not None
         for entity, count in result.fetched.items():
@@ -109,19 +118,58 @@ async def initial_import(
         run.succeeded = result.total_fetched
         finish_run(session, run)
         session.commit()
-        return changed
 
-    if on_progress:
-        on_progress("saving", 0, None)
-    result.changed = await asyncio.to_thread(_with_session, sessions, store)
-    if on_progress:
-        on_progress("saving", result.total_fetched, result.total_fetched)
+    async def save() -> None:
+        if on_progress:
+            on_progress("saving", 0, None)
+        for entity in IMPORT_ORDER:
+            # An entity waits for every entity fetched before it: what it reads and what it refers to.
+            needed = entities[: _position(entities, entity) + 1]
+            for name in needed:
+                await arrived[name].wait()
+            result.changed[entity] = await asyncio.to_thread(_with_session, sessions, store, entity)
+            if on_progress:
+                saved = sum(result.fetched[name] for name in needed)
+                on_progress("saving", saved, _expected(totals, entities))
+        await asyncio.to_thread(_with_session, sessions, close)
+        if on_progress:
+            on_progress("saving", result.total_fetched, result.total_fetched)
+
+    # A failed fetch cancels the saving (and a failed save the fetching); what was saved stays, and the next
+    # run takes it up again.
+    # Every count first, so the pages queue at the gate in dependency order rather than in whichever order the
+    # counts came back: the first entities to save are the first to arrive.
+    for entity, total in zip(
+        entities, await asyncio.gather(*(_count(client, e) for e in entities)), strict=True
+    ):
+        totals[entity] = total
+        if on_progress:
+            on_progress(entity, 0, total)
+    async with asyncio.TaskGroup() as group:
+        for entity in entities:
+            group.create_task(fetch(entity))
+        group.create_task(save())
+    result.fetched = {entity: result.fetched[entity] for entity in entities}
     return result
 
 
-def _with_session(sessions: sessionmaker[Session], fn: Callable[[Session], Any]) -> Any:
+def _position(entities: tuple[str, ...], entity: str) -> int:
+    """Where ``entity`` is fetched; one not fetched at all waits for every fetched entity before it in order."""
+    if entity in entities:
+        return entities.index(entity)
+    before = IMPORT_ORDER[: IMPORT_ORDER.index(entity)]
+    return max((i for i, name in enumerate(entities) if name in before), default=-1)
+
+
+def _expected(totals: dict[str, int | None], entities: tuple[str, ...]) -> int | None:
+    """Rows the import will save in all, once every entity has been counted."""
+    counted = [totals.get(entity) for entity in entities]
+    return None if None in counted else sum(n for n in counted if n is not None)
+
+
+def _with_session(sessions: sessionmaker[Session], fn: Callable[..., Any], *args: Any) -> Any:
     with sessions() as session:
-        return fn(session)
+        return fn(session, *args)
 
 
 __all__ = ["ImportResult", "Progress", "initial_import"]
