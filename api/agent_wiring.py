@@ -65,15 +65,16 @@ def make_books_for(qbo: QboServices) -> Callable[[Session, Actor], Any]:
     from tools.books import LocalBooks, QboBooks
 
     def books_for(session: Session, actor: Actor) -> Any:
-        connection = session.scalar(
-            select(QboConnection).where(
+        # Asked on every read: only the realm id, not the whole connection row.
+        realm_id = session.scalar(
+            select(QboConnection.realm_id).where(
                 QboConnection.tenant_id == actor.tenant_id,
                 QboConnection.status == ConnectionStatus.CONNECTED.value,
             )
         )
-        if connection is None:
+        if realm_id is None:
             return LocalBooks(session, actor.tenant_id)
-        return QboBooks(qbo.client_for_realm(actor.tenant_id, connection.realm_id))
+        return QboBooks(qbo.client_for_realm(actor.tenant_id, realm_id))
 
     return books_for
 
