@@ -96,7 +96,7 @@ class SyncWorker:
         def run(session: Session) -> None:
             settle_failure(
                 session,
-                self.ctx.worker_id,
+                job.claim_token,
                 job.id,
                 failure,
                 self._policy(session, job.tenant_id),
@@ -208,7 +208,7 @@ class SyncWorker:
                 return False
             opens = window.next_open(now)
             for job in jobs:
-                held = still_ours(session, job.id, self.ctx.worker_id)
+                held = still_ours(session, job.id, job.claim_token)
                 if held is not None:
                     held.status = SyncJobStatus.PENDING
                     held.attempts = max(0, held.attempts - 1)
@@ -268,7 +268,7 @@ class SyncWorker:
         elif job.direction == SyncDirection.PULL:
             await self._pull(client, job)
         elif job.entity == write_offs.ENTITY:
-            await write_offs.push_write_off(client, job, self._db, self.ctx.worker_id)
+            await write_offs.push_write_off(client, job, self._db, job.claim_token)
         else:
             await self._push(client, job)
 
@@ -280,7 +280,7 @@ class SyncWorker:
     async def _push(self, client: QboClient, job: SyncJob) -> None:
         prep = await self._db(lambda s: pushing.prepare(s, job, self._strategy(s, job)))
         outcome = await pushing.send(client, prep)
-        await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
+        await self._db(lambda s: settle_push(s, job.claim_token, prep, outcome))
 
     async def _push_batch(self, client: QboClient, jobs: list[SyncJob]) -> None:
         """Upserts of one tenant in one QBO batch; an item that needs more care goes the single way.
@@ -401,7 +401,7 @@ class SyncWorker:
         trigger = str((job.payload or {}).get("trigger") or "scheduled")
 
         def run(session: Session) -> None:
-            held = still_ours(session, job.id, self.ctx.worker_id)
+            held = still_ours(session, job.id, job.claim_token)
             if held is None:
                 session.rollback()
                 return
@@ -419,7 +419,7 @@ class SyncWorker:
         for _ in range(MAX_PULL_DEPENDENCIES):
             try:
                 await self._db(
-                    lambda s: pulling.settle_pull(s, self.ctx.worker_id, got, self._strategy(s, job))
+                    lambda s: pulling.settle_pull(s, job.claim_token, got, self._strategy(s, job))
                 )
                 return
             except MappingError as exc:
