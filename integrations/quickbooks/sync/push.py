@@ -46,6 +46,7 @@ class Prepared:
     """Everything the HTTP phase needs, read in one short transaction."""
 
     job_id: str
+    claim: str | None  # the claim token the job was prepared under; only it may settle the job
     tenant_id: str
     entity: str
     local_id: str
@@ -94,6 +95,7 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
     payload = job.payload or {}
     prep = Prepared(
         job_id=job.id,
+        claim=job.claim_token,
         tenant_id=job.tenant_id,
         entity=job.entity,
         local_id=job.entity_id,

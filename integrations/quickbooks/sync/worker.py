@@ -364,8 +364,8 @@ class SyncWorker:
             # The whole batch in one transaction (one commit, not thirty); should any item fail, it is all
             # rolled back and settled item by item so one bad record cannot hold back the others.
             try:
-                for _job, prep, outcome in settled:
-                    settle_push(session, self.ctx.worker_id, prep, outcome, commit=False)
+                for job, prep, outcome in settled:
+                    settle_push(session, job.claim_token, prep, outcome, commit=False)
                 session.commit()
                 self.stats.done += len(settled)
                 return failed
@@ -373,7 +373,7 @@ class SyncWorker:
                 session.rollback()
             for job, prep, outcome in settled:
                 try:
-                    settle_push(session, self.ctx.worker_id, prep, outcome)
+                    settle_push(session, job.claim_token, prep, outcome)
                     self.stats.done += 1
                 except (AppError, SQLAlchemyError) as exc:
                     session.rollback()
@@ -390,7 +390,7 @@ class SyncWorker:
 
     async def _retry_single(self, client: QboClient, prep: pushing.Prepared) -> None:
         outcome = await pushing.send(client, prep)
-        await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
+        await self._db(lambda s: settle_push(s, prep.claim, prep, outcome))
 
     # ---- pull ------------------------------------------------------------------------------------------
 
