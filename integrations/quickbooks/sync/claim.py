@@ -176,10 +176,38 @@ def renew_claims(session: Session, claims: Collection[str], now: datetime) -> in
     One UPDATE, fenced on the tokens: a job another claim took over meanwhile is not renewed back."""
     if not claims:
         return 0
+    running = and_(SyncJob.claim_token.in_(list(claims)), SyncJob.status == SyncJobStatus.RUNNING)
+    if session.get_bind().dialect.name == "postgresql":
+        # A job being settled right now is locked by its settle, and about to be done: skip it rather than
+        # wait for (or deadlock with) that transaction.
+        running = SyncJob.id.in_(select(SyncJob.id).where(running).with_for_update(skip_locked=True))
+    result = session.execute(
+        update(SyncJob).where(running).values(locked_at=now).execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def release_orphans(
+    session: Session, tenant_ids: Collection[str], owner: str, lease: timedelta, now: datetime
+) -> int:
+    """Make the running jobs of ``tenant_ids`` that other workers hold claimable at once (committed).
+
+    Called by a worker that just took those tenants' realm over: only a realm's lease holder talks to it, so a
+    job another worker still holds there belongs to a previous owner (dead, or cut off), and waiting out its job
+    lease would leave the company idle for minutes. Should that worker still finish it, its claim token no
+    longer matches once the job is claimed again, so its result is dropped; QBO's requestids and the twin
+    check keep the repeated push from writing twice."""
+    if not tenant_ids:
+        return 0
     result = session.execute(
         update(SyncJob)
-        .where(SyncJob.claim_token.in_(list(claims)), SyncJob.status == SyncJobStatus.RUNNING)
-        .values(locked_at=now)
+        .where(
+            SyncJob.tenant_id.in_(list(tenant_ids)),
+            SyncJob.status == SyncJobStatus.RUNNING,
+            SyncJob.locked_by != owner,
+        )
+        .values(locked_at=now - lease - timedelta(seconds=1))
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -190,6 +218,7 @@ __all__ = [
     "claim_jobs",
     "due_tenants",
     "has_open_push",
+    "release_orphans",
     "renew_claims",
     "still_ours",
 ]

@@ -10,6 +10,7 @@ strategy decide on the key-field checksums.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from domain.db import Base, SyncStatus, utcnow
 from domain.models.catalog import Item
 from domain.models.sales import Invoice, InvoiceStatus
-from domain.models.sync import SyncJob, SyncJobStatus
+from domain.models.sync import SyncJob, SyncJobStatus, SyncState
 from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import Decision, KeyFields, checksum, decide, local_key_fields
 from domain.services.sync_log import as_aware, get_state
@@ -91,7 +92,10 @@ class Outcome:
     message: str | None = None
 
 
-def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
+def prepare(
+    session: Session, job: SyncJob, strategy: Strategy, *, states: Mapping[str, SyncState] | None = None
+) -> Prepared:
+    """``states``: the sync states of a whole batch read at once (by local id); without it, read here."""
     payload = job.payload or {}
     prep = Prepared(
         job_id=job.id,
@@ -121,7 +125,10 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
     prep.sync_token = row.sync_token  # type: ignore[attr-defined]
     prep.local_updated_at = as_aware(getattr(row, "updated_at", None))
     prep.local = local_key_fields(row)
-    state = get_state(session, job.tenant_id, job.entity, job.entity_id)
+    if states is not None:
+        state = states.get(job.entity_id)
+    else:
+        state = get_state(session, job.tenant_id, job.entity, job.entity_id)
     if state is not None:
         prep.local_changed = state.base_checksum != checksum(prep.local)
         prep.base_remote_checksum = state.remote_checksum
