@@ -309,10 +309,16 @@ async def _create(client: QboClient, prep: Prepared) -> Outcome:
     try:
         obj = await client.create(spec.qbo, payload, request_id=prep.create_request_id())
         return Outcome("create", obj)
-    except QboDuplicate:
-        twin = await _find_twin(client, spec, payload)
-        if twin is None:
-            raise
+    except QboDuplicate as exc:
+        return await twin_outcome(client, prep, exc)
+
+
+async def twin_outcome(client: QboClient, prep: Prepared, duplicate: QboDuplicate) -> Outcome:
+    """QBO refused a create as a duplicate: the record it already holds by that name or number, or the error."""
+    spec = prep.spec
+    twin = await _find_twin(client, spec, prep.payload or {})
+    if twin is None:
+        raise duplicate
     # QBO already holds a record by this name or number (our earlier attempt, or someone typed it in). Nothing
     # is written to it yet: the settle step links it unless another record here is linked to it already, and
     # our version then follows as an ordinary update.
@@ -400,4 +406,5 @@ __all__ = [
     "prepare",
     "resolve_stale",
     "send",
+    "twin_outcome",
 ]
