@@ -105,7 +105,8 @@ async def push_batch(host: Host, client: QboClient, jobs: list[SyncJob]) -> None
         else:
             ops.append(_op(job, prep))
             sending.append((job, prep))
-    retry_single: list[tuple[SyncJob, pushing.Prepared, QboDuplicate | None]] = []
+    retry_single: list[tuple[SyncJob, pushing.Prepared]] = []
+    twins: list[tuple[SyncJob, pushing.Prepared, QboDuplicate]] = []
     if ops:
         host.count(batches=1)
         # The same batch of the same attempts is the same request: QBO answers a retry from its requestid.
@@ -124,16 +125,27 @@ async def push_batch(host: Host, client: QboClient, jobs: list[SyncJob]) -> None
             elif isinstance(result.error, QboDuplicate) and prep.qbo_id is None:
                 # A create QBO already holds by name (often our own earlier attempt, whose answer was lost):
                 # look the twin up straight away; sending the create again would only be refused again.
-                retry_single.append((job, prep, result.error))
+                twins.append((job, prep, result.error))
             elif isinstance(result.error, QboStaleObject | QboDuplicate):
                 # Stale tokens need the read-decide-retry path of a single push.
-                retry_single.append((job, prep, None))
+                retry_single.append((job, prep))
             else:
                 assert result.error is not None
                 await host.fail(job, classify(result.error, job.entity))
+    # The twins are looked up together and settle with the rest of the batch, not one transaction each.
+    found = await asyncio.gather(
+        *(pushing.twin_outcome(client, prep, dup) for _, prep, dup in twins), return_exceptions=True
+    )
+    for (job, prep, _dup), outcome in zip(twins, found, strict=True):
+        if isinstance(outcome, AppError):
+            await host.fail(job, classify(outcome, job.entity))
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            results_in.append((job, prep, outcome))
     await settle_results(host, results_in)
     await asyncio.gather(
-        *(host.guarded(job, _retry_single(host, client, prep, dup)) for job, prep, dup in retry_single)
+        *(host.guarded(job, _retry_single(host, client, prep)) for job, prep in retry_single)
     )
 
 
@@ -172,13 +184,8 @@ async def settle_results(
             )
 
 
-async def _retry_single(
-    host: Host, client: QboClient, prep: pushing.Prepared, duplicate: QboDuplicate | None
-) -> None:
-    if duplicate is not None:
-        outcome = await pushing.twin_outcome(client, prep, duplicate)
-    else:
-        outcome = await pushing.send(client, prep)
+async def _retry_single(host: Host, client: QboClient, prep: pushing.Prepared) -> None:
+    outcome = await pushing.send(client, prep)
     await host.db(lambda s: settle_push(s, prep.claim, prep, outcome))
 
 
