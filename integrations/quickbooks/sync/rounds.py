@@ -11,18 +11,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from domain.models.sync import SyncJob
+from integrations.quickbooks.sync.realm_lease import LeaseKeeper
+from integrations.quickbooks.sync.sync_context import SyncContext
 
-if TYPE_CHECKING:
-    from integrations.quickbooks.sync.worker import SyncWorker
+
+class Worker(Protocol):
+    """What the pipeline drives: the sync worker's claim and round steps."""
+
+    ctx: SyncContext
+    poll_interval: float
+    leases: LeaseKeeper | None
+
+    async def claim_round(self) -> list[SyncJob]: ...
+    async def work_round(self, jobs: list[SyncJob]) -> None: ...
+    async def schedule_polls(self) -> int: ...
+
 
 log = logging.getLogger(__name__)
 
 
 class RoundPipeline:
-    def __init__(self, worker: SyncWorker, *, depth: int = 2) -> None:
+    def __init__(self, worker: Worker, *, depth: int = 2) -> None:
         self.worker = worker
         self.depth = depth
         self.rounds: set[asyncio.Task[None]] = set()
