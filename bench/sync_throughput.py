@@ -233,8 +233,8 @@ async def run(
             ctx = SyncContext(sessions, clients, cdc_interval=None, lease=timedelta(minutes=10))
             worker = SyncWorker(ctx, claim_size=300, concurrency=10)
             t0 = time.perf_counter()
-            while await worker.run_once():
-                pass
+            # The worker's own loop: it claims the next round while the current one's batches are in flight.
+            await worker.run(idle_exit=True)
             elapsed = time.perf_counter() - t0
             with sessions() as s:
                 done = (

@@ -69,6 +69,8 @@ async def worker(db_url: str, base: str, realm: str, token: str, name: str, comp
             sessions, clients, worker_id=name, cdc_interval=None, lease=LEASE * 4, realm_lease=LEASE
         )
         print("ready", flush=True)
+        # Every process starts together: one that started early would push alone while the others load.
+        await asyncio.to_thread(sys.stdin.readline)
         await SyncWorker(ctx, claim_size=300, concurrency=CONCURRENT, poll_interval=0.05).run()
 
 
@@ -124,10 +126,15 @@ def main_run(db_url: str, push: int, compression: float, workers: int, kill: boo
             name = f"worker-{chr(97 + i)}"
             procs[name] = subprocess.Popen(
                 [sys.executable, __file__, "--as-worker", *args, name, str(compression)],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
             )
             assert procs[name].stdout is not None and procs[name].stdout.readline().strip() == "ready"
+        for proc in procs.values():
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
         t0 = time.perf_counter()
         killed: str | None = None
         takeover: float | None = None

@@ -36,7 +36,11 @@ class SyncJob(IdMixin, TimestampMixin, TenantScoped, Base):
     """One unit of sync work. Push jobs name a local record; pull jobs name a QBO entity and its Id."""
 
     __tablename__ = "sync_jobs"
-    __table_args__ = (Index("ix_sync_jobs_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_sync_jobs_status_next", "status", "next_attempt_at"),
+        # A record's open jobs (the claim skips a record already running; a new change reuses a waiting job).
+        Index("ix_sync_jobs_record", "tenant_id", "entity", "entity_id", "direction"),
+    )
 
     entity: Mapped[str] = mapped_column(String(32))  # customer, item, estimate, invoice, payment, ...
     entity_id: Mapped[str] = mapped_column(String(36))  # local id (push) or QBO Id (pull)
@@ -50,7 +54,11 @@ class SyncJob(IdMixin, TimestampMixin, TenantScoped, Base):
     error_kind: Mapped[str | None] = mapped_column(String(20), default=None)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     locked_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # When the holder last claimed or renewed the job; a running job not renewed within the lease is taken over.
     locked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A fresh token per claim: only the claim holding it may settle the job (a finisher whose lease ran out
+    # and whose job was claimed again, even by the same worker, cannot overwrite the new claim's result).
+    claim_token: Mapped[str | None] = mapped_column(String(36), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

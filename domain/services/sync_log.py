@@ -102,17 +102,42 @@ def save_state(
     if state is None:
         state = SyncState(tenant_id=tenant_id, entity=entity, entity_id=entity_id)
         session.add(state)
-    state.qbo_id = qbo_id
-    state.base_values = local
-    state.base_checksum = checksum(local)
-    state.remote_values = remote
-    state.remote_checksum = checksum(remote)
-    state.remote_sync_token = remote_sync_token
-    state.remote_updated_at = remote_updated_at
-    if payload_checksum is not None:
-        state.payload_checksum = payload_checksum
+    values = state_values(
+        qbo_id=qbo_id,
+        local=local,
+        remote=remote,
+        remote_sync_token=remote_sync_token,
+        remote_updated_at=remote_updated_at,
+        payload_checksum=payload_checksum,
+    )
+    for name, value in values.items():
+        setattr(state, name, value)
     state.synced_at = utcnow()
     return state
+
+
+def state_values(
+    *,
+    qbo_id: str | None,
+    local: KeyFields,
+    remote: KeyFields,
+    remote_sync_token: str | None,
+    remote_updated_at: str | None,
+    payload_checksum: str | None,
+) -> dict[str, Any]:
+    """The SyncState columns ``save_state`` writes (for bulk writers); no payload checksum keeps the stored one."""
+    values: dict[str, Any] = {
+        "qbo_id": qbo_id,
+        "base_values": local,
+        "base_checksum": checksum(local),
+        "remote_values": remote,
+        "remote_checksum": checksum(remote),
+        "remote_sync_token": remote_sync_token,
+        "remote_updated_at": remote_updated_at,
+    }
+    if payload_checksum is not None:
+        values["payload_checksum"] = payload_checksum
+    return values
 
 
 def open_conflict(
@@ -189,4 +214,5 @@ __all__ = [
     "record_history",
     "save_state",
     "start_run",
+    "state_values",
 ]

@@ -102,7 +102,7 @@ class Sandbox:
         realm_id = realm_id or (
             company["realmId"] if company else f"{9130000000000000 + len(self.realms) + 1}"
         )
-        store = RealmStore(realm_id)
+        store = RealmStore(realm_id, self.clock.tz)
         if company is not None:
             store.load(company)
         else:

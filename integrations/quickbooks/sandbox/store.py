@@ -6,8 +6,10 @@ Entities are stored in their v3 JSON shape with ``Decimal`` numbers; ``domain``/
 from __future__ import annotations
 
 import copy
+from datetime import UTC, timezone
 from typing import Any
 
+from integrations.quickbooks.sandbox.change_index import ChangeIndex
 from integrations.quickbooks.sandbox.id_index import IdIndex
 
 ENTITIES = (
@@ -61,13 +63,16 @@ def _numeric(value: str) -> int | None:
 class RealmStore:
     """One company's data. Callers hold the sandbox lock; nothing here is thread-safe on its own."""
 
-    def __init__(self, realm_id: str) -> None:
+    def __init__(self, realm_id: str, tz: timezone = UTC) -> None:
         self.realm_id = realm_id
         self.entities: dict[str, dict[str, Entity]] = {name: {} for name in ENTITIES}
         # entity -> id -> LastUpdatedTime of the deletion, for CDC's "Deleted" stubs.
         self.deleted: dict[str, dict[str, str]] = {name: {} for name in ENTITIES}
         # entity -> its ids in Id order, so a page of a query is found without scanning the company.
         self.order: dict[str, IdIndex] = {name: IdIndex() for name in ENTITIES}
+        # entity -> its ids (and its deletions) by LastUpdatedTime, so CDC reads only what changed.
+        self.changes: dict[str, ChangeIndex] = {name: ChangeIndex(tz) for name in ENTITIES}
+        self.deletions: dict[str, ChangeIndex] = {name: ChangeIndex(tz) for name in ENTITIES}
         self._next_id: dict[str, int] = {}
         self._names: dict[tuple[str, str], tuple[str, str]] = {}
         self._name_of: dict[tuple[str, str], tuple[str, str]] = {}
@@ -137,7 +142,9 @@ class RealmStore:
         entity_id = str(obj["Id"])
         self.order[entity].add(entity_id, obj, known=entity_id in self.entities[entity])
         self.entities[entity][entity_id] = obj
+        self.changes[entity].set(entity_id, (obj.get("MetaData") or {}).get("LastUpdatedTime"))
         self.deleted[entity].pop(entity_id, None)
+        self.deletions[entity].discard(entity_id)
         self._index_name(entity, entity_id, obj)
         self._index_doc(entity, entity_id, obj)
         if entity == "Payment":
@@ -148,7 +155,9 @@ class RealmStore:
         if obj is None:
             return None
         self.order[entity].discard(entity_id)
+        self.changes[entity].discard(entity_id)
         self.deleted[entity][entity_id] = when
+        self.deletions[entity].set(entity_id, when)
         self._index_name(entity, entity_id, None)
         self._index_doc(entity, entity_id, None)
         if entity == "Payment":

@@ -3,7 +3,11 @@
 PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` picks rows no other worker is claiming, and the same
 transaction marks them running. SQLite has no row locks: the candidates are claimed by one UPDATE whose WHERE
 re-checks that each is still claimable (SQLite runs one writer at a time), and the claim is read back by the
-worker's mark, so of two racing workers exactly one holds each job.
+claim's token, so of two racing workers exactly one holds each job.
+
+Each claim carries a fresh token; only the holder of the token may renew or settle the job (``still_ours``).
+A worker renews the claims it is still working (``renew_claims``), so a job that runs longer than the lease is
+not taken over; one whose worker stops renewing is, and the late finisher's token no longer matches.
 
 At most one job per record is claimed at a time, and a record that already has a running job is skipped:
 the pushes of one record stay in order and never race each other.
@@ -11,6 +15,7 @@ the pushes of one record stay in order and never race each other.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
@@ -59,8 +64,10 @@ def claim_jobs(
 ) -> list[SyncJob]:
     """Claim up to ``limit`` due jobs for ``worker_id`` and commit the claim; returns them, detached-safe.
 
-    ``tenant_ids`` restricts the claim to those tenants' jobs (None: any tenant's).
+    ``tenant_ids`` restricts the claim to those tenants' jobs (None: any tenant's). The jobs of one claim share
+    its token (``SyncJob.claim_token``): with the job's id it names this claim and no other.
     """
+    token = uuid.uuid4().hex
     postgres = session.get_bind().dialect.name == "postgresql"
     query = (
         select(SyncJob)
@@ -84,6 +91,7 @@ def claim_jobs(
             job.status = SyncJobStatus.RUNNING
             job.locked_by = worker_id
             job.locked_at = now
+            job.claim_token = token
             job.attempts += 1
             claimed.append(job)
             continue
@@ -98,6 +106,7 @@ def claim_jobs(
                 status=SyncJobStatus.RUNNING,
                 locked_by=worker_id,
                 locked_at=now,
+                claim_token=token,
                 attempts=SyncJob.attempts + 1,
             )
             .execution_options(synchronize_session=False)
@@ -105,7 +114,7 @@ def claim_jobs(
         claimed = list(
             session.scalars(
                 select(SyncJob)
-                .where(SyncJob.id.in_(ids), SyncJob.locked_by == worker_id, SyncJob.locked_at == now)
+                .where(SyncJob.id.in_(ids), SyncJob.claim_token == token)
                 .execution_options(populate_existing=True)
             )
         )
@@ -147,20 +156,69 @@ def has_open_push(
     return session.scalar(query.limit(1)) is not None
 
 
-def still_ours(session: Session, job_id: str, worker_id: str) -> SyncJob | None:
-    """The job, locked, if this worker still holds it (a lease can expire and another worker take over)."""
+def still_ours(session: Session, job_id: str, claim: str | None) -> SyncJob | None:
+    """The job, locked, if the claim ``claim`` (its token) still holds it: a lease can run out and the job be
+    claimed again, by another worker or by this one, and then only the newer claim may settle it."""
+    if claim is None:
+        return None
     query = select(SyncJob).where(SyncJob.id == job_id).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     job = session.scalars(query).first()
-    if job is None or job.locked_by != worker_id or job.status != SyncJobStatus.RUNNING:
+    if job is None or job.claim_token != claim or job.status != SyncJobStatus.RUNNING:
         return None
     return job
+
+
+def renew_claims(session: Session, claims: Collection[str], now: datetime) -> int:
+    """Extend the lease of every job still running under one of ``claims``; how many were renewed (committed).
+
+    One UPDATE, fenced on the tokens: a job another claim took over meanwhile is not renewed back."""
+    if not claims:
+        return 0
+    running = and_(SyncJob.claim_token.in_(list(claims)), SyncJob.status == SyncJobStatus.RUNNING)
+    if session.get_bind().dialect.name == "postgresql":
+        # A job being settled right now is locked by its settle, and about to be done: skip it rather than
+        # wait for (or deadlock with) that transaction.
+        running = SyncJob.id.in_(select(SyncJob.id).where(running).with_for_update(skip_locked=True))
+    result = session.execute(
+        update(SyncJob).where(running).values(locked_at=now).execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def release_orphans(
+    session: Session, tenant_ids: Collection[str], owner: str, lease: timedelta, now: datetime
+) -> int:
+    """Make the running jobs of ``tenant_ids`` that other workers hold claimable at once (committed).
+
+    Called by a worker that just took those tenants' realm over: only a realm's lease holder talks to it, so a
+    job another worker still holds there belongs to a previous owner (dead, or cut off), and waiting out its job
+    lease would leave the company idle for minutes. Should that worker still finish it, its claim token no
+    longer matches once the job is claimed again, so its result is dropped; QBO's requestids and the twin
+    check keep the repeated push from writing twice."""
+    if not tenant_ids:
+        return 0
+    result = session.execute(
+        update(SyncJob)
+        .where(
+            SyncJob.tenant_id.in_(list(tenant_ids)),
+            SyncJob.status == SyncJobStatus.RUNNING,
+            SyncJob.locked_by != owner,
+        )
+        .values(locked_at=now - lease - timedelta(seconds=1))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 __all__ = [
     "claim_jobs",
     "due_tenants",
     "has_open_push",
+    "release_orphans",
+    "renew_claims",
     "still_ours",
 ]

@@ -77,9 +77,9 @@ async def fetch(client: QboClient, job: SyncJob) -> Fetched:
     )
 
 
-def settle_pull(session: Session, worker_id: str, got: Fetched, strategy: Strategy) -> bool:
+def settle_pull(session: Session, claim: str | None, got: Fetched, strategy: Strategy) -> bool:
     """Apply one fetched entity; raises ``MappingError`` when a reference must be pulled first."""
-    job = still_ours(session, got.job_id, worker_id)
+    job = still_ours(session, got.job_id, claim)
     if job is None:
         session.rollback()
         return False

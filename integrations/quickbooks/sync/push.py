@@ -10,6 +10,7 @@ strategy decide on the key-field checksums.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from domain.db import Base, SyncStatus, utcnow
 from domain.models.catalog import Item
 from domain.models.sales import Invoice, InvoiceStatus
-from domain.models.sync import SyncJob, SyncJobStatus
+from domain.models.sync import SyncJob, SyncJobStatus, SyncState
 from domain.services.outbox import enqueue_sync
 from domain.services.sync_checksums import Decision, KeyFields, checksum, decide, local_key_fields
 from domain.services.sync_log import as_aware, get_state
@@ -46,6 +47,7 @@ class Prepared:
     """Everything the HTTP phase needs, read in one short transaction."""
 
     job_id: str
+    claim: str | None  # the claim token the job was prepared under; only it may settle the job
     tenant_id: str
     entity: str
     local_id: str
@@ -90,10 +92,14 @@ class Outcome:
     message: str | None = None
 
 
-def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
+def prepare(
+    session: Session, job: SyncJob, strategy: Strategy, *, states: Mapping[str, SyncState] | None = None
+) -> Prepared:
+    """``states``: the sync states of a whole batch read at once (by local id); without it, read here."""
     payload = job.payload or {}
     prep = Prepared(
         job_id=job.id,
+        claim=job.claim_token,
         tenant_id=job.tenant_id,
         entity=job.entity,
         local_id=job.entity_id,
@@ -119,7 +125,10 @@ def prepare(session: Session, job: SyncJob, strategy: Strategy) -> Prepared:
     prep.sync_token = row.sync_token  # type: ignore[attr-defined]
     prep.local_updated_at = as_aware(getattr(row, "updated_at", None))
     prep.local = local_key_fields(row)
-    state = get_state(session, job.tenant_id, job.entity, job.entity_id)
+    if states is not None:
+        state = states.get(job.entity_id)
+    else:
+        state = get_state(session, job.tenant_id, job.entity, job.entity_id)
     if state is not None:
         prep.local_changed = state.base_checksum != checksum(prep.local)
         prep.base_remote_checksum = state.remote_checksum
@@ -300,10 +309,16 @@ async def _create(client: QboClient, prep: Prepared) -> Outcome:
     try:
         obj = await client.create(spec.qbo, payload, request_id=prep.create_request_id())
         return Outcome("create", obj)
-    except QboDuplicate:
-        twin = await _find_twin(client, spec, payload)
-        if twin is None:
-            raise
+    except QboDuplicate as exc:
+        return await twin_outcome(client, prep, exc)
+
+
+async def twin_outcome(client: QboClient, prep: Prepared, duplicate: QboDuplicate) -> Outcome:
+    """QBO refused a create as a duplicate: the record it already holds by that name or number, or the error."""
+    spec = prep.spec
+    twin = await _find_twin(client, spec, prep.payload or {})
+    if twin is None:
+        raise duplicate
     # QBO already holds a record by this name or number (our earlier attempt, or someone typed it in). Nothing
     # is written to it yet: the settle step links it unless another record here is linked to it already, and
     # our version then follows as an ordinary update.
@@ -391,4 +406,5 @@ __all__ = [
     "prepare",
     "resolve_stale",
     "send",
+    "twin_outcome",
 ]

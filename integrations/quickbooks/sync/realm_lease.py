@@ -110,21 +110,26 @@ class LeaseKeeper:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="realm-lease")
         self.held: set[str] = set()
         self.shut_out = False  # the last round found work, all of it in realms other workers hold
+        self.taken_over: frozenset[str] = frozenset()  # tenants whose realm the last look newly took
 
     def idle_wait(self, poll_interval: float) -> float:
-        """How long an idle worker waits: a shut-out one looks again only as often as a lease can change hands
-        (a third of its length), not every poll, so it does not load the database its owner is working."""
-        return max(poll_interval, self.ttl.total_seconds() / 3) if self.shut_out else poll_interval
+        """How long an idle worker waits: a shut-out one looks again every sixth of a lease, not every poll, so
+        it does not load the database its owner is working, yet takes a dead owner's company soon after its lease
+        runs out (the owner renews every third, so a lease runs out two to three thirds after its owner died)."""
+        return max(poll_interval, self.ttl.total_seconds() / 6) if self.shut_out else poll_interval
 
     def tenants(self, session: Session, due: set[str], now: datetime) -> frozenset[str]:
         """Of the tenants in ``due``, those whose realm this worker holds now (taking or renewing each lease)."""
         if not due:
             self.shut_out = False
+            self.taken_over = frozenset()
             return frozenset()
         keys = realm_keys(session, due)
         held = take_all(session, keys.values(), self.owner, now, self.ttl)
+        taken = held - self.held
         self.held = (self.held | held) - (set(keys.values()) - held)
         self.shut_out = not held
+        self.taken_over = frozenset(t for t, key in keys.items() if key in taken)
         return frozenset(t for t, key in keys.items() if key in held)
 
     async def renew_forever(self) -> None:

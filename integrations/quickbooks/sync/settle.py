@@ -47,13 +47,13 @@ def finish(job: SyncJob, status: SyncJobStatus = SyncJobStatus.DONE) -> None:
 
 
 def settle_push(
-    session: Session, worker_id: str, prep: Prepared, outcome: Outcome, *, commit: bool = True
+    session: Session, claim: str | None, prep: Prepared, outcome: Outcome, *, commit: bool = True
 ) -> bool:
-    """Commit the result of one push; False when the job was taken over by another worker meanwhile.
+    """Commit the result of one push under the claim ``claim``; False when the job was claimed again meanwhile.
 
     ``commit=False`` leaves the commit to the caller (a batch settles its items inside one transaction).
     """
-    job = still_ours(session, prep.job_id, worker_id)
+    job = still_ours(session, prep.job_id, claim)
     if job is None:
         if commit:
             session.rollback()
@@ -213,7 +213,7 @@ def _adopt(session: Session, job: SyncJob, prep: Prepared, row: Any, twin: dict[
 
 def settle_failure(
     session: Session,
-    worker_id: str,
+    claim: str | None,
     job_id: str,
     failure: Failure,
     policy: SyncPolicy,
@@ -222,7 +222,7 @@ def settle_failure(
     dependency_delay: timedelta = timedelta(seconds=5),
 ) -> SyncJobStatus | None:
     """Schedule a retry, or dead-letter the job with an alert; returns the job's new status."""
-    job = still_ours(session, job_id, worker_id)
+    job = still_ours(session, job_id, claim)
     if job is None:
         session.rollback()
         return None

@@ -36,6 +36,8 @@ class SyncContext:
     worker_id: str = field(default_factory=default_worker_id)
     # A running job whose worker has not finished it within the lease is presumed dead and taken over.
     lease: timedelta = timedelta(minutes=5)
+    # Seconds between renewals of the claims a worker is still working (None: a third of the lease).
+    claim_renewal: float | None = None
     # How often a job waiting for a related record (its customer, its items) looks again.
     dependency_delay: timedelta = timedelta(seconds=5)
     # The CDC safety net: how often each connected company is polled (None: never from this worker).

@@ -2,7 +2,9 @@
 
 Database work is synchronous SQLAlchemy run in threads (``asyncio.to_thread``) so the event loop keeps many
 QBO requests in flight; the per-realm limiter in the client keeps them under QBO's throttles. Many upserts of
-one tenant go out as QBO batches of up to 30.
+one tenant go out as QBO batches of up to 30 (``batch_push``); ``run`` claims the next round while the current
+one is in flight (``rounds``), and the claims of every round in flight are renewed while it runs
+(``claim_keeper``).
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -23,17 +24,17 @@ from sqlalchemy.orm import Session
 from domain.errors import AppError
 from domain.models.sync import SyncDirection, SyncJob, SyncJobStatus
 from domain.services.sync_policy import Strategy, SyncPolicy
-from integrations.quickbooks.api.batch import BatchOp
 from integrations.quickbooks.api.client import QboClient
-from integrations.quickbooks.api.errors import QboDuplicate, QboStaleObject
 from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.mapping.lists import MappingError
-from integrations.quickbooks.sync import cdc, realm_lease, write_offs
+from integrations.quickbooks.sync import batch_push, cdc, realm_lease, write_offs
 from integrations.quickbooks.sync import pull as pulling
 from integrations.quickbooks.sync import push as pushing
-from integrations.quickbooks.sync.claim import claim_jobs, due_tenants, still_ours
+from integrations.quickbooks.sync.claim import claim_jobs, due_tenants, release_orphans, still_ours
+from integrations.quickbooks.sync.claim_keeper import ClaimKeeper
 from integrations.quickbooks.sync.entities import apply_remote
 from integrations.quickbooks.sync.failures import Failure, classify
+from integrations.quickbooks.sync.rounds import RoundPipeline
 from integrations.quickbooks.sync.settle import finish, settle_failure, settle_push
 from integrations.quickbooks.sync.sync_context import SyncContext
 
@@ -69,6 +70,7 @@ class SyncWorker:
         self.batch_min = batch_min
         self.stats = WorkerStats()
         self._policies: dict[str, SyncPolicy] = {}
+        self.claims = ClaimKeeper(ctx.sessions, ctx.clock, ctx.lease, interval=ctx.claim_renewal)
         self.leases = (
             realm_lease.LeaseKeeper(ctx.worker_id, ctx.realm_lease, ctx.clock, ctx.sessions)
             if ctx.realm_lease is not None
@@ -77,7 +79,7 @@ class SyncWorker:
 
     # ---- plumbing --------------------------------------------------------------------------------------
 
-    async def _db(self, fn: Callable[[Session], T]) -> T:
+    async def db(self, fn: Callable[[Session], T]) -> T:
         def run() -> T:
             with self.ctx.sessions() as session:
                 return fn(session)
@@ -90,13 +92,13 @@ class SyncWorker:
             policy = self._policies[tenant_id] = self.ctx.policy(session, tenant_id)
         return policy
 
-    async def _fail(self, job: SyncJob, failure: Failure) -> None:
+    async def fail(self, job: SyncJob, failure: Failure) -> None:
         self.stats.failed += 1
 
         def run(session: Session) -> None:
             settle_failure(
                 session,
-                self.ctx.worker_id,
+                job.claim_token,
                 job.id,
                 failure,
                 self._policy(session, job.tenant_id),
@@ -104,20 +106,28 @@ class SyncWorker:
                 dependency_delay=self.ctx.dependency_delay,
             )
 
-        await self._db(run)
+        await self.db(run)
 
-    # ---- the loop --------------------------------------------------------------------------------------
+    # ---- rounds ----------------------------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim one round of due jobs and work them; returns how many were claimed."""
+        """Claim one round of due jobs and work it to the end; returns how many were claimed."""
+        jobs = await self.claim_round()
+        if jobs:
+            async with self.keeping():
+                await self.work_round(jobs)
+        return len(jobs)
+
+    async def claim_round(self) -> list[SyncJob]:
+        """Claim up to ``claim_size`` due jobs of the tenants this worker may work now."""
         now = self.ctx.clock()
         try:
             tenant_ids = self.ctx.tenant_ids
             if self.leases is not None:
-                tenant_ids = await self._db(lambda s: self._leased(s, now))
+                tenant_ids = await self.db(lambda s: self._leased(s, now))
                 if not tenant_ids:
-                    return 0
-            jobs = await self._db(
+                    return []
+            jobs = await self.db(
                 lambda s: claim_jobs(
                     s,
                     self.ctx.worker_id,
@@ -130,24 +140,40 @@ class SyncWorker:
         except OperationalError as exc:
             # Another writer got there first (SQLite's single writer, a lock timeout): claim next round.
             log.info("claim skipped this round: %s", exc)
-            return 0
+            return []
         self.stats.claimed += len(jobs)
         self.stats.claims.extend((j.id, str(j.locked_at)) for j in jobs)
-        if not jobs:
-            return 0
+        return jobs
+
+    async def work_round(self, jobs: list[SyncJob]) -> None:
+        """Work one claimed round, its claim renewed until every job in it is settled."""
         by_tenant: dict[str, list[SyncJob]] = defaultdict(list)
         for job in jobs:
             by_tenant[job.tenant_id].append(job)
-        async with self.leases.renewing() if self.leases is not None else contextlib.nullcontext():
+        with self.claims.holding(jobs[0].claim_token if jobs else None):
             await asyncio.gather(*(self._tenant_round(tid, tjobs) for tid, tjobs in by_tenant.items()))
-        return len(jobs)
+
+    @contextlib.asynccontextmanager
+    async def keeping(self) -> AsyncIterator[None]:
+        """While rounds run: the realm leases and the rounds' claims are renewed."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self.leases is not None:
+                await stack.enter_async_context(self.leases.renewing())
+            await stack.enter_async_context(self.claims.renewing())
+            yield
 
     def _leased(self, session: Session, now: datetime) -> frozenset[str]:
         """The tenants with due jobs whose realm this worker holds; only the holder talks to a realm."""
         assert self.leases is not None
         due = due_tenants(session, now=now, lease=self.ctx.lease, tenant_ids=self.ctx.tenant_ids)
         session.rollback()
-        return self.leases.tenants(session, due, now)
+        tenants = self.leases.tenants(session, due, now)
+        if self.leases.taken_over:
+            # A realm just taken over: what its previous owner still held comes back now, not a lease later.
+            freed = release_orphans(session, self.leases.taken_over, self.ctx.worker_id, self.ctx.lease, now)
+            if freed:
+                log.info("took over %d running jobs of a previous owner", freed)
+        return tenants
 
     async def schedule_polls(self) -> int:
         """Queue a CDC poll for every connected company (a pending poll is reused, never doubled)."""
@@ -163,40 +189,18 @@ class SyncWorker:
             session.commit()
             return len(tenants)
 
-        return await self._db(run)
+        return await self.db(run)
 
     async def run(self, stop: asyncio.Event | None = None, *, idle_exit: bool = False) -> None:
         """Work until ``stop`` is set (or, with ``idle_exit``, until nothing is due)."""
         stop = stop or asyncio.Event()
         try:
-            await self._loop(stop, idle_exit)
+            async with self.keeping():
+                await RoundPipeline(self).run(stop, idle_exit=idle_exit)
         finally:
             if self.leases is not None:
                 with contextlib.suppress(SQLAlchemyError):
                     await self.leases.release_all()
-
-    async def _loop(self, stop: asyncio.Event, idle_exit: bool) -> None:
-        loop = asyncio.get_running_loop()
-        next_poll = loop.time()
-        while not stop.is_set():
-            try:
-                if self.ctx.cdc_interval is not None and loop.time() >= next_poll:
-                    await self.schedule_polls()
-                    next_poll = loop.time() + self.ctx.cdc_interval.total_seconds()
-                claimed = await self.run_once()
-            except Exception:
-                # A bug in one round must not stop the sync for every tenant: it is logged loudly, the jobs it
-                # held come back when their lease runs out, and the loop carries on after a pause.
-                log.exception("sync worker round failed")
-                claimed = 0
-                await asyncio.sleep(self.poll_interval * 5)
-            if claimed:
-                continue
-            if idle_exit:
-                return
-            with contextlib.suppress(TimeoutError):
-                wait = self.leases.idle_wait(self.poll_interval) if self.leases else self.poll_interval
-                await asyncio.wait_for(stop.wait(), timeout=wait)
 
     async def _defer_outside_window(self, tenant_id: str, jobs: list[SyncJob]) -> bool:
         """Outside the tenant's sync window the claimed jobs go back, due when the window next opens."""
@@ -208,7 +212,7 @@ class SyncWorker:
                 return False
             opens = window.next_open(now)
             for job in jobs:
-                held = still_ours(session, job.id, self.ctx.worker_id)
+                held = still_ours(session, job.id, job.claim_token)
                 if held is not None:
                     held.status = SyncJobStatus.PENDING
                     held.attempts = max(0, held.attempts - 1)
@@ -217,7 +221,7 @@ class SyncWorker:
             session.commit()
             return True
 
-        return await self._db(run)
+        return await self.db(run)
 
     async def _tenant_round(self, tenant_id: str, jobs: list[SyncJob]) -> None:
         if await self._defer_outside_window(tenant_id, jobs):
@@ -226,39 +230,36 @@ class SyncWorker:
             client = await self.ctx.clients(tenant_id)
         except AppError as exc:
             for job in jobs:
-                await self._fail(job, classify(exc, job.entity))
+                await self.fail(job, classify(exc, job.entity))
             return
-        batchable = [
-            j
-            for j in jobs
-            if j.direction == SyncDirection.PUSH
-            and j.operation == "upsert"
-            and j.entity in SPECS
-            and SPECS[j.entity].batchable
-        ]
-        singles = [j for j in jobs if j not in batchable]
-        if len(batchable) < self.batch_min:
-            singles, batchable = jobs, []
+        batched = [j for j in jobs if batch_push.batchable(j)]
+        singles = [j for j in jobs if not batch_push.batchable(j)]
+        if len(batched) < self.batch_min:
+            singles, batched = jobs, []
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(job: SyncJob) -> None:
             async with gate:
-                await self._guarded(job, self._work_one(client, job))
+                await self.guarded(job, self._work_one(client, job))
 
         tasks = [one(j) for j in singles]
-        for start in range(0, len(batchable), 30):
-            tasks.append(self._push_batch(client, batchable[start : start + 30]))
+        for start in range(0, len(batched), batch_push.BATCH_ITEMS):
+            tasks.append(batch_push.push_batch(self, client, batched[start : start + batch_push.BATCH_ITEMS]))
         await asyncio.gather(*tasks)
 
-    async def _guarded(self, job: SyncJob, work: Awaitable[None]) -> None:
+    def count(self, *, done: int = 0, batches: int = 0) -> None:
+        self.stats.done += done
+        self.stats.batches += batches
+
+    async def guarded(self, job: SyncJob, work: Awaitable[None]) -> None:
         try:
             await work
             self.stats.done += 1
         except AppError as exc:
-            await self._fail(job, classify(exc, job.entity))
+            await self.fail(job, classify(exc, job.entity))
         except SQLAlchemyError as exc:
             log.warning("sync job %s hit a database error: %s", job.id, exc)
-            await self._fail(
+            await self.fail(
                 job, Failure("database", True, f"database error while syncing: {exc.__class__.__name__}")
             )
 
@@ -268,140 +269,30 @@ class SyncWorker:
         elif job.direction == SyncDirection.PULL:
             await self._pull(client, job)
         elif job.entity == write_offs.ENTITY:
-            await write_offs.push_write_off(client, job, self._db, self.ctx.worker_id)
+            await write_offs.push_write_off(client, job, self.db, job.claim_token)
         else:
             await self._push(client, job)
 
     # ---- push ------------------------------------------------------------------------------------------
 
-    def _strategy(self, session: Session, job: SyncJob) -> Strategy:
+    def strategy(self, session: Session, job: SyncJob) -> Strategy:
         return self._policy(session, job.tenant_id).strategy_for(job.entity)
 
     async def _push(self, client: QboClient, job: SyncJob) -> None:
-        prep = await self._db(lambda s: pushing.prepare(s, job, self._strategy(s, job)))
+        prep = await self.db(lambda s: pushing.prepare(s, job, self.strategy(s, job)))
         outcome = await pushing.send(client, prep)
-        await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
-
-    async def _push_batch(self, client: QboClient, jobs: list[SyncJob]) -> None:
-        """Upserts of one tenant in one QBO batch; an item that needs more care goes the single way.
-
-        Preparing and settling each run as one pass over the jobs in one thread: the database round trips,
-        not QBO, would otherwise bound a large push.
-        """
-
-        def prepare_all(session: Session) -> list[tuple[SyncJob, pushing.Prepared | AppError]]:
-            out: list[tuple[SyncJob, pushing.Prepared | AppError]] = []
-            for job in jobs:
-                try:
-                    out.append((job, pushing.prepare(session, job, self._strategy(session, job))))
-                except AppError as exc:
-                    session.rollback()
-                    out.append((job, exc))
-            return out
-
-        ops: list[BatchOp] = []
-        sending: list[tuple[SyncJob, pushing.Prepared]] = []
-        settled: list[tuple[SyncJob, pushing.Prepared, pushing.Outcome]] = []
-        for job, prep in await self._db(prepare_all):
-            if isinstance(prep, AppError):
-                await self._fail(job, classify(prep, job.entity))
-                continue
-            if prep.skip or prep.payload is None:
-                settled.append((job, prep, pushing.Outcome("skip", message=prep.skip)))
-                continue
-            spec = SPECS[prep.entity]
-            if prep.qbo_id is None:
-                payload = {k: v for k, v in prep.payload.items() if k not in ("Id", "SyncToken")}
-                ops.append(BatchOp.create(spec.qbo, payload, bid=job.id))
-            else:
-                body = {
-                    **prep.payload,
-                    "Id": prep.qbo_id,
-                    "SyncToken": prep.sync_token or "0",
-                    "sparse": False,
-                }
-                ops.append(BatchOp.update(spec.qbo, body, bid=job.id))
-            sending.append((job, prep))
-        retry_single: list[tuple[SyncJob, pushing.Prepared]] = []
-        if ops:
-            self.stats.batches += 1
-            request_id = str(
-                uuid.uuid5(
-                    uuid.NAMESPACE_URL,
-                    "qbo-sync-batch:" + ",".join(f"{j.id}:{j.attempts}" for j, _ in sending),
-                )
-            )
-            try:
-                results = await client.batch(ops, request_id=request_id)
-            except AppError as exc:
-                for job, _prep in sending:
-                    await self._fail(job, classify(exc, job.entity))
-                results = []
-                sending = []
-            for (job, prep), result in zip(sending, results, strict=True):
-                if result.ok and result.data is not None:
-                    settled.append(
-                        (
-                            job,
-                            prep,
-                            pushing.Outcome("create" if prep.qbo_id is None else "update", result.data),
-                        )
-                    )
-                elif isinstance(result.error, QboStaleObject | QboDuplicate):
-                    # Stale tokens and names QBO already holds need the read-decide-retry path of a single push.
-                    retry_single.append((job, prep))
-                else:
-                    assert result.error is not None
-                    await self._fail(job, classify(result.error, job.entity))
-        await self._settle_all(settled)
-        await asyncio.gather(
-            *(self._guarded(job, self._retry_single(client, prep)) for job, prep in retry_single)
-        )
-
-    async def _settle_all(self, settled: list[tuple[SyncJob, pushing.Prepared, pushing.Outcome]]) -> None:
-        def run(session: Session) -> list[tuple[SyncJob, AppError | SQLAlchemyError]]:
-            failed: list[tuple[SyncJob, AppError | SQLAlchemyError]] = []
-            # The whole batch in one transaction (one commit, not thirty); should any item fail, it is all
-            # rolled back and settled item by item so one bad record cannot hold back the others.
-            try:
-                for _job, prep, outcome in settled:
-                    settle_push(session, self.ctx.worker_id, prep, outcome, commit=False)
-                session.commit()
-                self.stats.done += len(settled)
-                return failed
-            except (AppError, SQLAlchemyError):
-                session.rollback()
-            for job, prep, outcome in settled:
-                try:
-                    settle_push(session, self.ctx.worker_id, prep, outcome)
-                    self.stats.done += 1
-                except (AppError, SQLAlchemyError) as exc:
-                    session.rollback()
-                    failed.append((job, exc))
-            return failed
-
-        for job, exc in await self._db(run):
-            if isinstance(exc, AppError):
-                await self._fail(job, classify(exc, job.entity))
-            else:
-                await self._fail(
-                    job, Failure("database", True, f"database error while syncing: {exc.__class__.__name__}")
-                )
-
-    async def _retry_single(self, client: QboClient, prep: pushing.Prepared) -> None:
-        outcome = await pushing.send(client, prep)
-        await self._db(lambda s: settle_push(s, self.ctx.worker_id, prep, outcome))
+        await self.db(lambda s: settle_push(s, job.claim_token, prep, outcome))
 
     # ---- pull ------------------------------------------------------------------------------------------
 
     async def _poll(self, client: QboClient, job: SyncJob) -> None:
         now = self.ctx.clock()
-        since = await self._db(lambda s: cdc.cursor(s, job.tenant_id, now))
+        since = await self.db(lambda s: cdc.cursor(s, job.tenant_id, now))
         changes = await cdc.poll(client, since)
         trigger = str((job.payload or {}).get("trigger") or "scheduled")
 
         def run(session: Session) -> None:
-            held = still_ours(session, job.id, self.ctx.worker_id)
+            held = still_ours(session, job.id, job.claim_token)
             if held is None:
                 session.rollback()
                 return
@@ -412,15 +303,13 @@ class SyncWorker:
                 cdc.enqueue_poll(session, job.tenant_id, trigger="continued")
             session.commit()
 
-        await self._db(run)
+        await self.db(run)
 
     async def _pull(self, client: QboClient, job: SyncJob) -> None:
         got = await pulling.fetch(client, job)
         for _ in range(MAX_PULL_DEPENDENCIES):
             try:
-                await self._db(
-                    lambda s: pulling.settle_pull(s, self.ctx.worker_id, got, self._strategy(s, job))
-                )
+                await self.db(lambda s: pulling.settle_pull(s, job.claim_token, got, self.strategy(s, job)))
                 return
             except MappingError as exc:
                 await self._pull_reference(client, job.tenant_id, exc)
@@ -438,7 +327,7 @@ class SyncWorker:
             apply_remote(session, tenant_id, kind, remote)
             session.commit()
 
-        await self._db(run)
+        await self.db(run)
 
 
 async def run_worker(ctx: SyncContext, stop: asyncio.Event | None = None, **options: Any) -> None:

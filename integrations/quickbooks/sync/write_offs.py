@@ -137,9 +137,9 @@ def prepare(session: Session, job: SyncJob) -> WriteOffPush:
 
 
 def _record_credit_memo(
-    session: Session, worker_id: str, plan: WriteOffPush, memo: dict[str, Any], item_id: str
+    session: Session, claim: str | None, plan: WriteOffPush, memo: dict[str, Any], item_id: str
 ) -> None:
-    job = still_ours(session, plan.job_id, worker_id)
+    job = still_ours(session, plan.job_id, claim)
     if job is None:  # taken over: the other worker's retry finds the memo through the same requestid
         session.rollback()
         return
@@ -152,8 +152,8 @@ def _record_credit_memo(
     session.commit()
 
 
-def _settle(session: Session, worker_id: str, plan: WriteOffPush, payment: dict[str, Any] | None) -> None:
-    job = still_ours(session, plan.job_id, worker_id)
+def _settle(session: Session, claim: str | None, plan: WriteOffPush, payment: dict[str, Any] | None) -> None:
+    job = still_ours(session, plan.job_id, claim)
     if job is None:
         session.rollback()
         return
@@ -235,11 +235,11 @@ async def _apply(client: QboClient, plan: WriteOffPush) -> dict[str, Any]:
         ) from exc
 
 
-async def push_write_off(client: QboClient, job: SyncJob, db: Db[Any], worker_id: str) -> None:
+async def push_write_off(client: QboClient, job: SyncJob, db: Db[Any], claim: str | None) -> None:
     """Raises typed QBO or mapping errors for the worker to classify; every step already done stays done."""
     plan: WriteOffPush = await db(lambda s: prepare(s, job))
     if plan.skip:
-        await db(lambda s: _settle(s, worker_id, plan, None))
+        await db(lambda s: _settle(s, claim, plan, None))
         return
     assert plan.write_off is not None
     if plan.credit_memo_qbo_id is None:
@@ -251,10 +251,10 @@ async def push_write_off(client: QboClient, job: SyncJob, db: Db[Any], worker_id
             invoice_label=plan.invoice_label,
         )
         memo = await client.create("CreditMemo", memo_payload, request_id=plan.request_id("credit-memo"))
-        await db(lambda s: _record_credit_memo(s, worker_id, plan, memo, item_id))
+        await db(lambda s: _record_credit_memo(s, claim, plan, memo, item_id))
         plan.credit_memo_qbo_id = str(memo["Id"])
     payment = await _apply(client, plan)
-    await db(lambda s: _settle(s, worker_id, plan, payment))
+    await db(lambda s: _settle(s, claim, plan, payment))
 
 
 __all__ = ["ENTITY", "WriteOffPush", "is_our_settlement", "push_write_off"]

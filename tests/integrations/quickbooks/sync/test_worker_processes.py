@@ -181,11 +181,14 @@ async def test_three_worker_processes_keep_one_realm_limit_and_fail_over(
             for name in ("worker-a", "worker-b", "worker-c"):
                 procs[name] = _start(db_url, qbo, env.realm, env.tenant_id, name)
             deadline = time.monotonic() + 60
-            while (owner := _lease_owner(env.sessions, env.tenant_id)) is None or _count(
-                env.sessions, env.tenant_id, SyncJobStatus.DONE
-            ) < 20:
+            # Kill the owner once some work is done, at a moment it holds claimed jobs (requests in flight).
+            while (
+                (owner := _lease_owner(env.sessions, env.tenant_id)) is None
+                or _count(env.sessions, env.tenant_id, SyncJobStatus.DONE) < 20
+                or _count(env.sessions, env.tenant_id, SyncJobStatus.RUNNING, worker=owner) < 5
+            ):
                 assert time.monotonic() < deadline, "no worker took the company"
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.01)
             os.kill(procs[owner].pid, signal.SIGKILL)
             procs[owner].wait(timeout=10)
             killed_at = time.monotonic()
