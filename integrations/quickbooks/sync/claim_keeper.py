@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from integrations.quickbooks.sync.background import running
 from integrations.quickbooks.sync.claim import renew_claims
 
 log = logging.getLogger(__name__)
@@ -79,15 +80,9 @@ class ClaimKeeper:
                 # The next tick tries again; a lease is three ticks long.
                 log.warning("renewing the sync worker's claims failed: %s", exc)
 
-    @contextlib.asynccontextmanager
-    async def renewing(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self.renew_forever())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def renewing(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Renew in the background for the length of the block."""
+        return running(self.renew_forever)
 
 
 __all__ = ["ClaimKeeper"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from domain.models.connection import QboConnection
 from domain.models.sync import RealmLease
+from integrations.quickbooks.sync.background import running
 
 log = logging.getLogger(__name__)
 SQLITE_KEY = "sqlite:one-worker"
@@ -154,15 +155,9 @@ class LeaseKeeper:
 
         return await asyncio.get_running_loop().run_in_executor(self._thread, run)
 
-    @contextlib.asynccontextmanager
-    async def renewing(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self.renew_forever())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def renewing(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Renew in the background for the length of the block."""
+        return running(self.renew_forever)
 
     async def release_all(self) -> None:
         """Hand the held realms back at once (a clean stop), so another worker need not wait out the lease."""
