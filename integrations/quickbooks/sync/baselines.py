@@ -19,14 +19,14 @@ from typing import Any
 from sqlalchemy import Numeric, Table, inspect, select, update
 from sqlalchemy.orm import Session
 
-from domain.db import Base, utcnow
+from domain.db import Base, new_id, utcnow
 from domain.models.catalog import Item
 from domain.models.sync import SyncState
 from domain.services.payment_methods import qbo_payment_methods
 from domain.services.sync_checksums import checksum, local_key_fields
 from integrations.quickbooks.entity_specs import SPECS
 from integrations.quickbooks.mapping import lists as m
-from integrations.quickbooks.sync.bulk_rows import fast_id, insert_values
+from integrations.quickbooks.sync.bulk_rows import insert_values
 from integrations.quickbooks.sync.entities import last_updated, remote_key_fields, to_qbo
 from integrations.quickbooks.sync.push import item_accounts, payload_checksum
 
@@ -68,7 +68,7 @@ def record_baselines(session: Session, tenant_id: str, imported: Imported, refs:
             have = stored.get((entity, entity_id))
             if have is None:
                 inserts.append(
-                    {"id": fast_id(), "tenant_id": tenant_id, "entity": entity, "entity_id": entity_id}
+                    {"id": new_id(), "tenant_id": tenant_id, "entity": entity, "entity_id": entity_id}
                     | values
                     | {"synced_at": now}
                 )

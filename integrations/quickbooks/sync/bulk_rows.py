@@ -11,7 +11,6 @@ when it needs them as persistent objects.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -41,16 +40,6 @@ def build(model: type[M], values: dict[str, Any], **children: list[Base]) -> M:
         if key in values:
             loaded[key] = validate(obj, key, values[key])
     return obj
-
-
-def fast_id(_context: Any = None) -> str:
-    """A random (version 4) UUID string, as ``new_id`` makes it, without building a ``uuid.UUID`` on the way:
-    that object alone cost a few seconds per 100,000 rows."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40
-    raw[8] = raw[8] & 0x3F | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def insert_rows(session: Session, rows: list[Base], children: dict[type[Base], str]) -> None:
@@ -137,10 +126,8 @@ def _defaults(model: type[Base]) -> tuple[_Default, ...]:
         if default.is_scalar:
             found.append((column.key, False, default.arg))
         elif default.is_callable:
-            # The same kind of id as new_id's, made faster: an import makes one per row, line and state.
-            call: Callable[[Any], Any] = fast_id if column.key == "id" else default.arg
-            found.append((column.key, True, call))
+            found.append((column.key, True, default.arg))
     return tuple(found)
 
 
-__all__ = ["build", "fast_id", "insert_rows", "insert_values"]
+__all__ = ["build", "insert_rows", "insert_values"]

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from domain.db import Base
+from domain.db import Base, new_id
 from domain.models import Customer, Estimate, EstimateLine, Item, ItemType, LineType, SyncState, Tenant
-from integrations.quickbooks.sync.bulk_rows import build, fast_id, insert_rows
+from integrations.quickbooks.sync.bulk_rows import build, insert_rows
 
 _SKIP = {"id", "name", "name_key", "display_name", "doc_number", "estimate_id", "created_at", "updated_at"}
 
@@ -81,7 +81,7 @@ def test_none_is_sql_null_for_json_too(session: Session) -> None:
     assert stored.base_values == {"total": "1.00"} and stored.synced_at is not None  # defaults applied
 
 
-def test_fast_ids_are_random_uuid4s() -> None:
-    ids = {fast_id() for _ in range(1000)}
+def test_row_ids_are_random_uuid4s() -> None:
+    ids = {new_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
