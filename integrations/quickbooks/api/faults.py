@@ -22,21 +22,13 @@ from integrations.quickbooks.api.errors import (
     QboUnavailable,
     QboValidationError,
 )
-from integrations.quickbooks.api.wire import WireBody, read_body
+from integrations.quickbooks.api.wire import WireBody, entity_key, read_body
 
 THROTTLE_CODE = "3001"
 STALE_OBJECT_CODE = "5010"
 OBJECT_NOT_FOUND_CODE = "610"
 DUPLICATE_CODES = frozenset({"6240", "6140", "6210", "630"})
 DUPLICATE_REQUEST_CODE = "600"
-
-
-def _ci_get(obj: dict[str, Any], key: str) -> Any:
-    """Gateway faults use lower-camel keys (``fault.error``), the API upper-camel (``Fault.Error``)."""
-    for k, v in obj.items():
-        if k.lower() == key.lower():
-            return v
-    return None
 
 
 def parse_fault(body: bytes | str | WireBody) -> tuple[str | None, list[FaultItem]]:
@@ -53,23 +45,24 @@ def parse_fault(body: bytes | str | WireBody) -> tuple[str | None, list[FaultIte
 
 
 def parse_fault_obj(data: dict[str, Any]) -> tuple[str | None, list[FaultItem]]:
-    fault = _ci_get(data, "Fault")
+    # Gateway faults use lower-camel keys (``fault.error``), the API upper-camel (``Fault.Error``).
+    fault = entity_key(data, "Fault")
     if not isinstance(fault, dict):
         return None, []
-    raw_errors = _ci_get(fault, "Error") or []
+    raw_errors = entity_key(fault, "Error") or []
     if isinstance(raw_errors, dict):
         raw_errors = [raw_errors]
     items = [
         FaultItem(
-            code=str(_ci_get(e, "code") or ""),
-            message=str(_ci_get(e, "Message") or ""),
-            detail=str(_ci_get(e, "Detail") or ""),
-            element=(_ci_get(e, "element") or None),
+            code=str(entity_key(e, "code") or ""),
+            message=str(entity_key(e, "Message") or ""),
+            detail=str(entity_key(e, "Detail") or ""),
+            element=(entity_key(e, "element") or None),
         )
         for e in raw_errors
         if isinstance(e, dict)
     ]
-    fault_type = _ci_get(fault, "type")
+    fault_type = entity_key(fault, "type")
     return (str(fault_type) if fault_type is not None else None), items
 
 
